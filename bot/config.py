@@ -1,0 +1,171 @@
+"""Configuration: a TOML file, overridden by INCIDENT_BOT_* environment variables.
+
+Precedence, highest first: INCIDENT_BOT_SECTION__KEY variables, TELEGRAM_BOT_TOKEN
+(for the token only), the TOML file, the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    PositiveInt,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+DEFAULT_CONFIG_PATH = Path("config.toml")
+OFFICIAL_API_BASE_URL = "https://api.telegram.org"
+_TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person who runs the bot."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TelegramSettings(_Section):
+    token: SecretStr | None = Field(default=None, description="Bot token from @BotFather.")
+    api_base_url: HttpUrl = Field(
+        default=HttpUrl(OFFICIAL_API_BASE_URL),
+        description="Bot API server; change only for a self-hosted server or the fake one.",
+    )
+    admins: list[PositiveInt] = Field(
+        default_factory=list, description="Numeric Telegram user ids of the owners."
+    )
+
+    @field_validator("token")
+    @classmethod
+    def _token_has_bot_token_shape(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and not _TOKEN_SHAPE.match(token.get_secret_value()):
+            raise ValueError(
+                "does not look like a bot token (digits, a colon, then letters and digits, "
+                "as @BotFather gives it)"
+            )
+        return token
+
+    @property
+    def api_root(self) -> str:
+        return str(self.api_base_url).rstrip("/")
+
+
+class StorageSettings(_Section):
+    path: Path = Field(default=Path("incident-bot.sqlite3"), description="SQLite database file.")
+
+
+class BotSettings(_Section):
+    timezone: str = Field(default="UTC", description="IANA timezone used to show times.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_is_known(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown timezone {name!r}; use an IANA name such as 'UTC' or 'Asia/Baghdad'"
+            ) from None
+        return name
+
+    @property
+    def tzinfo(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="INCIDENT_BOT_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    bot: BotSettings = Field(default_factory=BotSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file's contents arrive as init values; the environment overrides them.
+        return env_settings, init_settings
+
+    def require_token(self) -> str:
+        if self.telegram.token is None:
+            raise ConfigError(
+                "telegram.token: no bot token configured. Create a bot with @BotFather in "
+                "Telegram (send it /newbot), then set TELEGRAM_BOT_TOKEN or telegram.token "
+                "in config.toml. To try the bot without a token, run: incident-bot sandbox"
+            )
+        return self.telegram.token.get_secret_value()
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the configuration; raise ConfigError with one line per problem.
+
+    An explicitly named file must exist; the default ./config.toml may be absent,
+    in which case defaults and the environment are used.
+    """
+    environ = os.environ if environ is None else environ
+    file_path = path or DEFAULT_CONFIG_PATH
+    data = _read_toml(file_path, required=path is not None)
+    token = environ.get("TELEGRAM_BOT_TOKEN")
+    if token:
+        data.setdefault("telegram", {})["token"] = token
+    try:
+        return Settings(**data)
+    except ValidationError as error:
+        raise ConfigError(_describe(error, file_path)) from None
+
+
+def _read_toml(path: Path, *, required: bool) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        if required:
+            raise ConfigError(
+                f"{path}: no such config file (copy config.example.toml to start one)"
+            ) from None
+        return {}
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read: {error.strerror}") from None
+
+
+def _describe(error: ValidationError, path: Path) -> str:
+    # Only the location and message: pydantic's own str() would echo the input,
+    # which for telegram.token is the secret.
+    lines = []
+    for problem in error.errors(include_input=False, include_url=False):
+        key = ".".join(str(part) for part in problem["loc"])
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "extra_forbidden":
+            message = "unknown key (see config.example.toml for the keys there are)"
+        lines.append(f"{path}: {key}: {message}")
+    return "\n".join(lines)

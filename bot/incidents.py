@@ -1,0 +1,36 @@
+"""Reading incidents: what /latest, /incident and /search ask of storage."""
+
+from __future__ import annotations
+
+from bot.models import Incident, IncidentPage
+from bot.regions import REGIONS, region_named
+from storage.db import Database
+from storage.incidents import get_incident, latest_published, search_published
+
+DEFAULT_LATEST = 5
+MAX_LATEST = 20
+SEARCH_LIMIT = 10
+
+
+class IncidentService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def latest(
+        self, count: int, place: str | None = None, older_than: int | None = None
+    ) -> IncidentPage:
+        """The newest published incidents; `place` is a region grouping or a place name."""
+        region = region_named(place) if place else None
+        return await latest_published(
+            self._db.reader,
+            limit=count,
+            place=None if region else place,
+            countries=REGIONS[region] if region else (),
+            older_than=older_than,
+        )
+
+    async def get(self, incident_id: int) -> Incident | None:
+        return await get_incident(self._db.reader, incident_id)
+
+    async def search(self, text: str) -> list[Incident]:
+        return await search_published(self._db.reader, text, limit=SEARCH_LIMIT)

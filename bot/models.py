@@ -1,0 +1,161 @@
+"""The domain: incidents, their sources and casualty counts, and troop figures.
+
+Field names follow the ACLED conflict-event data model where one exists
+(event_type, sub_event_type, admin1, location, actor names), so that ACLED
+exports map onto incidents column for column.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+
+def _require_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("must carry a timezone")
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
+NonEmptyText = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class Qualifier(StrEnum):
+    """How sure a reported count is."""
+
+    EXACT = "exact"
+    AT_LEAST = "at least"
+    ABOUT = "about"
+    NEARLY = "nearly"
+
+
+class Status(StrEnum):
+    PUBLISHED = "published"
+    RETRACTED = "retracted"
+
+
+class Count(BaseModel):
+    """A reported number with its qualifier: "at least 5", "about 900"."""
+
+    model_config = ConfigDict(frozen=True)
+
+    value: int = Field(ge=0)
+    qualifier: Qualifier = Qualifier.EXACT
+
+    def __str__(self) -> str:
+        if self.qualifier is Qualifier.EXACT:
+            return f"{self.value:,}"
+        return f"{self.qualifier.value} {self.value:,}"
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: NonEmptyText
+    url: AnyHttpUrl
+
+
+class IncidentDraft(BaseModel):
+    """Everything an incident carries before storage gives it an id."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    external_id: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Stable id from the origin (sample set, ACLED event id): "
+        "storing the same one twice adds nothing.",
+    )
+    occurred_at: UtcDatetime
+    reported_at: UtcDatetime | None = None
+    title: NonEmptyText
+    summary: str = Field(default="", max_length=3000)
+    event_type: NonEmptyText
+    sub_event_type: str = Field(default="", max_length=200)
+    country: NonEmptyText
+    admin1: str = Field(default="", max_length=200)
+    location: NonEmptyText
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    perpetrator: str = Field(default="", max_length=300)
+    target: str = Field(default="", max_length=300)
+    claimed_by: str | None = Field(
+        default=None, max_length=300, description="None when nobody has claimed responsibility."
+    )
+    killed: Count | None = None
+    injured: Count | None = None
+    severity: int = Field(ge=1, le=5)
+    sources: list[Source] = Field(min_length=1)
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("tags")
+    @classmethod
+    def _normalise_tags(cls, tags: list[str]) -> list[str]:
+        cleaned = (tag.strip().lower() for tag in tags)
+        return sorted({tag for tag in cleaned if tag})
+
+    @model_validator(mode="after")
+    def _coordinates_come_in_pairs(self) -> IncidentDraft:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("latitude and longitude must be given together")
+        return self
+
+
+class Incident(IncidentDraft):
+    id: int
+    status: Status = Status.PUBLISHED
+    retraction_reason: str | None = None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+    @property
+    def is_retracted(self) -> bool:
+        return self.status is Status.RETRACTED
+
+
+class IncidentPage(BaseModel):
+    """One page of a newest-first listing, with the cursor of the next (older) page."""
+
+    incidents: list[Incident]
+    older_cursor: int | None = Field(
+        default=None, description="Id of the last incident shown, when older ones exist."
+    )
+
+
+class TroopFigureDraft(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    force: NonEmptyText = Field(description="The deploying force, e.g. 'United States'.")
+    host_country: NonEmptyText
+    count: Count
+    as_of: date
+    source: Source
+
+
+class TroopFigure(TroopFigureDraft):
+    id: int
+
+
+class TroopSummary(BaseModel):
+    """The latest figure for one force in one host country, and the one before it."""
+
+    latest: TroopFigure
+    previous: TroopFigure | None = None
+
+    @property
+    def change(self) -> int | None:
+        if self.previous is None:
+            return None
+        return self.latest.count.value - self.previous.count.value

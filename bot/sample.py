@@ -1,0 +1,43 @@
+"""The bundled sample data set, written from public reporting."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+from bot.clock import Clock
+from bot.models import IncidentDraft, TroopFigureDraft
+from storage.db import Database
+from storage.incidents import insert_incident
+from storage.troops import insert_troop_figure
+
+
+@dataclass(frozen=True)
+class SampleLoadResult:
+    incidents_added: int
+    incidents_total: int
+    figures_added: int
+    figures_total: int
+
+
+def read_sample() -> tuple[list[IncidentDraft], list[TroopFigureDraft]]:
+    raw = json.loads(resources.files("bot.data").joinpath("sample.json").read_text("utf-8"))
+    incidents = [IncidentDraft.model_validate(item) for item in raw["incidents"]]
+    figures = [TroopFigureDraft.model_validate(item) for item in raw["troop_figures"]]
+    return incidents, figures
+
+
+async def load_sample(db: Database, clock: Clock) -> SampleLoadResult:
+    """Add whatever of the sample set is not stored yet; loading twice adds nothing."""
+    incidents, figures = read_sample()
+    now = clock.now()
+    async with db.transaction() as conn:
+        incidents_added = [await insert_incident(conn, draft, now) for draft in incidents]
+        figures_added = [await insert_troop_figure(conn, draft, now) for draft in figures]
+    return SampleLoadResult(
+        incidents_added=sum(added is not None for added in incidents_added),
+        incidents_total=len(incidents),
+        figures_added=sum(added is not None for added in figures_added),
+        figures_total=len(figures),
+    )

@@ -1,0 +1,36 @@
+"""Everything a handler may call, assembled once per application."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.incidents import IncidentService
+from bot.troops import TroopService
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    incidents: IncidentService
+    troops: TroopService
+
+    @classmethod
+    def create(cls, settings: Settings, clock: Clock) -> Services:
+        db = Database(settings.storage.path)
+        return cls(
+            settings=settings,
+            db=db,
+            clock=clock,
+            incidents=IncidentService(db),
+            troops=TroopService(db),
+        )
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return self.settings.bot.tzinfo

@@ -1,0 +1,33 @@
+"""The one place failures end up: usage mistakes answered, everything else logged."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden
+
+from bot.context import BotContext
+from bot.render import esc
+from handlers.replies import UsageError, reply_html
+
+log = logging.getLogger(__name__)
+
+SOMETHING_WENT_WRONG = (
+    "Sorry, something went wrong on my side and I could not answer that. "
+    "It has been logged; please try again in a moment."
+)
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    error = context.error
+    if not isinstance(update, Update) or update.effective_chat is None:
+        log.error("error outside any chat", exc_info=error)
+        return
+    if isinstance(error, UsageError):
+        await reply_html(update, esc(str(error)))
+        return
+    log.error("error while handling update %s", update.update_id, exc_info=error)
+    if isinstance(error, Forbidden):
+        return  # the chat does not accept our messages, so there is no one to tell
+    await reply_html(update, esc(SOMETHING_WENT_WRONG))

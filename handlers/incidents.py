@@ -1,0 +1,92 @@
+"""/latest, /incident and /search, and the "Older" button under a /latest page."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.context import BotContext
+from bot.incidents import DEFAULT_LATEST, MAX_LATEST
+from bot.models import IncidentPage
+from bot.render import esc, incident_card, incident_list
+from handlers.replies import UsageError, reply_html
+
+OLDER_PREFIX = "older"
+# callback_data is limited to 64 bytes; "older:20:<id>:" leaves this much for the place.
+_MAX_PLACE_BYTES = 40
+_MAX_SEARCH_CHARS = 100
+
+
+def parse_latest_args(args: list[str]) -> tuple[int, str | None]:
+    count = DEFAULT_LATEST
+    if args and args[0].lstrip("-").isdigit():
+        count = int(args[0])
+        args = args[1:]
+        if not 1 <= count <= MAX_LATEST:
+            raise UsageError(f"I can show 1 to {MAX_LATEST} incidents at a time, e.g. /latest 10")
+    place = " ".join(args).strip() or None
+    if place and len(place.encode()) > _MAX_PLACE_BYTES:
+        raise UsageError("That place name is too long. Try a country, province or base name.")
+    return count, place
+
+
+def parse_incident_id(args: list[str]) -> int:
+    if len(args) != 1 or not args[0].isdigit() or int(args[0]) == 0:
+        raise UsageError("Give the number of one incident, e.g. /incident 12")
+    return int(args[0])
+
+
+async def latest(update: Update, context: BotContext) -> None:
+    count, place = parse_latest_args(context.args or [])
+    page = await context.services.incidents.latest(count, place)
+    await _send_page(update, context, page, count, place)
+
+
+async def older(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    _, count_text, cursor_text, place = query.data.split(":", 3)
+    await query.answer()
+    page = await context.services.incidents.latest(
+        int(count_text), place or None, older_than=int(cursor_text)
+    )
+    await _send_page(update, context, page, int(count_text), place or None)
+
+
+async def _send_page(
+    update: Update, context: BotContext, page: IncidentPage, count: int, place: str | None
+) -> None:
+    where = f" in {place}" if place else ""
+    if not page.incidents:
+        await reply_html(update, esc(f"No published incidents{where} to show."))
+        return
+    heading = f"Latest incidents{where}"
+    markup = None
+    if page.older_cursor is not None:
+        data = f"{OLDER_PREFIX}:{count}:{page.older_cursor}:{place or ''}"
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton("Older ▸", callback_data=data)]])
+    await reply_html(
+        update, incident_list(heading, page.incidents, context.services.timezone), markup
+    )
+
+
+async def incident(update: Update, context: BotContext) -> None:
+    incident_id = parse_incident_id(context.args or [])
+    found = await context.services.incidents.get(incident_id)
+    if found is None:
+        raise UsageError(f"There is no incident #{incident_id}. /latest lists recent ones.")
+    await reply_html(update, incident_card(found, context.services.timezone))
+
+
+async def search(update: Update, context: BotContext) -> None:
+    text = " ".join(context.args or []).strip()
+    if not text:
+        raise UsageError("Tell me what to look for, e.g. /search Ain al-Asad")
+    if len(text) > _MAX_SEARCH_CHARS:
+        raise UsageError(f"Keep the search under {_MAX_SEARCH_CHARS} characters.")
+    found = await context.services.incidents.search(text)
+    if not found:
+        await reply_html(update, f"Nothing matches “{esc(text)}”. Try fewer or other words.")
+        return
+    await reply_html(
+        update, incident_list(f"Incidents matching “{text}”", found, context.services.timezone)
+    )

@@ -1,0 +1,27 @@
+"""Sending replies: long HTML split into valid pieces, usage errors worded the same way."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Message, Update
+
+from bot.telegram_html import split_html
+
+MESSAGE_LIMIT = 4096
+
+
+class UsageError(Exception):
+    """A command was used wrongly; the message says what would work."""
+
+
+async def reply_html(
+    update: Update, html: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> list[Message]:
+    """Reply in the update's chat, split at line boundaries; buttons go on the last piece."""
+    chat = update.effective_chat
+    assert chat is not None, "replies need a chat"
+    pieces = split_html(html, MESSAGE_LIMIT)
+    sent = []
+    for index, piece in enumerate(pieces):
+        is_last = index == len(pieces) - 1
+        sent.append(await chat.send_message(piece, reply_markup=reply_markup if is_last else None))
+    return sent

@@ -1,0 +1,38 @@
+"""/start and /help."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.commands import PUBLIC_COMMANDS
+from bot.context import BotContext
+from bot.render import esc
+from handlers.replies import reply_html
+
+WELCOME = (
+    "<b>Incident bot</b>\n\n"
+    "I keep a careful record of security incidents — rocket and drone attacks on bases, "
+    "strikes and clashes — in Iraq, Syria and the wider Middle East, each with its "
+    "sources, and the troop figures behind them.\n\n"
+    "Try /latest for the newest incidents, /latest 10 Syria for one country, "
+    "/troops for deployments, or /help for everything I can do."
+)
+
+
+async def start(update: Update, context: BotContext) -> None:
+    await reply_html(update, WELCOME)
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    lines = ["<b>Commands</b>", ""]
+    for command in PUBLIC_COMMANDS:
+        usage = f"/{command.name} {esc(command.arguments)}".rstrip()
+        lines.append(f"{usage} — {esc(command.description)}")
+    lines.extend(
+        [
+            "",
+            "Places can be a country (Iraq), a province (Anbar), a base or town "
+            "(Ain al-Asad), or a region: Levant, Red Sea/Yemen, Gulf/Iran.",
+        ]
+    )
+    await reply_html(update, "\n".join(lines))

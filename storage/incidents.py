@@ -1,0 +1,204 @@
+"""SQL for incidents, their sources and the full-text index."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.models import Count, Incident, IncidentDraft, IncidentPage, Source
+from storage.codec import from_db_time, to_db_time
+
+_COLUMNS = (
+    "id, external_id, occurred_at, reported_at, title, summary, event_type, sub_event_type, "
+    "country, admin1, location, latitude, longitude, perpetrator, target, claimed_by, "
+    "killed, killed_qualifier, injured, injured_qualifier, severity, tags, status, "
+    "retraction_reason, created_at, updated_at"
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+async def insert_incident(
+    conn: aiosqlite.Connection, draft: IncidentDraft, now: datetime
+) -> int | None:
+    """Store a new incident and return its id; None if its external_id is already stored."""
+    stamp = to_db_time(now)
+    cursor = await conn.execute(
+        "INSERT INTO incidents (external_id, occurred_at, reported_at, title, summary, "
+        "event_type, sub_event_type, country, admin1, location, latitude, longitude, "
+        "perpetrator, target, claimed_by, killed, killed_qualifier, injured, injured_qualifier, "
+        "severity, tags, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (external_id) DO NOTHING",
+        (
+            draft.external_id,
+            to_db_time(draft.occurred_at),
+            to_db_time(draft.reported_at) if draft.reported_at else None,
+            draft.title,
+            draft.summary,
+            draft.event_type,
+            draft.sub_event_type,
+            draft.country,
+            draft.admin1,
+            draft.location,
+            draft.latitude,
+            draft.longitude,
+            draft.perpetrator,
+            draft.target,
+            draft.claimed_by,
+            *_count_columns(draft.killed),
+            *_count_columns(draft.injured),
+            draft.severity,
+            json.dumps(draft.tags),
+            stamp,
+            stamp,
+        ),
+    )
+    if cursor.rowcount == 0:
+        return None
+    incident_id = cursor.lastrowid
+    assert incident_id is not None
+    await conn.executemany(
+        "INSERT INTO incident_sources (incident_id, position, name, url) VALUES (?, ?, ?, ?)",
+        [(incident_id, position, s.name, str(s.url)) for position, s in enumerate(draft.sources)],
+    )
+    return incident_id
+
+
+async def get_incident(conn: aiosqlite.Connection, incident_id: int) -> Incident | None:
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM incidents WHERE id = ?", (incident_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return None
+    return (await _with_sources(conn, [row]))[0]
+
+
+async def latest_published(
+    conn: aiosqlite.Connection,
+    *,
+    limit: int,
+    place: str | None = None,
+    countries: Sequence[str] = (),
+    older_than: int | None = None,
+) -> IncidentPage:
+    """Newest published incidents, optionally in `countries` or matching `place`.
+
+    `place` matches a country, an admin1 region or a location name, ignoring case;
+    `older_than` is the id of the last incident of the previous page.
+    """
+    where = ["status = 'published'"]
+    params: list[Any] = []
+    if countries:
+        where.append(f"country COLLATE NOCASE IN ({', '.join('?' * len(countries))})")
+        params.extend(countries)
+    if place:
+        where.append(
+            "(country = ? COLLATE NOCASE OR admin1 = ? COLLATE NOCASE "
+            "OR location LIKE '%' || ? || '%')"
+        )
+        params.extend([place, place, place])
+    if older_than is not None:
+        where.append("(occurred_at, id) < (SELECT occurred_at, id FROM incidents WHERE id = ?)")
+        params.append(older_than)
+    sql = (
+        f"SELECT {_COLUMNS} FROM incidents WHERE {' AND '.join(where)} "
+        "ORDER BY occurred_at DESC, id DESC LIMIT ?"
+    )
+    # One row more than asked tells whether an older page exists.
+    async with conn.execute(sql, [*params, limit + 1]) as cursor:
+        rows = list(await cursor.fetchall())
+    incidents = await _with_sources(conn, rows[:limit])
+    has_more = len(rows) > limit
+    return IncidentPage(
+        incidents=incidents, older_cursor=incidents[-1].id if has_more and incidents else None
+    )
+
+
+async def search_published(conn: aiosqlite.Connection, text: str, *, limit: int) -> list[Incident]:
+    """Published incidents whose title, summary or location match every word of `text`."""
+    query = fts_query(text)
+    if not query:
+        return []
+    sql = (
+        f"SELECT {_COLUMNS} FROM incidents "
+        "WHERE id IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH ?) "
+        "AND status = 'published' ORDER BY occurred_at DESC, id DESC LIMIT ?"
+    )
+    async with conn.execute(sql, (query, limit)) as cursor:
+        rows = list(await cursor.fetchall())
+    return await _with_sources(conn, rows)
+
+
+def fts_query(text: str) -> str:
+    """An FTS5 query matching every word of free text as a prefix.
+
+    Each word is quoted, so FTS5 operators typed by a user (AND, NEAR, quotes,
+    column filters) are taken as plain words instead of failing as syntax.
+    """
+    return " ".join(f'"{word}"*' for word in _WORD.findall(text))
+
+
+def _count_columns(count: Count | None) -> tuple[int | None, str | None]:
+    if count is None:
+        return None, None
+    return count.value, count.qualifier.value
+
+
+def _count_from(value: int | None, qualifier: str | None) -> Count | None:
+    if value is None:
+        return None
+    return Count.model_validate({"value": value, "qualifier": qualifier or "exact"})
+
+
+async def _with_sources(
+    conn: aiosqlite.Connection, rows: Iterable[aiosqlite.Row]
+) -> list[Incident]:
+    rows = list(rows)
+    if not rows:
+        return []
+    ids = [row["id"] for row in rows]
+    sources: dict[int, list[Source]] = {incident_id: [] for incident_id in ids}
+    async with conn.execute(
+        "SELECT incident_id, name, url FROM incident_sources "
+        f"WHERE incident_id IN ({', '.join('?' * len(ids))}) ORDER BY incident_id, position",
+        ids,
+    ) as cursor:
+        async for source in cursor:
+            sources[source["incident_id"]].append(Source(name=source["name"], url=source["url"]))
+    return [_incident_from_row(row, sources[row["id"]]) for row in rows]
+
+
+def _incident_from_row(row: aiosqlite.Row, sources: list[Source]) -> Incident:
+    return Incident(
+        id=row["id"],
+        external_id=row["external_id"],
+        occurred_at=from_db_time(row["occurred_at"]),
+        reported_at=from_db_time(row["reported_at"]) if row["reported_at"] else None,
+        title=row["title"],
+        summary=row["summary"],
+        event_type=row["event_type"],
+        sub_event_type=row["sub_event_type"],
+        country=row["country"],
+        admin1=row["admin1"],
+        location=row["location"],
+        latitude=row["latitude"],
+        longitude=row["longitude"],
+        perpetrator=row["perpetrator"],
+        target=row["target"],
+        claimed_by=row["claimed_by"],
+        killed=_count_from(row["killed"], row["killed_qualifier"]),
+        injured=_count_from(row["injured"], row["injured_qualifier"]),
+        severity=row["severity"],
+        sources=sources,
+        tags=json.loads(row["tags"]),
+        status=row["status"],
+        retraction_reason=row["retraction_reason"],
+        created_at=from_db_time(row["created_at"]),
+        updated_at=from_db_time(row["updated_at"]),
+    )

@@ -1,0 +1,30 @@
+"""Small builders of valid domain objects, overridable field by field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.models import IncidentDraft
+
+
+def incident_draft(**overrides: Any) -> IncidentDraft:
+    fields: dict[str, Any] = {
+        "occurred_at": datetime(2024, 8, 5, 18, 30, tzinfo=UTC),
+        "title": "Rockets strike Ain al-Asad Air Base",
+        "summary": "Two rockets landed inside the base; several people were hurt.",
+        "event_type": "Explosions/Remote violence",
+        "sub_event_type": "Shelling/artillery/missile attack",
+        "country": "Iraq",
+        "admin1": "Anbar",
+        "location": "Ain al-Asad Air Base",
+        "latitude": 33.8,
+        "longitude": 42.44,
+        "claimed_by": None,
+        "injured": {"value": 5, "qualifier": "at least"},
+        "severity": 3,
+        "sources": [{"name": "Example News", "url": "https://news.example.org/a"}],
+        "tags": ["rocket"],
+    }
+    fields.update(overrides)
+    return IncidentDraft.model_validate(fields)

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+TOKEN = "123456789:AAtest-token_value"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_file_values_are_read_and_defaults_fill_the_rest(tmp_path: Path) -> None:
+    path = write(tmp_path, f'[telegram]\ntoken = "{TOKEN}"\nadmins = [42, 7]\n')
+    settings = load_settings(path, environ={})
+    assert settings.require_token() == TOKEN
+    assert settings.telegram.admins == [42, 7]
+    assert settings.telegram.api_root == "https://api.telegram.org"
+    assert settings.bot.timezone == "UTC"
+    assert settings.storage.path == Path("incident-bot.sqlite3")
+
+
+def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, '[bot]\ntimezone = "UTC"\n[storage]\npath = "a.db"\n')
+    monkeypatch.setenv("INCIDENT_BOT_BOT__TIMEZONE", "Asia/Baghdad")
+    monkeypatch.setenv("INCIDENT_BOT_TELEGRAM__ADMINS", "[1, 2]")
+    settings = load_settings(path)
+    assert settings.bot.timezone == "Asia/Baghdad"
+    assert settings.telegram.admins == [1, 2]
+    assert settings.storage.path == Path("a.db")
+
+
+def test_telegram_bot_token_variable_is_accepted_and_prefixed_one_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, "")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    assert load_settings(path).require_token() == TOKEN
+    monkeypatch.setenv("INCIDENT_BOT_TELEGRAM__TOKEN", "42:other")
+    assert load_settings(path).require_token() == "42:other"
+
+
+def test_missing_default_file_is_fine_but_a_named_missing_file_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(None, environ={}).telegram.token is None
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_settings(tmp_path / "absent.toml", environ={})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[telegram]\nadmins = ['alice']\n", "telegram.admins.0: Input should be a valid integer"),
+        ("[telegram]\nadmins = [-5]\n", "telegram.admins.0: Input should be greater than 0"),
+        ("[bot]\ntimezone = 'Mars/Olympus'\n", "bot.timezone: unknown timezone 'Mars/Olympus'"),
+        ("[telegram]\napi_base_url = 'not a url'\n", "telegram.api_base_url: Input should be"),
+        ("[telegram]\ntokne = 'x'\n", "telegram.tokne: unknown key"),
+        ("[telegram\n", "not valid TOML"),
+    ],
+)
+def test_bad_values_name_the_key_and_the_problem(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, text), environ={})
+    assert expected in str(caught.value)
+
+
+def test_a_malformed_token_is_refused_without_being_echoed(tmp_path: Path) -> None:
+    secret = "not-a-token-but-secret-looking"
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, f'[telegram]\ntoken = "{secret}"\n'), environ={})
+    assert "telegram.token: does not look like a bot token" in str(caught.value)
+    assert secret not in str(caught.value)
+
+
+def test_no_token_explains_botfather_and_the_sandbox(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, ""), environ={})
+    with pytest.raises(ConfigError) as caught:
+        settings.require_token()
+    assert "@BotFather" in str(caught.value) and "TELEGRAM_BOT_TOKEN" in str(caught.value)
+
+
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env={"PATH": "/usr/bin:/bin", **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_cli_bad_config_is_one_clear_line_and_exit_status_2(tmp_path: Path) -> None:
+    path = write(tmp_path, "[bot]\ntimezone = 'Nowhere/Land'\n")
+    result = run_cli("--config", str(path), "run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"incident-bot: {path}: bot.timezone: unknown timezone 'Nowhere/Land'; "
+        "use an IANA name such as 'UTC' or 'Asia/Baghdad'"
+    ]
+
+
+def test_cli_run_without_token_says_how_to_get_one(tmp_path: Path) -> None:
+    result = run_cli("run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "@BotFather" in result.stderr
+
+
+def test_cli_db_upgrade_and_load_sample_are_idempotent(tmp_path: Path) -> None:
+    env = {"INCIDENT_BOT_STORAGE__PATH": str(tmp_path / "bot.sqlite3")}
+    first = run_cli("db", "upgrade", cwd=tmp_path, env=env)
+    assert first.returncode == 0 and "applied 0001_initial.sql" in first.stdout
+    again = run_cli("db", "upgrade", cwd=tmp_path, env=env)
+    assert "nothing to apply" in again.stdout
+    loaded = run_cli("load-sample", cwd=tmp_path, env=env)
+    assert loaded.returncode == 0, loaded.stderr
+    reloaded = run_cli("load-sample", cwd=tmp_path, env=env)
+    assert re.search(r": 0 of \d+ incidents and 0 of \d+ troop figures were new", reloaded.stdout)

@@ -1,0 +1,150 @@
+"""A reader's conversation with the bot, end to end through the fake Bot API."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.commands import PUBLIC_COMMANDS
+from bot.context import IncidentBotApp
+from bot.sandbox.fake_api import FakeBotApi
+from storage.incidents import insert_incident
+from tests.factories import incident_draft
+from tests.people import Person
+
+pytestmark = pytest.mark.usefixtures("running_bot")
+
+
+async def test_the_command_menu_is_registered_on_start(telegram: FakeBotApi) -> None:
+    calls = [params for method, params in telegram.requests if method == "setMyCommands"]
+    assert calls, "setMyCommands was not called"
+    names = [command["command"] for command in _json(calls[-1]["commands"])]
+    assert names == [command.name for command in PUBLIC_COMMANDS]
+
+
+async def test_start_and_help(alice: Person) -> None:
+    welcome = await alice.says("/start")
+    assert "security incidents" in welcome.text
+    help_text = (await alice.says("/help")).text
+    for command in PUBLIC_COMMANDS:
+        assert f"/{command.name}" in help_text
+
+
+async def test_latest_shows_the_five_newest_with_an_older_button(alice: Person) -> None:
+    reply = await alice.says("/latest")
+    assert reply.text.count("#") >= 5
+    first_line_of_first = reply.text.splitlines()[2]
+    assert "9 Aug 2024" in first_line_of_first and "Rumalyn" in first_line_of_first
+    assert "Rockets strike Ain al-Asad Air Base — at least 5 injured" in reply.text
+    older = await alice.presses(reply, "Older ▸")
+    assert "Rumalyn" not in older.text.splitlines()[2]
+    assert "Green Village" in older.text or "Tower 22" in older.text
+    assert set(_ids(reply.text)).isdisjoint(_ids(older.text))
+
+
+async def test_latest_with_count_and_place(alice: Person) -> None:
+    reply = await alice.says("/latest 3 Syria")
+    lines = [line for line in reply.text.splitlines() if line.startswith("#")]
+    assert len(lines) == 3 and all(line.endswith("Syria") for line in lines)
+    levant = await alice.says("/latest levant")
+    assert "Tower 22" in levant.text and "Iraq" not in levant.text
+
+
+async def test_latest_refuses_bad_arguments_with_a_useful_answer(alice: Person) -> None:
+    reply = await alice.says("/latest 500")
+    assert reply.text == "I can show 1 to 20 incidents at a time, e.g. /latest 10"
+    nowhere = await alice.says("/latest Atlantis")
+    assert nowhere.text == "No published incidents in Atlantis to show."
+
+
+async def test_incident_card_from_the_seed_article(alice: Person) -> None:
+    listing = await alice.says("/search Ain al-Asad rockets")
+    line = next(line for line in listing.text.splitlines() if "5 Aug 2024" in line)
+    incident_id = line.split()[0].lstrip("#")
+    card = await alice.says(f"/incident {incident_id}")
+    assert card.text.startswith("Rockets strike Ain al-Asad Air Base")
+    assert "When: 5 Aug 2024, 21:00 +03" in card.text  # 18:00 UTC shown in Baghdad time
+    assert "Where: Ain al-Asad Air Base, Anbar, Iraq" in card.text
+    assert "Casualties: at least 5 injured" in card.text
+    assert "Claimed by: no one has claimed responsibility" in card.text
+    assert any(entity.type == "text_link" for entity in card.entities)
+
+
+@pytest.mark.parametrize(
+    ("command", "answer"),
+    [
+        ("/incident", "Give the number of one incident, e.g. /incident 12"),
+        ("/incident abc", "Give the number of one incident, e.g. /incident 12"),
+        ("/incident 99999", "There is no incident #99999. /latest lists recent ones."),
+        ("/search", "Tell me what to look for, e.g. /search Ain al-Asad"),
+        ("/frobnicate", "I don't know /frobnicate. /help lists what I can do."),
+        ("hello", "I answer commands. Try /latest, or /help for the full list."),
+    ],
+)
+async def test_wrong_use_gets_one_clear_answer(alice: Person, command: str, answer: str) -> None:
+    reply = await alice.says(command)
+    assert reply.text == answer
+    assert alice.api.pending_replies(alice.chat_id) == []
+
+
+async def test_search_finds_by_word_prefix_and_says_when_nothing_matches(alice: Person) -> None:
+    found = await alice.says("/search tow")
+    assert "Tower 22" in found.text
+    nothing = await alice.says("/search <zzz> & qqq")
+    assert nothing.text == "Nothing matches “<zzz> & qqq”. Try fewer or other words."
+
+
+async def test_troops_shows_figures_and_the_change(alice: Person) -> None:
+    reply = await alice.says("/troops")
+    assert "United States in Iraq: about 2,500 troops" in reply.text
+    assert "United States in Syria: about 2,000 troops" in reply.text
+    assert "up 1,100 from about 900" in reply.text
+    only_syria = await alice.says("/troops syria")
+    assert "Iraq" not in only_syria.text
+    none = await alice.says("/troops Narnia")
+    assert none.text == "No troop figures recorded for Narnia. Try /troops alone."
+
+
+async def test_a_failure_inside_a_handler_reaches_the_user_without_internals(
+    alice: Person, running_bot: IncidentBotApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = running_bot.bot_data["services"]
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(services.incidents, "latest", broken)
+    reply = await alice.says("/latest")
+    assert reply.text.startswith("Sorry, something went wrong on my side")
+    assert "secret internal detail" not in reply.text
+
+
+def _ids(text: str) -> list[str]:
+    return [line.split()[0] for line in text.splitlines() if line.startswith("#")]
+
+
+def _json(value: object) -> list[dict[str, str]]:
+    decoded = json.loads(value) if isinstance(value, str) else value
+    assert isinstance(decoded, list)
+    return decoded
+
+
+async def test_a_listing_over_4096_characters_arrives_in_pieces_with_the_button_last(
+    alice: Person, running_bot: IncidentBotApp
+) -> None:
+    services = running_bot.bot_data["services"]
+    async with services.db.transaction() as conn:
+        for n in range(25):
+            title = f"Long report {n} " + "with many words & details " * 10
+            draft = incident_draft(
+                title=title.strip(), occurred_at=datetime(2025, 1, 1, tzinfo=UTC)
+            )
+            await insert_incident(conn, draft, services.clock.now())
+    alice.api.send_message(alice.user, "/latest 20")
+    first = await alice.next_reply()
+    second = await alice.next_reply()
+    assert first.reply_markup is None and second.button_texts == ["Older ▸"]
+    assert first.text.count("Long report") + second.text.count("Long report") == 20
+    assert len(first.text) <= 4096 and len(second.text) <= 4096

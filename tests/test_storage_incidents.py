@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import aiosqlite
+import pytest
+
+from bot.clock import ManualClock
+from bot.sample import load_sample, read_sample
+from storage.db import Database, bundled_migrations, schema_version
+from storage.incidents import (
+    fts_query,
+    get_incident,
+    insert_incident,
+    latest_published,
+    search_published,
+)
+from tests.factories import incident_draft
+
+
+async def test_opening_applies_every_migration_and_enables_wal(db: Database) -> None:
+    assert await schema_version(db.reader) == bundled_migrations()[-1][0]
+    async with db.reader.execute("PRAGMA journal_mode") as cursor:
+        assert (await cursor.fetchone())[0] == "wal"
+    async with db.reader.execute("PRAGMA foreign_keys") as cursor:
+        assert (await cursor.fetchone())[0] == 1
+
+
+async def test_reopening_applies_nothing(db: Database) -> None:
+    again = Database(db.path)
+    async with again:
+        assert again.migrations_applied == []
+
+
+async def test_incident_round_trips_with_sources_and_counts(
+    db: Database, clock: ManualClock
+) -> None:
+    draft = incident_draft(
+        killed={"value": 3, "qualifier": "exact"},
+        sources=[
+            {"name": "One", "url": "https://one.example/x"},
+            {"name": "Two", "url": "https://two.example/y"},
+        ],
+        tags=["Drone", "drone", " us-forces "],
+    )
+    async with db.transaction() as conn:
+        incident_id = await insert_incident(conn, draft, clock.now())
+    assert incident_id is not None
+    stored = await get_incident(db.reader, incident_id)
+    assert stored is not None
+    assert stored.title == draft.title
+    assert stored.occurred_at == draft.occurred_at
+    assert [s.name for s in stored.sources] == ["One", "Two"]
+    assert str(stored.killed) == "3"
+    assert str(stored.injured) == "at least 5"
+    assert stored.tags == ["drone", "us-forces"]
+    assert stored.created_at == clock.now()
+
+
+async def test_a_failed_transaction_leaves_nothing_behind(db: Database, clock: ManualClock) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as conn:
+            await insert_incident(conn, incident_draft(), clock.now())
+            raise RuntimeError("crash after the first write")
+    page = await latest_published(db.reader, limit=5)
+    assert page.incidents == []
+    async with db.reader.execute("SELECT count(*) FROM incident_sources") as cursor:
+        assert (await cursor.fetchone())[0] == 0
+
+
+async def test_the_database_rejects_what_the_model_would(db: Database) -> None:
+    with pytest.raises(aiosqlite.IntegrityError):
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO incidents (occurred_at, title, event_type, country, location, "
+                "severity, created_at, updated_at) VALUES ('x', 't', 'e', 'c', 'l', 9, 'x', 'x')"
+            )
+
+
+async def test_latest_is_newest_first_and_pages_without_gaps_or_repeats(
+    db: Database, clock: ManualClock
+) -> None:
+    async with db.transaction() as conn:
+        for day in range(12):
+            when = incident_draft().occurred_at + timedelta(days=day % 6)  # ties on purpose
+            await insert_incident(
+                conn, incident_draft(occurred_at=when, title=f"t{day}"), clock.now()
+            )
+    seen: list[int] = []
+    cursor = None
+    while True:
+        page = await latest_published(db.reader, limit=5, older_than=cursor)
+        seen.extend(incident.id for incident in page.incidents)
+        if page.older_cursor is None:
+            break
+        cursor = page.older_cursor
+    assert len(seen) == 12 and len(set(seen)) == 12
+    async with db.reader.execute(
+        "SELECT id FROM incidents ORDER BY occurred_at DESC, id DESC"
+    ) as c:
+        assert seen == [row[0] for row in await c.fetchall()]
+
+
+async def test_latest_filters_by_country_region_or_location(sample_db: Database) -> None:
+    in_syria = await latest_published(sample_db.reader, limit=20, place="syria")
+    assert in_syria.incidents and {i.country for i in in_syria.incidents} == {"Syria"}
+    by_location = await latest_published(sample_db.reader, limit=20, place="asad")
+    assert by_location.incidents
+    assert all("Asad" in i.location for i in by_location.incidents)
+    by_countries = await latest_published(sample_db.reader, limit=20, countries=["Jordan"])
+    assert {i.country for i in by_countries.incidents} == {"Jordan"}
+
+
+async def test_sample_contains_the_ain_al_asad_attack_of_august_2024(sample_db: Database) -> None:
+    found = await search_published(sample_db.reader, "Ain al-Asad", limit=20)
+    august = [i for i in found if i.occurred_at.date().isoformat() == "2024-08-05"]
+    assert len(august) == 1
+    attack = august[0]
+    assert attack.country == "Iraq"
+    assert attack.claimed_by is None
+    assert str(attack.injured) == "at least 5"
+
+
+async def test_loading_the_sample_twice_changes_nothing(db: Database, clock: ManualClock) -> None:
+    first = await load_sample(db, clock)
+    incidents, figures = read_sample()
+    assert first.incidents_added == len(incidents) and first.figures_added == len(figures)
+    second = await load_sample(db, clock)
+    assert second.incidents_added == 0 and second.figures_added == 0
+    async with db.reader.execute("SELECT count(*) FROM incidents") as cursor:
+        assert (await cursor.fetchone())[0] == len(incidents)
+
+
+async def test_search_matches_words_as_prefixes_and_ignores_fts_syntax(
+    sample_db: Database,
+) -> None:
+    assert await search_published(sample_db.reader, "tow", limit=5)  # prefix of "Tower"
+    for hostile in ['"', "AND OR NOT", "title:x", "*", "NEAR(", "-"]:
+        await search_published(sample_db.reader, hostile, limit=5)  # no syntax error
+    assert fts_query('drone "attack') == '"drone"* "attack"*'
+    assert fts_query("  ") == ""
+
+
+async def test_concurrent_writers_never_see_database_is_locked(
+    db: Database, clock: ManualClock
+) -> None:
+    async def write(n: int) -> None:
+        async with db.transaction() as conn:
+            await insert_incident(conn, incident_draft(title=f"t{n}"), clock.now())
+
+    await asyncio.gather(*(write(n) for n in range(40)))
+    page = await latest_published(db.reader, limit=20)
+    assert len(page.incidents) == 20 and page.older_cursor is not None
