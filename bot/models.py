@@ -61,10 +61,12 @@ class Count(BaseModel):
 
 
 class Source(BaseModel):
+    """Where a report came from; ACLED rows, for one, name an outlet without a link."""
+
     model_config = ConfigDict(frozen=True)
 
     name: NonEmptyText
-    url: AnyHttpUrl
+    url: AnyHttpUrl | None = None
 
 
 class IncidentDraft(BaseModel):

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from html import escape
 
-from bot.models import Incident, TroopSummary
+from bot.models import Incident, Source, TroopSummary
 
 _SEVERITY_WORDS = {1: "minor", 2: "low", 3: "moderate", 4: "high", 5: "severe"}
 
@@ -48,6 +48,12 @@ def casualties(incident: Incident) -> str:
     if incident.injured is not None:
         parts.append(f"{incident.injured} injured")
     return ", ".join(parts) if parts else "no casualties reported"
+
+
+def source_link(source: Source) -> str:
+    if source.url is None:
+        return esc(source.name)
+    return f'<a href="{esc(str(source.url))}">{esc(source.name)}</a>'
 
 
 def incident_line(incident: Incident, zone: tzinfo) -> str:
@@ -97,9 +103,7 @@ def incident_card(incident: Incident, zone: tzinfo) -> str:
     if incident.summary:
         lines.extend(["", esc(incident.summary)])
     lines.append("")
-    links = ", ".join(
-        f'<a href="{esc(str(source.url))}">{esc(source.name)}</a>' for source in incident.sources
-    )
+    links = ", ".join(source_link(source) for source in incident.sources)
     lines.append(f"<b>Sources:</b> {links}")
     if incident.tags:
         lines.append(" ".join(f"#{esc(tag.replace('-', '_'))}" for tag in incident.tags))
@@ -114,8 +118,9 @@ def troop_report(summaries: Sequence[TroopSummary]) -> str:
             f"<b>{esc(figure.force)} in {esc(figure.host_country)}:</b> "
             f"{esc(str(figure.count))} troops"
         )
-        source = f'<a href="{esc(str(figure.source.url))}">{esc(figure.source.name)}</a>'
-        lines.append(f"as of {figure.as_of.day} {figure.as_of:%b %Y} · {source}")
+        lines.append(
+            f"as of {figure.as_of.day} {figure.as_of:%b %Y} · {source_link(figure.source)}"
+        )
         if summary.previous is not None:
             lines.append(_troop_change(summary))
         lines.append("")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from uuid import uuid4
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -25,7 +26,11 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 async def insert_incident(
     conn: aiosqlite.Connection, draft: IncidentDraft, now: datetime
 ) -> int | None:
-    """Store a new incident and return its id; None if its external_id is already stored."""
+    """Store a new incident and return its id; None if its external_id is already stored.
+
+    An incident without an external_id gets a fresh one, so that an export of
+    the database can be imported back without creating duplicates.
+    """
     stamp = to_db_time(now)
     cursor = await conn.execute(
         "INSERT INTO incidents (external_id, occurred_at, reported_at, title, summary, "
@@ -35,7 +40,7 @@ async def insert_incident(
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (external_id) DO NOTHING",
         (
-            draft.external_id,
+            draft.external_id or f"incident-bot:{uuid4().hex}",
             to_db_time(draft.occurred_at),
             to_db_time(draft.reported_at) if draft.reported_at else None,
             draft.title,
@@ -64,7 +69,10 @@ async def insert_incident(
     assert incident_id is not None
     await conn.executemany(
         "INSERT INTO incident_sources (incident_id, position, name, url) VALUES (?, ?, ?, ?)",
-        [(incident_id, position, s.name, str(s.url)) for position, s in enumerate(draft.sources)],
+        [
+            (incident_id, position, s.name, str(s.url) if s.url else None)
+            for position, s in enumerate(draft.sources)
+        ],
     )
     return incident_id
 

@@ -25,7 +25,7 @@ async def insert_troop_figure(
             draft.count.qualifier.value,
             draft.as_of.isoformat(),
             draft.source.name,
-            str(draft.source.url),
+            str(draft.source.url) if draft.source.url else None,
             to_db_time(now),
         ),
     )

@@ -2,7 +2,7 @@
 -- which sorts correctly as text and reads correctly in the sqlite3 shell.
 CREATE TABLE incidents (
     id                INTEGER PRIMARY KEY,
-    external_id       TEXT UNIQUE,
+    external_id       TEXT NOT NULL UNIQUE,
     occurred_at       TEXT NOT NULL,
     reported_at       TEXT,
     title             TEXT NOT NULL,
@@ -39,7 +39,7 @@ CREATE TABLE incident_sources (
     incident_id INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
     position    INTEGER NOT NULL,
     name        TEXT NOT NULL,
-    url         TEXT NOT NULL,
+    url         TEXT,
     PRIMARY KEY (incident_id, position)
 ) WITHOUT ROWID;
 
@@ -76,7 +76,7 @@ CREATE TABLE troop_figures (
     qualifier    TEXT NOT NULL CHECK (qualifier IN ('exact', 'at least', 'about', 'nearly')),
     as_of        TEXT NOT NULL,
     source_name  TEXT NOT NULL,
-    source_url   TEXT NOT NULL,
+    source_url   TEXT,
     created_at   TEXT NOT NULL,
     UNIQUE (force, host_country, as_of)
 );
