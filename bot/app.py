@@ -8,12 +8,16 @@ from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
+from bot.admins import Role
+from bot.channel import ChannelFeed
 from bot.clock import Clock, SystemClock
-from bot.commands import PUBLIC_COMMANDS
+from bot.commands import menu_for
 from bot.config import Settings
 from bot.context import BotContext, IncidentBotApp, attach_services, services_of
+from bot.persistence import SqliteConversationPersistence
 from bot.services import Services
 from handlers import register_handlers
+from handlers.admin import show_admin_menus
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +38,16 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Inciden
             )
         )
         .context_types(ContextTypes(context=BotContext))
+        .persistence(SqliteConversationPersistence(services.db))
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
         .build()
     )
     attach_services(app, services)
+    if settings.telegram.channel_id is not None:
+        services.newsroom.listeners.append(
+            ChannelFeed(app.bot, services.db, settings.telegram.channel_id, services.timezone)
+        )
     register_handlers(app)
     return app
 
@@ -46,7 +55,8 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Inciden
 async def on_startup(app: IncidentBotApp) -> None:
     services = services_of(app)
     await services.db.open()
-    await app.bot.set_my_commands([command.as_bot_command() for command in PUBLIC_COMMANDS])
+    await app.bot.set_my_commands(menu_for(Role.NOBODY))
+    await show_admin_menus(app)
     log.info("started as @%s", app.bot.username)
 
 

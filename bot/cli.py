@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from telegram.error import InvalidToken, NetworkError
@@ -16,6 +19,15 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.lifecycle import ALLOWED_UPDATES
 from bot.log_setup import configure_logging
 from bot.sample import load_sample
+from bot.transfer import (
+    FORMATS,
+    Format,
+    TransferError,
+    export_incidents,
+    import_file,
+    output_file,
+    parse_moment,
+)
 from storage.db import Database
 
 EXIT_USAGE = 2
@@ -43,7 +55,43 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "load-sample", help="load the bundled sample incidents and troop figures (idempotent)"
     )
+    importer = commands.add_parser(
+        "import",
+        help="import incidents from a CSV or JSON Lines file, or an ACLED export (idempotent)",
+        description="Import incidents from FILE (.csv, .jsonl or .ndjson), all in one "
+        "transaction. Every row is checked first; a bad row means nothing is imported "
+        "(exit status 1) unless --skip-invalid is given.",
+    )
+    importer.add_argument("file", type=Path, metavar="FILE")
+    importer.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="import the valid rows and report the others, instead of importing nothing",
+    )
+    exporter = commands.add_parser(
+        "export",
+        help="export every incident, retracted ones included, in the format import reads",
+    )
+    exporter.add_argument(
+        "--format", dest="fmt", required=True, choices=FORMATS, help="JSON Lines or CSV"
+    )
+    exporter.add_argument(
+        "--since",
+        type=_since,
+        metavar="DATE",
+        help="only incidents that occurred on or after DATE (ISO 8601, UTC unless it says)",
+    )
+    exporter.add_argument(
+        "--output", type=Path, metavar="PATH", help="write to PATH instead of standard output"
+    )
     return parser
+
+
+def _since(text: str) -> datetime:
+    try:
+        return parse_moment(text).astimezone(UTC)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,6 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_db_upgrade(settings))
         if args.command == "load-sample":
             return asyncio.run(_load_sample(settings))
+        if args.command == "import":
+            return asyncio.run(_import(settings, args.file, skip_invalid=args.skip_invalid))
+        if args.command == "export":
+            return asyncio.run(_export(settings, args.fmt, args.since, args.output))
         return _run(settings)
     except ConfigError as error:
         print(f"incident-bot: {error}", file=sys.stderr)
@@ -103,4 +155,55 @@ async def _load_sample(settings: Settings) -> int:
         f"{result.incidents_added} of {result.incidents_total} incidents and "
         f"{result.figures_added} of {result.figures_total} troop figures were new"
     )
+    return 0
+
+
+async def _import(settings: Settings, path: Path, *, skip_invalid: bool) -> int:
+    async with Database(settings.storage.path) as db:
+        try:
+            report = await import_file(db, path, skip_invalid=skip_invalid, clock=SystemClock())
+        except TransferError as error:
+            print(f"incident-bot: {error}", file=sys.stderr)
+            return EXIT_USAGE
+    for problem in report.problems:
+        print(problem, file=sys.stderr)
+    if not report.committed:
+        print(
+            f"nothing imported: {report.invalid} of {report.rows} rows are invalid; fix them, "
+            f"or use --skip-invalid to import the {report.valid} valid ones",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"imported {report.imported} incidents ({report.already_present} already present, "
+        f"{report.invalid} invalid rows skipped)"
+    )
+    # Every row refused is a failure even when skipping was asked for.
+    return 1 if report.problems and report.valid == 0 else 0
+
+
+async def _export(
+    settings: Settings, fmt: Format, since: datetime | None, output: Path | None
+) -> int:
+    async with Database(settings.storage.path) as db:
+        try:
+            if output is not None:
+                with output_file(output) as out:
+                    written = await export_incidents(db, out, fmt, since)
+                print(f"exported {written} incidents to {output}")
+                return 0
+            # The file format is UTF-8 whatever the terminal's locale says.
+            if isinstance(sys.stdout, io.TextIOWrapper):
+                sys.stdout.reconfigure(encoding="utf-8", newline="")
+            written = await export_incidents(db, sys.stdout, fmt, since)
+            sys.stdout.flush()
+        except TransferError as error:
+            print(f"incident-bot: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        except BrokenPipeError:
+            # The reader (head, say) has gone; stop quietly, and keep Python from
+            # complaining again when it flushes stdout at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
+    print(f"exported {written} incidents", file=sys.stderr)
     return 0

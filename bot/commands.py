@@ -1,4 +1,4 @@
-"""The public command list: one source for /help and for Telegram's command menu."""
+"""The command lists: one source for /help and for Telegram's command menus."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ from dataclasses import dataclass
 
 from telegram import BotCommand
 
+from bot.admins import Role
+
 
 @dataclass(frozen=True)
 class CommandInfo:
     name: str
     arguments: str
     description: str
+    role: Role = Role.NOBODY
 
     def as_bot_command(self) -> BotCommand:
         return BotCommand(self.name, self.description)
@@ -25,3 +28,24 @@ PUBLIC_COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("help", "", "Every command and what it does"),
     CommandInfo("start", "", "What this bot is for"),
 )
+
+ADMIN_COMMANDS: tuple[CommandInfo, ...] = (
+    CommandInfo("post", "[form]", "Post an incident: guided, or key: value lines", Role.EDITOR),
+    CommandInfo("draft", "TEXT", "Propose a draft from a pasted news report", Role.EDITOR),
+    CommandInfo("edit", "ID [key: value …]", "Correct fields of an incident", Role.EDITOR),
+    CommandInfo("retract", "ID REASON", "Retract an incident, keeping the record", Role.EDITOR),
+    CommandInfo("settroops", "form", "Add a troop figure (force, host, count…)", Role.EDITOR),
+    CommandInfo("cancel", "", "Leave the guided /post", Role.EDITOR),
+    CommandInfo("grant", "USER_ID", "Make a user an editor", Role.OWNER),
+    CommandInfo("revoke", "USER_ID", "Take editing away from a user", Role.OWNER),
+    CommandInfo("audit", "[N]", "The last N admin actions", Role.OWNER),
+)
+
+# /cancel only leaves a conversation, so anyone may send it without being refused.
+GUARDED_COMMANDS = {c.name: c.role for c in ADMIN_COMMANDS if c.name != "cancel"}
+
+
+def menu_for(role: Role) -> list[BotCommand]:
+    """The command menu a user with `role` sees in their chat with the bot."""
+    admin = [command for command in ADMIN_COMMANDS if command.role <= role]
+    return [command.as_bot_command() for command in (*PUBLIC_COMMANDS, *admin)]

@@ -52,6 +52,17 @@ class TelegramSettings(_Section):
     admins: list[PositiveInt] = Field(
         default_factory=list, description="Numeric Telegram user ids of the owners."
     )
+    channel_id: int | str | None = Field(
+        default=None,
+        description="Channel every published incident is also posted to: -100… id or @name.",
+    )
+
+    @field_validator("channel_id")
+    @classmethod
+    def _channel_is_id_or_username(cls, channel: int | str | None) -> int | str | None:
+        if isinstance(channel, str) and not re.fullmatch(r"@[A-Za-z][A-Za-z0-9_]{4,31}", channel):
+            raise ValueError("expected a numeric chat id (-100…) or a public @channelname")
+        return channel
 
     @field_validator("token")
     @classmethod

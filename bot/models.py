@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -161,3 +161,47 @@ class TroopSummary(BaseModel):
         if self.previous is None:
             return None
         return self.latest.count.value - self.previous.count.value
+
+
+class AuditEntry(BaseModel):
+    """One admin action, or one refused attempt at one."""
+
+    id: int
+    at: UtcDatetime
+    actor_id: int
+    action: str
+    subject: str
+    detail: dict[str, Any]
+
+
+class IncidentChange(BaseModel):
+    """What an edit or retraction changed, kept so corrections can follow it."""
+
+    before: Incident
+    after: Incident
+    fields: list[str]
+
+
+class DraftOrigin(StrEnum):
+    FORM = "form"
+    GUIDED = "guided"
+    ARTICLE = "article"
+
+
+class DraftStatus(StrEnum):
+    OPEN = "open"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class Draft(BaseModel):
+    """An incident being written: the one-shot form's fields, as the admin typed them."""
+
+    id: int
+    owner_id: int
+    origin: DraftOrigin
+    fields: dict[str, list[str]]
+    status: DraftStatus
+    incident_id: int | None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from bot.admins import AdminService
 from bot.clock import Clock
 from bot.config import Settings
 from bot.incidents import IncidentService
+from bot.newsroom import Newsroom
 from bot.troops import TroopService
 from storage.db import Database
 
@@ -19,6 +21,8 @@ class Services:
     clock: Clock
     incidents: IncidentService
     troops: TroopService
+    admins: AdminService
+    newsroom: Newsroom
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock) -> Services:
@@ -29,6 +33,8 @@ class Services:
             clock=clock,
             incidents=IncidentService(db),
             troops=TroopService(db),
+            admins=AdminService(db, clock, settings.telegram.admins),
+            newsroom=Newsroom(db, clock, settings.bot.tzinfo),
         )
 
     @property

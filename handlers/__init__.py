@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.commands import GUARDED_COMMANDS
 from bot.context import IncidentBotApp
-from handlers import errors, fallback, incidents, start, troops
+from handlers import admin, corrections, errors, fallback, incidents, posting, start, troops
+
+GUARD_GROUP = -1  # runs first; raises ApplicationHandlerStop for anyone not allowed
 
 
 def register_handlers(app: IncidentBotApp) -> None:
+    app.add_handlers(
+        [
+            CommandHandler(list(GUARDED_COMMANDS), admin.guard_command),
+            CallbackQueryHandler(admin.guard_button, pattern=rf"^{posting.DRAFT_PREFIX}:"),
+        ],
+        group=GUARD_GROUP,
+    )
     app.add_handlers(
         [
             CommandHandler("start", start.start),
@@ -18,6 +28,17 @@ def register_handlers(app: IncidentBotApp) -> None:
             CommandHandler("search", incidents.search),
             CommandHandler("troops", troops.troops),
             CallbackQueryHandler(incidents.older, pattern=rf"^{incidents.OLDER_PREFIX}:\d+:\d+:"),
+            # Admin commands: the guard above has already let only admins through.
+            posting.conversation(),
+            posting.button_handler(),
+            CommandHandler("draft", posting.draft_from_article),
+            CommandHandler("edit", corrections.edit),
+            CommandHandler("retract", corrections.retract),
+            CommandHandler("settroops", corrections.settroops),
+            CommandHandler("grant", admin.grant),
+            CommandHandler("revoke", admin.revoke),
+            CommandHandler("audit", admin.audit),
+            CommandHandler("cancel", admin.nothing_to_cancel),
             # Last in the group: only what nothing above claimed reaches these.
             MessageHandler(filters.COMMAND, fallback.unknown_command),
             MessageHandler(filters.TEXT & filters.ChatType.PRIVATE, fallback.plain_text),

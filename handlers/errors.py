@@ -7,8 +7,12 @@ import logging
 from telegram import Update
 from telegram.error import Forbidden
 
+from bot.admins import AdminError
 from bot.context import BotContext
+from bot.forms import FormError
+from bot.newsroom import NewsroomError
 from bot.render import esc
+from bot.render_newsroom import form_problems
 from handlers.replies import UsageError, reply_html
 
 log = logging.getLogger(__name__)
@@ -24,7 +28,10 @@ async def on_error(update: object, context: BotContext) -> None:
     if not isinstance(update, Update) or update.effective_chat is None:
         log.error("error outside any chat", exc_info=error)
         return
-    if isinstance(error, UsageError):
+    if isinstance(error, FormError):
+        await reply_html(update, form_problems(error.problems))
+        return
+    if isinstance(error, UsageError | AdminError | NewsroomError):
         await reply_html(update, esc(str(error)))
         return
     log.error("error while handling update %s", update.update_id, exc_info=error)

@@ -35,6 +35,9 @@ class Database:
         self.migrations_applied: list[str] = []
 
     async def open(self) -> None:
+        """Connect and migrate; opening an open database does nothing."""
+        if self._writer is not None:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = await self._connect()
         await self._writer.execute("PRAGMA journal_mode = WAL")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from uuid import uuid4
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 import aiosqlite
 
@@ -33,32 +33,13 @@ async def insert_incident(
     """
     stamp = to_db_time(now)
     cursor = await conn.execute(
-        "INSERT INTO incidents (external_id, occurred_at, reported_at, title, summary, "
-        "event_type, sub_event_type, country, admin1, location, latitude, longitude, "
-        "perpetrator, target, claimed_by, killed, killed_qualifier, injured, injured_qualifier, "
-        "severity, tags, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        f"INSERT INTO incidents (external_id, {', '.join(_REPORTED_COLUMNS)}, "
+        "created_at, updated_at) "
+        f"VALUES (?, {', '.join('?' * len(_REPORTED_COLUMNS))}, ?, ?) "
         "ON CONFLICT (external_id) DO NOTHING",
         (
             draft.external_id or f"incident-bot:{uuid4().hex}",
-            to_db_time(draft.occurred_at),
-            to_db_time(draft.reported_at) if draft.reported_at else None,
-            draft.title,
-            draft.summary,
-            draft.event_type,
-            draft.sub_event_type,
-            draft.country,
-            draft.admin1,
-            draft.location,
-            draft.latitude,
-            draft.longitude,
-            draft.perpetrator,
-            draft.target,
-            draft.claimed_by,
-            *_count_columns(draft.killed),
-            *_count_columns(draft.injured),
-            draft.severity,
-            json.dumps(draft.tags),
+            *_reported_values(draft),
             stamp,
             stamp,
         ),
@@ -67,6 +48,13 @@ async def insert_incident(
         return None
     incident_id = cursor.lastrowid
     assert incident_id is not None
+    await _insert_sources(conn, incident_id, draft)
+    return incident_id
+
+
+async def _insert_sources(
+    conn: aiosqlite.Connection, incident_id: int, draft: IncidentDraft
+) -> None:
     await conn.executemany(
         "INSERT INTO incident_sources (incident_id, position, name, url) VALUES (?, ?, ?, ?)",
         [
@@ -74,7 +62,74 @@ async def insert_incident(
             for position, s in enumerate(draft.sources)
         ],
     )
-    return incident_id
+
+
+async def update_incident(
+    conn: aiosqlite.Connection, incident_id: int, draft: IncidentDraft, now: datetime
+) -> None:
+    """Replace an incident's reported fields and sources; its id and status stay."""
+    assignments = ", ".join(f"{column} = ?" for column in _REPORTED_COLUMNS)
+    await conn.execute(
+        f"UPDATE incidents SET {assignments}, updated_at = ? WHERE id = ?",
+        (*_reported_values(draft), to_db_time(now), incident_id),
+    )
+    await conn.execute("DELETE FROM incident_sources WHERE incident_id = ?", (incident_id,))
+    await _insert_sources(conn, incident_id, draft)
+
+
+async def mark_retracted(
+    conn: aiosqlite.Connection, incident_id: int, reason: str, now: datetime
+) -> None:
+    await conn.execute(
+        "UPDATE incidents SET status = 'retracted', retraction_reason = ?, updated_at = ? "
+        "WHERE id = ?",
+        (reason, to_db_time(now), incident_id),
+    )
+
+
+async def save_version(
+    conn: aiosqlite.Connection,
+    before: Incident,
+    *,
+    change: str,
+    fields: list[str],
+    changed_by: int,
+    now: datetime,
+) -> int:
+    """Keep the incident as it was before a change; return the version number."""
+    async with conn.execute(
+        "SELECT coalesce(max(version), 0) + 1 FROM incident_versions WHERE incident_id = ?",
+        (before.id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    version = int(row[0]) if row else 1
+    await conn.execute(
+        "INSERT INTO incident_versions (incident_id, version, change, fields, snapshot, "
+        "changed_by, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            before.id,
+            version,
+            change,
+            json.dumps(fields),
+            before.model_dump_json(),
+            changed_by,
+            to_db_time(now),
+        ),
+    )
+    return version
+
+
+async def published_near(
+    conn: aiosqlite.Connection, location: str, around: datetime, window: timedelta
+) -> list[Incident]:
+    """Published incidents at the same location within `window` either side of `around`."""
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM incidents WHERE location = ? COLLATE NOCASE "
+        "AND occurred_at BETWEEN ? AND ? AND status = 'published' ORDER BY occurred_at",
+        (location, to_db_time(around - window), to_db_time(around + window)),
+    ) as cursor:
+        rows = list(await cursor.fetchall())
+    return await _with_sources(conn, rows)
 
 
 async def get_incident(conn: aiosqlite.Connection, incident_id: int) -> Incident | None:
@@ -150,6 +205,38 @@ def fts_query(text: str) -> str:
     column filters) are taken as plain words instead of failing as syntax.
     """
     return " ".join(f'"{word}"*' for word in _WORD.findall(text))
+
+
+# The columns that hold what was reported, as opposed to bookkeeping (ids, status, times).
+_REPORTED_COLUMNS = (
+    "occurred_at", "reported_at", "title", "summary", "event_type", "sub_event_type",
+    "country", "admin1", "location", "latitude", "longitude", "perpetrator", "target",
+    "claimed_by", "killed", "killed_qualifier", "injured", "injured_qualifier", "severity",
+    "tags",
+)  # fmt: skip
+
+
+def _reported_values(draft: IncidentDraft) -> tuple[object, ...]:
+    return (
+        to_db_time(draft.occurred_at),
+        to_db_time(draft.reported_at) if draft.reported_at else None,
+        draft.title,
+        draft.summary,
+        draft.event_type,
+        draft.sub_event_type,
+        draft.country,
+        draft.admin1,
+        draft.location,
+        draft.latitude,
+        draft.longitude,
+        draft.perpetrator,
+        draft.target,
+        draft.claimed_by,
+        *_count_columns(draft.killed),
+        *_count_columns(draft.injured),
+        draft.severity,
+        json.dumps(draft.tags),
+    )
 
 
 def _count_columns(count: Count | None) -> tuple[int | None, str | None]:

@@ -59,8 +59,13 @@ def settings(telegram: FakeBotApi, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def running_bot(settings: Settings, clock: ManualClock) -> AsyncIterator[IncidentBotApp]:
-    """The real application, with the sample data, polling the fake Bot API."""
+async def running_bot(
+    settings: Settings, clock: ManualClock, owner: Person
+) -> AsyncIterator[IncidentBotApp]:
+    """The real application, with the sample data, polling the fake Bot API.
+
+    The owner has talked to the bot before it starts, as owners have.
+    """
     async with Database(settings.storage.path) as database:
         await load_sample(database, clock)
     app = build_application(settings, clock)
@@ -71,3 +76,13 @@ async def running_bot(settings: Settings, clock: ManualClock) -> AsyncIterator[I
 @pytest.fixture
 def alice(telegram: FakeBotApi) -> Person:
     return Person(telegram, telegram.add_user("Alice", user_id=2001))
+
+
+@pytest.fixture
+def owner(telegram: FakeBotApi) -> Person:
+    return Person(telegram, telegram.add_user("Olivia", user_id=OWNER_ID))
+
+
+@pytest.fixture
+def bob(telegram: FakeBotApi) -> Person:
+    return Person(telegram, telegram.add_user("Bob", user_id=3001))

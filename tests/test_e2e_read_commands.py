@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import pytest
@@ -18,9 +17,7 @@ pytestmark = pytest.mark.usefixtures("running_bot")
 
 
 async def test_the_command_menu_is_registered_on_start(telegram: FakeBotApi) -> None:
-    calls = [params for method, params in telegram.requests if method == "setMyCommands"]
-    assert calls, "setMyCommands was not called"
-    names = [command["command"] for command in _json(calls[-1]["commands"])]
+    names = [command["command"] for command in telegram.my_commands()]
     assert names == [command.name for command in PUBLIC_COMMANDS]
 
 
@@ -123,12 +120,6 @@ async def test_a_failure_inside_a_handler_reaches_the_user_without_internals(
 
 def _ids(text: str) -> list[str]:
     return [line.split()[0] for line in text.splitlines() if line.startswith("#")]
-
-
-def _json(value: object) -> list[dict[str, str]]:
-    decoded = json.loads(value) if isinstance(value, str) else value
-    assert isinstance(decoded, list)
-    return decoded
 
 
 async def test_a_listing_over_4096_characters_arrives_in_pieces_with_the_button_last(

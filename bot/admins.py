@@ -1,0 +1,89 @@
+"""Who may change the record: owners from the config, editors they grant."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from enum import IntEnum
+
+from bot.clock import Clock
+from bot.models import AuditEntry
+from storage import admins as store
+from storage.db import Database
+
+
+class Role(IntEnum):
+    NOBODY = 0
+    EDITOR = 1
+    OWNER = 2
+
+
+class AdminError(ValueError):
+    """An admin request that cannot be carried out, worded for the admin."""
+
+
+class AdminService:
+    def __init__(self, db: Database, clock: Clock, owner_ids: Collection[int]) -> None:
+        self._db = db
+        self._clock = clock
+        self._owner_ids = frozenset(owner_ids)
+
+    async def role_of(self, user_id: int) -> Role:
+        if user_id in self._owner_ids:
+            return Role.OWNER
+        if await store.is_editor(self._db.reader, user_id):
+            return Role.EDITOR
+        return Role.NOBODY
+
+    async def roles(self) -> dict[int, Role]:
+        """Every admin and their role, for the per-admin command menus."""
+        editors = await store.editor_ids(self._db.reader)
+        return {user_id: Role.EDITOR for user_id in editors} | {
+            user_id: Role.OWNER for user_id in self._owner_ids
+        }
+
+    async def grant(self, owner_id: int, user_id: int) -> bool:
+        """Make `user_id` an editor; False if they already were one."""
+        if user_id in self._owner_ids:
+            raise AdminError(f"{user_id} is an owner already (owners are set in the config file).")
+        async with self._db.transaction() as conn:
+            added = await store.add_editor(conn, user_id, owner_id, self._clock.now())
+            if added:
+                await store.record_action(
+                    conn,
+                    at=self._clock.now(),
+                    actor_id=owner_id,
+                    action="grant",
+                    subject=f"user {user_id}",
+                )
+        return added
+
+    async def revoke(self, owner_id: int, user_id: int) -> bool:
+        """Take editing away from `user_id`; False if they were not an editor."""
+        if user_id in self._owner_ids:
+            raise AdminError(
+                f"{user_id} is an owner; owners are removed from telegram.admins in the config."
+            )
+        async with self._db.transaction() as conn:
+            removed = await store.remove_editor(conn, user_id)
+            if removed:
+                await store.record_action(
+                    conn,
+                    at=self._clock.now(),
+                    actor_id=owner_id,
+                    action="revoke",
+                    subject=f"user {user_id}",
+                )
+        return removed
+
+    async def record_refusal(self, user_id: int, attempted: str) -> None:
+        async with self._db.transaction() as conn:
+            await store.record_action(
+                conn,
+                at=self._clock.now(),
+                actor_id=user_id,
+                action="refused",
+                subject=attempted,
+            )
+
+    async def recent_actions(self, limit: int) -> list[AuditEntry]:
+        return await store.recent_actions(self._db.reader, limit)

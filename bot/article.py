@@ -1,0 +1,1439 @@
+"""Propose an incident draft from the pasted text of a news report.
+
+The reading is rule-based and deterministic: the same text always gives the same proposal,
+and every rule can be read here. It proposes; an admin checks, edits and publishes. So where
+the text is ambiguous the extractor still makes a choice, and says in `notes` what it chose
+between, rather than leaving a field empty without a word.
+
+News reports about one attack also name other places, earlier attacks and troop numbers.
+The rules therefore look first at the sentences that speak of the attack (they hold a weapon
+or attack word, or a casualty count) and, among those, at the earliest ones: a report leads
+with its news and fills in background after.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import cached_property, lru_cache
+from importlib import resources
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.models import Count, Qualifier
+
+_T = TypeVar("_T")
+
+# ---------------------------------------------------------------------------------------------
+# Public types
+
+
+@dataclass(frozen=True)
+class Place:
+    """A place from the gazetteer, with the spellings it is found by."""
+
+    name: str  # canonical, e.g. "Ain al-Asad Air Base"
+    kind: str  # "base" | "city" | "province" | "country"
+    country: str  # spelled as in bot.regions
+    admin1: str  # province/governorate, "" for a country
+    latitude: float
+    longitude: float
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ArticleDraft:
+    """A proposed incident, for an admin to check: every field may be wrong, `notes` say where.
+
+    Fields the report does not give are None; event types use ACLED's vocabulary.
+    """
+
+    title: str
+    occurred: date | None
+    place: Place | None
+    country: str | None
+    event_type: str | None
+    sub_event_type: str | None
+    weapon: str | None
+    killed: Count | None
+    injured: Count | None
+    perpetrator: str | None
+    target: str | None
+    actors: tuple[str, ...]
+    claimed_by: str | None
+    claim_status: str  # "none" | "claimed" | "unknown"
+    severity: int
+    summary: str
+    notes: tuple[str, ...]
+
+
+# ---------------------------------------------------------------------------------------------
+# Gazetteer
+
+_PlaceKind = Literal["base", "city", "province", "country"]
+
+# A base is more specific than the city it serves, and so on up.
+_SPECIFICITY: dict[str, int] = {"country": 0, "province": 1, "city": 2, "base": 3}
+
+
+class _PlaceRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    kind: _PlaceKind
+    country: str = Field(min_length=1)
+    admin1: str
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    aliases: tuple[str, ...] = ()
+
+
+class _GazetteerFile(BaseModel):
+    note: str = ""
+    places: list[_PlaceRecord]
+
+
+@lru_cache(maxsize=1)
+def _gazetteer() -> tuple[Place, ...]:
+    raw = resources.files("bot.data").joinpath("gazetteer.json").read_text("utf-8")
+    parsed = _GazetteerFile.model_validate_json(raw)
+    return tuple(Place(**record.model_dump()) for record in parsed.places)
+
+
+def load_gazetteer() -> list[Place]:
+    """Every known place; the file is read and validated once per process."""
+    return list(_gazetteer())
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+# ---------------------------------------------------------------------------------------------
+# Text: one spelling for quotes and dashes, cut into sentences
+
+# Every replacement is one character for one, so offsets into the normalised text are
+# offsets into what the admin pasted.
+_UNIFY = str.maketrans(
+    {
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u02bc": "'",
+        "\u2032": "'",
+        "`": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2212": "-",
+        "\u00a0": " ",
+    }
+)
+
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*(?=\s+[\"'(\[]?[A-Z0-9])")
+_LAST_WORD = re.compile(r"([A-Za-z][A-Za-z.]*)\.[\"')\]]*$")
+_ABBREVIATIONS = _words(
+    "u.s u.k u.n mr mrs ms dr gen lt col sgt maj capt cmdr adm sen rep gov pres st no vs "
+    "jan feb mar apr jun jul aug sep sept oct nov dec approx est"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    start: int
+    end: int
+
+    def holds(self, position: int) -> bool:
+        return self.start <= position < self.end
+
+
+def _is_abbreviation(piece: str) -> bool:
+    match = _LAST_WORD.search(piece)
+    if match is None:
+        return False
+    word = match.group(1).lower()
+    return word in _ABBREVIATIONS or len(word) == 1
+
+
+def _split_sentences(text: str) -> list[_Sentence]:
+    """Sentences, and each line on its own: headlines and subheadings carry no full stop."""
+    sentences: list[_Sentence] = []
+    for line in re.finditer(r"[^\n]+", text):
+        start = line.start()
+        for mark in _SENTENCE_END.finditer(text, line.start(), line.end()):
+            if _is_abbreviation(text[start : mark.end()]):
+                continue
+            sentences.append(_Sentence(start, mark.end()))
+            start = mark.end() + 1
+        if text[start : line.end()].strip():
+            sentences.append(_Sentence(start, line.end()))
+    return [s for s in sentences if text[s.start : s.end].strip()]
+
+
+def _longest_first(items: Sequence[_T], span: Callable[[_T], tuple[int, int]]) -> list[_T]:
+    """Drop items overlapping a longer one ("suicide car bomb" over "car bomb"), in text order.
+
+    Among equally long items the earlier in `items` wins, so callers order by preference.
+    """
+    kept: list[_T] = []
+    taken: list[tuple[int, int]] = []
+    for item in sorted(items, key=lambda it: span(it)[0] - span(it)[1]):
+        start, end = span(item)
+        if all(end <= s or start >= e for s, e in taken):
+            kept.append(item)
+            taken.append((start, end))
+    return sorted(kept, key=lambda it: span(it)[0])
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers and casualty counts
+
+_UNIT_WORDS = _words(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+    "fourteen fifteen sixteen seventeen eighteen nineteen"
+)
+_TENS_WORDS = _words("twenty thirty forty fifty sixty seventy eighty ninety")
+_WORD_VALUES: dict[str, int] = {word: value for value, word in enumerate(_UNIT_WORDS)}
+_WORD_VALUES.update({word: 20 + 10 * i for i, word in enumerate(_TENS_WORDS)})
+
+_WORD_NUMBER = (
+    rf"(?:(?:{'|'.join(_TENS_WORDS)})(?:[- ](?:{'|'.join(_UNIT_WORDS[1:10])}))?"
+    rf"|{'|'.join(sorted(_UNIT_WORDS, key=len, reverse=True))}|a dozen)"
+)
+# "2,500" and the "2, 500" that copy-pasting sometimes leaves behind.
+_DIGIT_NUMBER = r"(?:\d{1,3}(?:,\s?\d{3})+(?!\d)|\d+)"
+_NUMBER = rf"(?:{_DIGIT_NUMBER}|{_WORD_NUMBER})"
+_WORD_NUMBER_RE = re.compile(rf"\b{_WORD_NUMBER}\b|\d", re.IGNORECASE)
+
+_QUALIFIERS: dict[str, Qualifier] = {
+    "at least": Qualifier.AT_LEAST,
+    "no fewer than": Qualifier.AT_LEAST,
+    "no less than": Qualifier.AT_LEAST,
+    "more than": Qualifier.AT_LEAST,
+    "over": Qualifier.AT_LEAST,
+    "upwards of": Qualifier.AT_LEAST,
+    "nearly": Qualifier.NEARLY,
+    "almost": Qualifier.NEARLY,
+    "close to": Qualifier.NEARLY,
+    "about": Qualifier.ABOUT,
+    "around": Qualifier.ABOUT,
+    "approximately": Qualifier.ABOUT,
+    "roughly": Qualifier.ABOUT,
+    "some": Qualifier.ABOUT,
+    "an estimated": Qualifier.ABOUT,
+    "up to": Qualifier.ABOUT,
+    "as many as": Qualifier.ABOUT,
+}
+# Wordings the Count model cannot hold exactly; the admin is told how they were recorded.
+_LOOSE_QUALIFIERS = {"more than", "over", "upwards of", "up to", "as many as"}
+_QUALIFIER = "|".join(sorted(_QUALIFIERS, key=len, reverse=True))
+
+_HARM = r"killed|dead|died|wounded|injured|hurt|slain"
+# Words between a number and its verb: no sentence end, no other number; but the periods of
+# "U.S." and "U.K." are not sentence ends.
+_GAP_CHAR = r"(?:[^.;:!?\d\n]|(?<![A-Za-z][A-Za-z])(?<=[A-Za-z])\.)"
+_PASSIVE_COUNT = re.compile(
+    rf"(?:\b(?P<qualifier>{_QUALIFIER})\s+)?\b(?P<number>{_NUMBER})\b"
+    rf"(?P<gap>{_GAP_CHAR}{{0,80}}?)"
+    r"\b(?:(?:was|were|have been|has been|had been|are|is|being|got)\s+)?(?:\w+ly\s+)?"
+    rf"(?P<verb>{_HARM})\b",
+    re.IGNORECASE,
+)
+_ACTIVE_COUNT = re.compile(
+    r"\b(?P<verb>kill(?:ed|ing|s)|wound(?:ed|ing|s)|injur(?:ed|ing|es)|hurt(?:ing|s)?)\s+"
+    rf"(?:{_GAP_CHAR}{{1,40}}?\band\s+)?"  # "killing Fuad Shukr and at least four civilians"
+    rf"(?:(?P<qualifier>{_QUALIFIER})\s+)?(?P<number>{_NUMBER})\b"
+    r"(?P<gap>(?:\s+[A-Za-z'-]+){0,3})",
+    re.IGNORECASE,
+)
+_OWN_VERB = re.compile(rf"\b(?:{_HARM})\b", re.IGNORECASE)
+_PERSON = (
+    r"(?:soldier|service ?member|servicemember|serviceman|person|civilian|contractor|child|"
+    r"woman|man|fighter|officer|marine|sailor|worker|policeman|guard)"
+)
+_SINGLE_VICTIM = re.compile(
+    rf"\b(?:a|an|one)\s+(?P<gap>(?:[A-Za-z-]+\s+){{0,2}}?{_PERSON})\s+"
+    rf"(?:was\s+)?(?:\w+ly\s+)?(?P<verb>{_HARM})\b",
+    re.IGNORECASE,
+)
+_SINGLE_VICTIM_ACTIVE = re.compile(
+    r"\b(?P<verb>kill(?:ed|ing)|wound(?:ed|ing)|injur(?:ed|ing)|hurt(?:ing)?)\s+"
+    rf"(?:a|an|one)\s+(?P<gap>(?:[A-Za-z-]+\s+){{0,2}}?{_PERSON})\b",
+    re.IGNORECASE,
+)
+_VAGUE = r"a number of|several|dozens of|dozens|scores of|scores|hundreds of|hundreds|many|a few"
+_VAGUE_PASSIVE = re.compile(
+    rf"\b(?P<vague>{_VAGUE})\b(?P<gap>{_GAP_CHAR}{{0,60}}?)"
+    rf"\b(?:(?:was|were|have been|had been|are)\s+)?(?P<verb>{_HARM})\b",
+    re.IGNORECASE,
+)
+_VAGUE_ACTIVE = re.compile(
+    r"\b(?P<verb>kill(?:ed|ing)|wound(?:ed|ing)|injur(?:ed|ing)|hurt(?:ing)?)\s+"
+    rf"(?P<vague>{_VAGUE})\b",
+    re.IGNORECASE,
+)
+_NOBODY_HARMED = re.compile(
+    r"\b(?:no one|nobody|no (?:[A-Za-z-]+ )?(?:personnel|troops|soldiers|service members|people|"
+    r"civilians))\s+(?:was|were|had been|has been|have been)\s+(?:\w+ly\s+)?"
+    r"(?P<verb>killed|hurt|harmed|injured|wounded)(?:\s+or\s+(?P<verb2>killed|hurt|harmed|"
+    r"injured|wounded))?",
+    re.IGNORECASE,
+)
+_HARMED_NOBODY = re.compile(
+    r"\b(?:killed|killing|injured|injuring|wounded|wounding|hurt|hurting|harmed|harming)"
+    r"\s+(?:no one|nobody)\b",
+    re.IGNORECASE,
+)
+_NO_CASUALTY_NOUN = re.compile(
+    r"\b(?:no|without\s+(?:causing\s+)?(?:any\s+)?)\s*(?:immediate\s+)?(?:reports?\s+of\s+)?"
+    r"(?P<noun>casualties|injuries|deaths|fatalities)\b",
+    re.IGNORECASE,
+)
+# A number followed by one of these counts things, not people.
+_NOT_PEOPLE = _words(
+    "missile missiles rocket rockets drone drones shell shells mortar mortars round rounds "
+    "projectile projectiles bomb bombs attack attacks strike strikes time times day days hour "
+    "hours week weeks month months year years km kilometres kilometers mile miles metre metres "
+    "meter meters percent base bases site sites vehicle vehicles building buildings home homes "
+    "house houses camp camps village villages explosion explosions blast blasts january "
+    "february march april june july august september october november december jan feb "
+    "mar apr jun jul aug sep sept oct nov dec"
+)
+# Words inside the gap that show the number belongs to another clause.
+_OTHER_CLAUSE = re.compile(
+    r"\b(?:stationed|deployed|landed|fired|launched|based|serving|serve|remain|remains|struck|"
+    r"hit|intercepted|downed)\b",
+    re.IGNORECASE,
+)
+_MILITARY_VICTIMS = re.compile(
+    r"\b(?:soldiers?|troops?|service ?members?|servicemembers?|servicem[ae]n|personnel|"
+    r"marines?|sailors?|airm[ae]n|guardsm[ae]n)\b",
+    re.IGNORECASE,
+)
+# Totals of a war or a year are background to the one attack being reported.
+_CUMULATIVE = re.compile(
+    r"\b(?:since the (?:war|start|beginning|conflict)|so far this year|to date|in total|"
+    r"altogether|war (?:in \w+ )?(?:has|had) killed|over the past|last year|earlier this year|"
+    r"a previous)\b",
+    re.IGNORECASE,
+)
+# "Tower 22", "Aug. 5": a number that is part of a name or a date.
+_NAME_BEFORE = re.compile(
+    r"\b(?:(?P<word>[A-Z][A-Za-z]+)|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.)\s+$"
+)
+_WEEKDAY_NAMES = _words("Monday Tuesday Wednesday Thursday Friday Saturday Sunday")
+
+_CasualtyKind = Literal["killed", "injured"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Casualty:
+    kind: _CasualtyKind
+    count: Count | None  # None when the text gives no number ("a number of")
+    wording: str
+    start: int
+    victims: str
+    loose: str = ""  # the qualifier word when Count could not hold it exactly
+
+
+def _parse_number(token: str) -> tuple[int, Qualifier] | None:
+    word = re.sub(r"\s+", " ", token.strip().lower())
+    if word == "a dozen":
+        return 12, Qualifier.ABOUT
+    if word[0].isdigit():
+        return int(re.sub(r"[,\s]", "", word)), Qualifier.EXACT
+    parts = re.split(r"[- ]", word)
+    if all(part in _WORD_VALUES for part in parts):
+        return sum(_WORD_VALUES[part] for part in parts), Qualifier.EXACT
+    return None
+
+
+def _harm_kind(verb: str) -> _CasualtyKind:
+    verb = verb.lower()
+    return "killed" if verb.startswith(("kill", "dead", "died", "slain")) else "injured"
+
+
+def _counts_people(text: str, match: re.Match[str], gap: str) -> bool:
+    """Reject numbers that count rockets, years or stationed troops, or that name a place."""
+    number = match.group("number")
+    if re.fullmatch(r"(?:19|20)\d\d", number):
+        return False
+    before = text[max(0, match.start() - 4) : match.start("number")].lower()
+    if before.endswith("no ") or before.endswith("not "):
+        return False
+    named = _NAME_BEFORE.search(text[max(0, match.start("number") - 20) : match.start("number")])
+    if named and match.group("qualifier") is None and named.group("word") not in _WEEKDAY_NAMES:
+        return False  # "Tower 22", "Union 3", "Aug. 5"
+    first_word = gap.strip(" ,").split(" ")[0].lower() if gap.strip(" ,") else ""
+    if first_word in _NOT_PEOPLE:
+        return False
+    return not (_WORD_NUMBER_RE.search(gap) or _OTHER_CLAUSE.search(gap))
+
+
+def _counted(match: re.Match[str], kind: _CasualtyKind, gap: str) -> _Casualty | None:
+    parsed = _parse_number(match.group("number"))
+    if parsed is None:
+        return None
+    value, qualifier = parsed
+    wording = (match.group("qualifier") or "").lower()
+    if wording:
+        qualifier = _QUALIFIERS[wording]
+    loose = wording if wording in _LOOSE_QUALIFIERS else ""
+    return _Casualty(
+        kind=kind,
+        count=Count(value=value, qualifier=qualifier),
+        wording=match.group(0),
+        start=match.start("number"),
+        victims=gap,
+        loose=loose,
+    )
+
+
+def _numbered_casualties(text: str) -> Iterable[_Casualty]:
+    for match in _PASSIVE_COUNT.finditer(text):
+        gap = match.group("gap")
+        if _counts_people(text, match, gap):
+            found = _counted(match, _harm_kind(match.group("verb")), gap)
+            if found:
+                yield found
+    for match in _ACTIVE_COUNT.finditer(text):
+        gap = match.group("gap")
+        first = gap.split()[0].lower() if gap.split() else ""
+        # "killed and 17 wounded": the 17 has a verb of its own.
+        if _OWN_VERB.search(gap) or first in _NOT_PEOPLE:
+            continue
+        if not re.fullmatch(r"(?:19|20)\d\d", match["number"]):
+            found = _counted(match, _harm_kind(match.group("verb")), gap)
+            if found:
+                yield found
+    for match in (*_SINGLE_VICTIM.finditer(text), *_SINGLE_VICTIM_ACTIVE.finditer(text)):
+        yield _Casualty(
+            kind=_harm_kind(match.group("verb")),
+            count=Count(value=1),
+            wording=match.group(0),
+            start=match.start(),
+            victims=match.group("gap"),
+        )
+
+
+def _zero_casualties(text: str) -> Iterable[_Casualty]:
+    harmed_nobody = (
+        (match, match.group(0))
+        for pattern in (_NOBODY_HARMED, _HARMED_NOBODY)
+        for match in pattern.finditer(text)
+    )
+    for match, wording in harmed_nobody:
+        for kind in _zero_kinds(wording):
+            yield _Casualty(kind, Count(value=0), wording, match.start(), "")
+    for match in _NO_CASUALTY_NOUN.finditer(text):
+        for kind in _zero_kinds(match.group("noun")):
+            yield _Casualty(kind, Count(value=0), match.group(0), match.start(), "")
+
+
+def _zero_kinds(wording: str) -> tuple[_CasualtyKind, ...]:
+    # Nobody hurt means nobody killed either; "no one was killed" says nothing of injuries.
+    if re.search(r"wound|injur|hurt|harm|casualt", wording, re.IGNORECASE):
+        return ("killed", "injured")
+    return ("killed",)
+
+
+def _vague_casualties(text: str) -> Iterable[_Casualty]:
+    for match in _VAGUE_PASSIVE.finditer(text):
+        if not _OTHER_CLAUSE.search(match.group("gap")):
+            kind = _harm_kind(match.group("verb"))
+            yield _Casualty(kind, None, match.group(0), match.start(), match.group("gap"))
+    for match in _VAGUE_ACTIVE.finditer(text):
+        kind = _harm_kind(match.group("verb"))
+        yield _Casualty(kind, None, match.group(0), match.start(), match.group("vague"))
+
+
+def _find_casualties(text: str) -> list[_Casualty]:
+    found: dict[tuple[str, int], _Casualty] = {}
+    for casualty in (*_numbered_casualties(text), *_zero_casualties(text)):
+        found.setdefault((casualty.kind, casualty.start), casualty)
+    for casualty in _vague_casualties(text):
+        found.setdefault((casualty.kind, casualty.start), casualty)
+    return sorted(found.values(), key=lambda c: c.start)
+
+
+# ---------------------------------------------------------------------------------------------
+# Weapons and event types (ACLED vocabulary)
+
+_EXPLOSIONS = "Explosions/Remote violence"
+_BATTLES = "Battles"
+_VIOLENCE_AGAINST_CIVILIANS = "Violence against civilians"
+_SHELLING = "Shelling/artillery/missile attack"
+_AIR_STRIKE = "Air/drone strike"
+_REMOTE_EXPLOSIVE = "Remote explosive/landmine/IED"
+
+# Words that make "missile" or "drone" the thing struck ("missile launch sites").
+_TARGET_NOUNS = (
+    r"(?:launch(?:ers?|pads?|sites?|platforms?)|sites?|storage|depots?|factor(?:y|ies)|"
+    r"facilit(?:y|ies)|production|workshops?|systems?|defen[cs]es?)"
+)
+_NOT_STRUCK = rf"\b(?!\s+{_TARGET_NOUNS})"
+
+
+@dataclass(frozen=True, slots=True)
+class _Weapon:
+    word: str | None
+    event_type: str
+    sub_event_type: str
+    pattern: re.Pattern[str]
+
+
+def _weapon(word: str | None, event: str, sub_event: str, pattern: str) -> _Weapon:
+    return _Weapon(word, event, sub_event, re.compile(pattern, re.IGNORECASE))
+
+
+_SUICIDE = r"\bsuicide\s+(?:car\s+|truck\s+)?(?:bomb\w*|attack\w*|vest|blast)"
+_IED = (
+    r"\b(?:V?B?IEDs?|improvised explosive devices?|roadside bombs?|car bombs?|landmines?|"
+    r"explosive devices?|booby[- ]trap\w*|sticky bombs?|magnetic bombs?)\b"
+)
+_AIRCRAFT = (
+    r"\b(?:air ?strikes?|air-strikes?|air raids?|warplanes?|war planes?|fighter jets?|jets|"
+    r"bombers|aerial bombardment)\b"
+)
+_MISSILE = rf"\b(?:(?:ballistic|cruise|anti-ship|anti-tank|guided)\s+)?missiles?{_NOT_STRUCK}"
+_CLASH = (
+    r"\b(?:clash(?:es|ed)?|firefights?|gun ?battles?|exchanges? of fire|fighting between|"
+    r"ambush(?:ed)?)\b"
+)
+# In order of preference where two overlap equally; otherwise the first named wins.
+_WEAPONS: tuple[_Weapon, ...] = (
+    _weapon("suicide bomb", _EXPLOSIONS, "Suicide bomb", _SUICIDE),
+    _weapon("IED", _EXPLOSIONS, _REMOTE_EXPLOSIVE, _IED),
+    _weapon(
+        "grenade", _EXPLOSIONS, "Grenade", r"\b(?:rocket-propelled grenades?|RPGs?|grenades?)\b"
+    ),
+    _weapon("drone", _EXPLOSIONS, _AIR_STRIKE, rf"\b(?:drones?|UAVs?){_NOT_STRUCK}"),
+    _weapon("airstrike", _EXPLOSIONS, _AIR_STRIKE, _AIRCRAFT),
+    _weapon("rocket", _EXPLOSIONS, _SHELLING, rf"\b(?:rockets?|Katyushas?){_NOT_STRUCK}"),
+    _weapon("missile", _EXPLOSIONS, _SHELLING, _MISSILE),
+    _weapon("mortar", _EXPLOSIONS, _SHELLING, r"\bmortars?(?:\s+(?:rounds?|shells?|bombs?))?\b"),
+    _weapon("artillery", _EXPLOSIONS, _SHELLING, r"\b(?:artillery|shelling|shelled|howitzers?)\b"),
+    _weapon(None, _BATTLES, "Armed clash", _CLASH),
+    _weapon(
+        None,
+        _VIOLENCE_AGAINST_CIVILIANS,
+        "Abduction/forced disappearance",
+        r"\b(?:kidnapp(?:ed|ing)|abduct(?:ed|ion))\b",
+    ),
+    _weapon(
+        "gunfire",
+        _VIOLENCE_AGAINST_CIVILIANS,
+        "Attack",
+        r"\b(?:gunmen|shot dead|opened fire on|shooting)\b",
+    ),
+)
+# "Strikes" alone is how reports describe a state's air campaign ("US and UK strikes on
+# Hodeidah"); after a militia rocket attack "the strike" just means that attack.
+_STATE_STRIKE = _weapon(
+    "airstrike", _EXPLOSIONS, _AIR_STRIKE, r"\b(?:strikes?|bombed|bombarded|raids?)\b"
+)
+_EXPLOSION = _weapon(
+    "explosive", _EXPLOSIONS, _REMOTE_EXPLOSIVE, r"\b(?:explosions?|blasts?|explosives?|bombs?)\b"
+)
+
+_ATTACK_CUE = re.compile(
+    r"\b(?:attack(?:s|ed|ing)?|assault(?:s|ed)?|strikes?|struck|air ?strikes?|air raids?|raids?|"
+    r"bomb(?:s|ed|ing|ings)?|rockets?|missiles?|mortars?|drones?|IEDs?|explosi(?:on|ons|ve|ves)|"
+    r"blasts?|shell(?:s|ed|ing)|artillery|target(?:ed|ing)|hit(?!\s+back)|fired|launched|"
+    r"clash(?:es|ed)?|ambush(?:ed)?|gunfire|shot|opened fire)\b",
+    re.IGNORECASE,
+)
+# What follows these words in a sentence is the cause or setting, not the attack itself.
+_CONTEXT_CLAUSE = re.compile(
+    r"\b(?:in response to|in retaliation for|retaliation for|amid|in the wake of)\b", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _WeaponHit:
+    weapon: _Weapon
+    start: int
+    end: int
+
+
+def _weapon_hits(text: str, sentence: _Sentence, weapons: Sequence[_Weapon]) -> list[_WeaponHit]:
+    context = _CONTEXT_CLAUSE.search(text, sentence.start, sentence.end)
+    limit = context.start() if context else sentence.end
+    hits = [
+        _WeaponHit(weapon, match.start(), match.end())
+        for weapon in weapons
+        for match in weapon.pattern.finditer(text, sentence.start, limit)
+    ]
+    return _longest_first(hits, lambda hit: (hit.start, hit.end))
+
+
+# ---------------------------------------------------------------------------------------------
+# Armed actors
+
+_NATION_FORCES: tuple[tuple[str, str], ...] = (
+    (r"U\.S\.|US|United States|American|America's", "US forces"),
+    (r"British|UK|U\.K\.|Britain's|Royal", "UK forces"),
+    (r"Israeli|Israel's", "Israeli forces"),
+    (r"Iraqi|Iraq's", "Iraqi forces"),
+    (r"Syrian|Syria's", "Syrian government forces"),
+    (r"Turkish|Turkey's", "Turkish forces"),
+    (r"Russian|Russia's", "Russian forces"),
+    (r"Jordanian|Jordan's", "Jordanian forces"),
+    (r"Iranian|Iran's", "Iranian forces"),
+    (r"French|France's", "French forces"),
+    (r"Lebanese|Lebanon's", "Lebanese forces"),
+    (r"Saudi", "Saudi forces"),
+    (r"Kurdish", "Kurdish forces"),
+    (r"[Cc]oalition", "Coalition forces"),
+)
+# Nationality words are matched with their case ("US", not "us"); the force noun in any case.
+_NATION = "|".join(f"(?:{pattern})" for pattern, _ in _NATION_FORCES)
+_FORCE_NOUN = (
+    r"(?i:(?:(?:ground|special|naval|military|combat|security|government|regime|armed|"
+    r"defen[cs]e|fighter|war)\s+)?(?:forces|troops|soldiers|military|army|service ?members|"
+    r"servicemembers|servicem[ae]n|personnel|marines|sailors|navy|air force|warplanes|planes|"
+    r"jets|aircraft|drones?|air ?strikes?|strikes?|raids?|warships?|destroyers?))\b"
+)
+_FORCE_CHAIN = re.compile(
+    rf"\b(?P<chain>(?:{_NATION})(?:\s*(?:,|and|&|/)\s*(?:{_NATION}))*)(?:-led)?\s+{_FORCE_NOUN}"
+)
+_NAMED_ACTORS: tuple[tuple[str, str], ...] = (
+    ("Islamic Resistance in Iraq", r"(?i:Islamic Resistance in Iraq)"),
+    ("Kataib Hezbollah", r"(?i:Kata'?ib\s+H[ei]zb[aou]llah)"),
+    ("Kataib Sayyid al-Shuhada", r"(?i:Kata'?ib\s+Sayy?id\s+al[- ]Shuhada)"),
+    ("Harakat al-Nujaba", r"(?i:(?:Harakat\s+)?(?:Hezbollah\s+)?al[- ]Nujaba)"),
+    (
+        "Popular Mobilization Forces",
+        r"(?i:Popular Mobili[sz]ation (?:Forces|Units)|Hashd al[- ]Shaabi)|\bPMF\b|\bPMU\b",
+    ),
+    (
+        "Iran-backed militias",
+        r"(?i:(?:\bIran(?:ian)?-(?:backed|aligned|allied|linked|supported|sponsored)|"
+        r"\bpro-Iran(?:ian)?)\s+(?:(?:Shiite|Shia|armed|militant|Iraqi|paramilitary)\s+){0,2}"
+        r"(?:militias?|militants|groups?|factions|proxies|fighters)\b)",
+    ),
+    ("Hezbollah", r"(?i:\bH[ei]zb[aou]llah\b)"),
+    ("Hamas", r"\bHamas\b|(?i:(?:al-)?Qassam Brigades)"),
+    ("Palestinian Islamic Jihad", r"(?i:Palestinian Islamic Jihad|\bIslamic Jihad\b)"),
+    ("Houthis", r"(?i:\bH[ou]u?this?\b|\bAnsar ?Allah\b)"),
+    ("Islamic State", r"(?i:\bIslamic State\b|\bDaesh\b)|\bISIL\b|\bISIS\b"),
+    (
+        "IRGC",
+        r"\bIRGC\b|(?i:Islamic Revolutionary Guards? Corps|Revolutionary Guards?|Quds Force)",
+    ),
+    ("Hayat Tahrir al-Sham", r"(?i:Hay'?at Tahrir al[- ]Sham)|\bHTS\b"),
+    ("Syrian Democratic Forces", r"(?i:Syrian Democratic Forces)|\bSDF\b"),
+    ("Peshmerga", r"(?i:\bPeshmerga\b)"),
+    ("PKK", r"\bPKK\b|(?i:Kurdistan Workers'? Party)"),
+    (
+        "Coalition forces",
+        r"(?i:(?:US|U\.S\.|American)-led\s+(?:(?:military|international|global)\s+)?coalition|"
+        r"international coalition|anti-(?:ISIS|ISIL|IS|Islamic State) coalition|"
+        r"Operation Inherent Resolve)",
+    ),
+    ("Israeli forces", r"\bIDF\b|(?i:Israel Defen[cs]e Forces)"),
+    ("US forces", r"\bCENTCOM\b|(?i:\bCentral Command\b)"),
+)
+_NAMED_ACTOR_PATTERNS = tuple((name, re.compile(pattern)) for name, pattern in _NAMED_ACTORS)
+
+
+@dataclass(frozen=True, slots=True)
+class _ActorMention:
+    start: int
+    end: int
+    names: tuple[str, ...]  # "US and British warplanes" names two forces at once
+
+
+def _chain_names(chain: str) -> tuple[str, ...]:
+    names: list[str] = []
+    for part in re.split(r"\s*(?:,|\band\b|&|/)\s*", chain):
+        for pattern, name in _NATION_FORCES:
+            if re.fullmatch(pattern, part) and name not in names:
+                names.append(name)
+    return tuple(names)
+
+
+def _find_actors(text: str) -> list[_ActorMention]:
+    found = [
+        _ActorMention(match.start(), match.end(), (name,))
+        for name, pattern in _NAMED_ACTOR_PATTERNS
+        for match in pattern.finditer(text)
+    ]
+    found += [
+        _ActorMention(match.start(), match.end(), _chain_names(match.group("chain")))
+        for match in _FORCE_CHAIN.finditer(text)
+    ]
+    return _longest_first(found, lambda mention: (mention.start, mention.end))
+
+
+def _join_names(names: Sequence[str]) -> str:
+    """("US forces", "UK forces") -> "US and UK forces"."""
+    if len(names) > 1 and all(name.endswith(" forces") for name in names):
+        heads = [name.removesuffix(" forces") for name in names]
+        heads[1:] = [head.lower() if head == "Coalition" else head for head in heads[1:]]
+        return f"{', '.join(heads[:-1])} and {heads[-1]} forces"
+    if len(names) > 1:
+        return f"{', '.join(names[:-1])} and {names[-1]}"
+    return names[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Places
+
+_ARABIC_ARTICLES = ("ash", "al", "el", "ad", "ar", "as", "at", "az", "ez", "es", "ed", "an")
+_SEPARATOR = r"[\s\-'.]*"
+# Aliases that are also everyday English words, matched only as written.
+_CASE_SENSITIVE_ALIASES = frozenset({"Tyre"})
+_PERSON_BEFORE = re.compile(r"\b(?:Bashar|Hafez|Hafiz|Maher|Asma)\s+$")
+_BACKGROUND_BEFORE = re.compile(
+    r"\b(?:(?P<harm>killed|assassinated|murdered|slain|died)|buried|born|stationed|deployed|"
+    r"based|headquartered|hiding|visit(?:ed|ing)?|met|talks|summit|negotiations)\s+"
+    r"(?:[\w-]+\s+)?(?:in|at|to)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_ORIGIN_BEFORE = re.compile(r"\bfrom\s+(?:the\s+)?(?:[\w-]+\s+)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class _PlaceMention:
+    place: Place
+    start: int
+    end: int
+
+    @property
+    def rank(self) -> int:
+        return _SPECIFICITY[self.place.kind]
+
+
+def _alias_pattern(alias: str) -> str:
+    """Spelling-tolerant: "Ain al-Asad" also matches "Ain al Asad", "Ain el-Asad", "Ain Asad"."""
+    tokens = re.findall(r"[^\W_]+", alias)
+    parts = [re.escape(tokens[0])]
+    for token in tokens[1:]:
+        if token.lower() in _ARABIC_ARTICLES:
+            parts.append(f"(?:{_SEPARATOR}(?:{'|'.join(_ARABIC_ARTICLES)}))?")
+        else:
+            parts.append(_SEPARATOR + re.escape(token))
+    body = "".join(parts)
+    return f"(?-i:{body})" if alias in _CASE_SENSITIVE_ALIASES else body
+
+
+@lru_cache(maxsize=1)
+def _place_patterns() -> tuple[tuple[Place, re.Pattern[str]], ...]:
+    # Most specific first, so that of two places sharing a spelling the more specific wins.
+    places = sorted(_gazetteer(), key=lambda place: -_SPECIFICITY[place.kind])
+    patterns: list[tuple[Place, re.Pattern[str]]] = []
+    for place in places:
+        aliases = sorted({place.name, *place.aliases}, key=len, reverse=True)
+        alternatives = "|".join(_alias_pattern(alias) for alias in aliases)
+        pattern = re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", re.IGNORECASE)
+        patterns.append((place, pattern))
+    return tuple(patterns)
+
+
+def _find_places(text: str, actors: Sequence[_ActorMention]) -> list[_PlaceMention]:
+    found: list[_PlaceMention] = []
+    for place, pattern in _place_patterns():
+        for match in pattern.finditer(text):
+            # "Islamic Resistance in Iraq" names a group, not where it struck.
+            in_actor = any(a.start <= match.start() < a.end for a in actors)
+            if in_actor or _PERSON_BEFORE.search(text, max(0, match.start() - 12), match.start()):
+                continue
+            found.append(_PlaceMention(place, match.start(), match.end()))
+    return _longest_first(found, lambda mention: (mention.start, mention.end))
+
+
+def _contains(outer: Place, inner: Place) -> bool:
+    if _SPECIFICITY[inner.kind] <= _SPECIFICITY[outer.kind] or inner.country != outer.country:
+        return False
+    return outer.kind == "country" or inner.admin1 == outer.admin1
+
+
+# ---------------------------------------------------------------------------------------------
+# Claims of responsibility
+
+_NO_CLAIM = re.compile(
+    r"\b(?:no\s+(?:[\w-]+\s+){0,3}?(?:group|one|team|organi[sz]ation|faction|party|militia|body|"
+    r"actor)s?|nobody|none)\s+(?:[\w-]+\s+){0,3}?(?:claimed|took\s+(?:responsibility|credit))"
+    r"|\b(?:has|have|had|was|were)\s+not\s+(?:yet\s+|immediately\s+)?(?:been\s+)?claimed"
+    r"|\bno\s+(?:immediate\s+)?claims?\s+of\s+responsibility|\bunclaimed\b"
+    r"|\b(?:did|does|has|have)\s+not\s+(?:yet\s+|immediately\s+)?claim",
+    re.IGNORECASE,
+)
+_CLAIM = re.compile(
+    r"\b(?:claim(?:ed|s|ing)?\s+(?:responsibility|credit)"
+    r"|claimed\s+(?:the|this|that)\s+(?:attack|strike|assault|operation|bombing)"
+    r"|took\s+(?:responsibility|credit)"
+    r"|claimed\s+by"
+    r"|said\b[^.]{0,50}?\b(?:it|they)\s+(?:was\s+|were\s+|had\s+|has\s+|have\s+)?"
+    r"(?:behind|carried out|conducted|launched|targeted|attacked|struck|hit))",
+    re.IGNORECASE,
+)
+_TRAILING_APPOSITION = re.compile(r",[^,]*,\s*$")
+
+_ClaimStatus = Literal["none", "claimed", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    status: _ClaimStatus
+    names: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def group(self) -> str | None:
+        return _join_names(self.names) if self.names else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates
+
+_MONTHS = _words("jan feb mar apr may jun jul aug sep oct nov dec")
+_MONTH = (
+    r"(?P<month>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_YEAR = r"(?:,?\s+(?P<year>\d{4}))?(?!\d)"
+_EXPLICIT_DATES = (
+    re.compile(rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}{_YEAR}"),
+    re.compile(rf"\b{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?!\d){_YEAR}"),
+)
+_ISO_DATE = re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b")
+_WEEKDAYS = _words("Monday Tuesday Wednesday Thursday Friday Saturday Sunday")
+_WEEKDAY = re.compile(rf"\b(?P<last>last\s+)?(?P<weekday>{'|'.join(_WEEKDAYS)})\b")
+_RELATIVE_DAY = re.compile(
+    r"\b(?P<word>yesterday|today|earlier today|this morning|tonight|last night)\b", re.IGNORECASE
+)
+_DAYS_BACK = {
+    "yesterday": 1,
+    "last night": 1,
+    "today": 0,
+    "earlier today": 0,
+    "this morning": 0,
+    "tonight": 0,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _DateHit:
+    start: int
+    wording: str
+    value: date | None
+    problem: str = ""
+
+
+# ---------------------------------------------------------------------------------------------
+# One reading of the text, shared by the field extractors
+
+
+def _speaks_of_attack(text: str, sentence: _Sentence) -> bool:
+    if _ATTACK_CUE.search(text, sentence.start, sentence.end):
+        return True
+    return any(w.pattern.search(text, sentence.start, sentence.end) for w in _WEAPONS)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    text: str
+    sentences: tuple[_Sentence, ...]
+    actors: tuple[_ActorMention, ...]
+    places: tuple[_PlaceMention, ...]
+    casualties: tuple[_Casualty, ...]
+    attack_sentences: frozenset[int]
+
+    @classmethod
+    def of(cls, raw: str) -> _Reading:
+        text = raw.translate(_UNIFY)
+        sentences = tuple(_split_sentences(text))
+        actors = tuple(_find_actors(text))
+        attack = frozenset(index for index, s in enumerate(sentences) if _speaks_of_attack(text, s))
+        return cls(
+            text=text,
+            sentences=sentences,
+            actors=actors,
+            places=tuple(_find_places(text, actors)),
+            casualties=tuple(_find_casualties(text)),
+            attack_sentences=attack,
+        )
+
+    def sentence_of(self, position: int) -> int:
+        index = bisect_right(self.sentence_ends, position)
+        return min(index, len(self.sentences) - 1)
+
+    @cached_property
+    def sentence_ends(self) -> list[int]:
+        return [sentence.end for sentence in self.sentences]
+
+    def sentence_text(self, index: int) -> str:
+        sentence = self.sentences[index]
+        return self.text[sentence.start : sentence.end]
+
+    @cached_property
+    def counted_casualty_sentences(self) -> frozenset[int]:
+        return frozenset(self.sentence_of(c.start) for c in self.casualties if c.count is not None)
+
+    @cached_property
+    def casualty_sentences(self) -> frozenset[int]:
+        return frozenset(self.sentence_of(c.start) for c in self.casualties)
+
+    @cached_property
+    def event_sentences(self) -> list[int]:
+        """Sentences about the attack itself, in text order."""
+        return sorted(self.attack_sentences | self.counted_casualty_sentences)
+
+    def before(self, position: int, width: int = 60) -> str:
+        sentence = self.sentences[self.sentence_of(position)]
+        return self.text[max(sentence.start, position - width) : position]
+
+    def cue_distance(self, mention: _PlaceMention) -> int:
+        sentence = self.sentences[self.sentence_of(mention.start)]
+        cues = [m.start() for m in _ATTACK_CUE.finditer(self.text, sentence.start, sentence.end)]
+        return min((abs(cue - mention.start) for cue in cues), default=len(self.text))
+
+    def actors_in(self, index: int) -> list[_ActorMention]:
+        sentence = self.sentences[index]
+        return [a for a in self.actors if sentence.holds(a.start)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Field by field
+
+
+def _choose_weapon(reading: _Reading) -> tuple[_Weapon | None, list[str]]:
+    """The first weapon named with the attack; a state's "strikes" count as airstrikes."""
+    text = reading.text
+    chosen: _WeaponHit | None = None
+    others: list[str] = []
+    for index in reading.event_sentences:
+        sentence = reading.sentences[index]
+        hits = _weapon_hits(text, sentence, _WEAPONS)
+        if chosen is None and not hits:
+            hits = _state_strikes(reading, index)
+        if chosen is None and hits:
+            chosen = hits[0]
+        others += [hit.weapon.word for hit in hits if hit.weapon.word]
+    if chosen is None:
+        return _fallback_explosion(reading)
+    mentioned = [w for w in dict.fromkeys(others) if w != chosen.weapon.word]
+    notes = [f"Other weapons mentioned: {', '.join(mentioned)}."] if mentioned else []
+    return chosen.weapon, notes
+
+
+def _fallback_explosion(reading: _Reading) -> tuple[_Weapon | None, list[str]]:
+    for sentence in reading.sentences:
+        if _EXPLOSION.pattern.search(reading.text, sentence.start, sentence.end):
+            note = "Only an explosion is described, no weapon; check the event type."
+            return _EXPLOSION, [note]
+    return None, ["No weapon or attack type recognised; set the event type by hand."]
+
+
+def _is_state_force(mention: _ActorMention) -> bool:
+    return all(name.endswith(" forces") for name in mention.names)
+
+
+_STRIKES_LAUNCHED = re.compile(
+    r"^\s+(?:(?:\w+\s+){0,2}?(?:launched|carried out|conducted|began|resumed|mounted)\s+"
+    r"(?:[\w-]+\s+){0,2})?$",
+    re.IGNORECASE,
+)
+
+
+def _state_strikes(reading: _Reading, index: int) -> list[_WeaponHit]:
+    """ "US and UK strikes", "Israeli forces carried out strikes": a state's air campaign."""
+    forces = [a for a in reading.actors_in(index) if _is_state_force(a)]
+    hits = _weapon_hits(reading.text, reading.sentences[index], (_STATE_STRIKE,))
+    return [
+        hit
+        for hit in hits
+        for actor in forces
+        if actor.start <= hit.start < actor.end
+        or (actor.end <= hit.start and _STRIKES_LAUNCHED.match(reading.text[actor.end : hit.start]))
+    ]
+
+
+def _choose_place(reading: _Reading) -> tuple[Place | None, list[str]]:
+    background = {m: _background_reason(reading, m) for m in reading.places}
+    usable = [m for m in reading.places if not background[m]]
+    event = set(reading.event_sentences)
+    candidates = [m for m in usable if reading.sentence_of(m.start) in event]
+    notes: list[str] = []
+    if not candidates:
+        if not usable:
+            return None, ["No known place named in the report; set the location by hand."]
+        first = min(usable, key=lambda m: (reading.sentence_of(m.start), -m.rank))
+        notes.append(
+            f"No place is named with the attack; used {first.place.name}, "
+            "the first place in the report."
+        )
+        return first.place, notes
+    chosen = _earliest_most_specific(reading, candidates)
+    inside = [m for m in candidates if _contains(chosen.place, m.place)]
+    if inside:
+        narrower = min(inside, key=lambda m: (-m.rank, m.start))
+        notes.append(f"Narrowed {chosen.place.name} to {narrower.place.name}, named later.")
+        chosen = narrower
+    notes += _place_notes(chosen.place, candidates, [m for m in reading.places if background[m]])
+    return chosen.place, notes
+
+
+def _earliest_most_specific(
+    reading: _Reading, candidates: Sequence[_PlaceMention]
+) -> _PlaceMention:
+    first = min(reading.sentence_of(m.start) for m in candidates)
+    in_first = [m for m in candidates if reading.sentence_of(m.start) == first]
+    return min(in_first, key=lambda m: (-m.rank, reading.cue_distance(m), m.start))
+
+
+def _place_notes(
+    chosen: Place, candidates: Sequence[_PlaceMention], background: Sequence[_PlaceMention]
+) -> list[str]:
+    notes: list[str] = []
+    rivals = _names(m.place for m in candidates if not _related(m.place, chosen))
+    if rivals:
+        notes.append(
+            f"Places named near the attack: {', '.join([chosen.name, *rivals])}; "
+            f"chose {chosen.name} (earliest and most specific)."
+        )
+    aside = _names(m.place for m in background if not _related(m.place, chosen))
+    if aside:
+        notes.append(f"Named as background, not used: {', '.join(aside)}.")
+    return notes
+
+
+def _related(place: Place, chosen: Place) -> bool:
+    return place == chosen or _contains(place, chosen)
+
+
+def _names(places: Iterable[Place]) -> list[str]:
+    return list(dict.fromkeys(place.name for place in places))
+
+
+def _background_reason(reading: _Reading, mention: _PlaceMention) -> str:
+    """Why a place is not where the attack happened ("killed in Tehran"), or ""."""
+    before = reading.before(mention.start)
+    index = reading.sentence_of(mention.start)
+    context = _CONTEXT_CLAUSE.search(reading.text, reading.sentences[index].start, mention.start)
+    if context:
+        return "context"
+    if _ORIGIN_BEFORE.search(before):
+        return "origin"
+    match = _BACKGROUND_BEFORE.search(before)
+    if match is None:
+        return ""
+    # "Three soldiers were killed in Jordan" is the attack itself.
+    if match.group("harm") and index in reading.counted_casualty_sentences:
+        return ""
+    return "background"
+
+
+def _choose_casualty(
+    reading: _Reading, kind: _CasualtyKind
+) -> tuple[_Casualty | None, bool, list[str]]:
+    """The count for `kind`, whether an uncounted one was reported, and notes."""
+    found = [
+        c
+        for c in reading.casualties
+        if c.kind == kind
+        and not _CUMULATIVE.search(reading.sentence_text(reading.sentence_of(c.start)))
+    ]
+    counted = sorted(
+        (c for c in found if c.count is not None),
+        key=lambda c: (reading.sentence_of(c.start) not in reading.attack_sentences, c.start),
+    )
+    vague = [c for c in found if c.count is None]
+    notes = [f'"{_clip(c.wording)}": {kind}, but not a count.' for c in vague]
+    if not counted:
+        return None, bool(vague), notes
+    chosen = counted[0]
+    if chosen.loose:
+        notes.append(f'"{_clip(chosen.wording)}" recorded as {chosen.count} {kind}.')
+    other = list(dict.fromkeys(str(c.count) for c in counted[1:] if c.count != chosen.count))
+    if other:
+        notes.append(
+            f"Other {kind} figures in the report: {', '.join(other)}; used {chosen.count}."
+        )
+    return chosen, bool(vague), notes
+
+
+def _clip(wording: str, width: int = 60) -> str:
+    wording = " ".join(wording.split())
+    return wording if len(wording) <= width else wording[: width - 1] + "…"
+
+
+def _find_claim(reading: _Reading) -> _Claim:
+    text = reading.text
+    denials = list(_NO_CLAIM.finditer(text))
+    claims = [
+        m
+        for m in _CLAIM.finditer(text)
+        if not any(m.start() < d.end() and d.start() < m.end() for d in denials)
+    ]
+    if not claims:
+        return _Claim("none" if denials else "unknown")
+    names = _claimant(reading, claims[0])
+    notes: list[str] = []
+    if not names:
+        notes.append("The report says the attack was claimed but names no known group.")
+    if denials:
+        notes.append("The report also says no one claimed it; check which is current.")
+    return _Claim("claimed", names, tuple(notes))
+
+
+def _claimant(reading: _Reading, claim: re.Match[str]) -> tuple[str, ...]:
+    """The group in "X claimed responsibility" or "claimed by X"."""
+    sentence = reading.sentences[reading.sentence_of(claim.start())]
+    actors = reading.actors_in(reading.sentence_of(claim.start()))
+    if claim.group(0).lower().endswith("by"):
+        after = [a for a in actors if a.start >= claim.end()]
+        return after[0].names if after else ()
+    # Skip an apposition: "The Islamic Resistance in Iraq, a coalition of Iran-backed
+    # militias, claimed ..." is a claim by the first group, not the second.
+    subject = _TRAILING_APPOSITION.sub("", reading.text[sentence.start : claim.start()])
+    before = [a for a in actors if a.end <= sentence.start + len(subject)]
+    return before[-1].names if before else ()
+
+
+_BY_BEFORE = re.compile(r"\bby\s+(?:the\s+)?$", re.IGNORECASE)
+_BLAME_BEFORE = re.compile(
+    r"\b(?:blamed(?:\s+(?:it|the attack|the strike)\s+on)?|blaming|accused|attributed"
+    r"(?:\s+\w+){0,3}\s+to|blamed\s+on)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_ATTACK_VERB_AFTER = re.compile(
+    r"^(?:\s*,[^,]{0,80},)?\s+(?:(?!(?:was|were|is|are|been|being)\b)[\w-]+\s+){0,2}?"
+    r"(?:launched|fired|struck|attacked|targeted|"
+    r"carried out|conducted|hit|bombed|shelled|shot(?!\s+down)|killed|ambushed|detonated)\b",
+    re.IGNORECASE,
+)
+_ATTACK_NOUN_END = re.compile(
+    r"(?:strikes?|raids?|drones?|jets|warplanes|planes|aircraft|bombers?)$", re.IGNORECASE
+)
+_SPEAKS_AFTER = re.compile(
+    r"^\s+(?:\w+\s+)?(?:said|says|told|reported|announced|confirmed|stated)\b", re.IGNORECASE
+)
+_TARGET_BEFORE = re.compile(
+    r"\b(?:on|against|targeting|targeted|at|hit|struck)\s+(?:the\s+)?(?:[\w-]+\s+)?$",
+    re.IGNORECASE,
+)
+
+
+def _find_perpetrator(reading: _Reading, claim: _Claim) -> tuple[tuple[str, ...], list[str]]:
+    if claim.names:
+        return claim.names, []
+    for actor in reading.actors:
+        if _BLAME_BEFORE.search(reading.before(actor.start)):
+            return actor.names, ["Perpetrator is who the report blames, not a claim."]
+    for index in sorted(reading.attack_sentences):
+        for actor in reading.actors_in(index):
+            if _carries_out(reading, index, actor):
+                note = "Perpetrator is the report's attribution, not a claim; check it."
+                return actor.names, [note]
+    return (), ["The report does not say who carried out the attack."]
+
+
+def _carries_out(reading: _Reading, index: int, actor: _ActorMention) -> bool:
+    """ "attacks by X", "X fired", or X's own weapon: "an Israeli airstrike"."""
+    text = reading.text
+    after = text[actor.end : reading.sentences[index].end]
+    return bool(
+        _BY_BEFORE.search(reading.before(actor.start))
+        or _ATTACK_VERB_AFTER.match(after)
+        or _ATTACK_NOUN_END.search(text, actor.start, actor.end)
+    )
+
+
+def _find_target(reading: _Reading, perpetrator: Sequence[str]) -> str | None:
+    """Who the attack was aimed at or harmed, the most often named first."""
+    tally: Counter[str] = Counter()
+    first_seen: dict[str, int] = {}
+    for index in reading.event_sentences:
+        for actor in reading.actors_in(index):
+            if not _is_target(reading, index, actor):
+                continue
+            for name in actor.names:
+                if name not in perpetrator:
+                    tally[name] += 1
+                    first_seen.setdefault(name, actor.start)
+    if not tally:
+        return None
+    ranked = sorted(tally, key=lambda name: (-tally[name], first_seen[name]))
+    return _join_names(ranked[:3])
+
+
+def _is_target(reading: _Reading, index: int, actor: _ActorMention) -> bool:
+    before = reading.before(actor.start)
+    after = reading.text[actor.end : reading.sentences[index].end]
+    # "attacks by X" names the attacker; "the US military said" names a source.
+    if _BY_BEFORE.search(before) or _SPEAKS_AFTER.match(after):
+        return False
+    if _TARGET_BEFORE.search(before) or index in reading.casualty_sentences:
+        return True
+    return _is_state_force(actor) and not _ATTACK_NOUN_END.search(
+        reading.text, actor.start, actor.end
+    )
+
+
+def _find_date(reading: _Reading, published: date | None) -> tuple[date | None, list[str]]:
+    for index in reading.event_sentences:
+        hits = _dates_in(reading, index, published)
+        if hits:
+            hit = hits[0]
+            if hit.value is None:
+                return None, [f'"{hit.wording}" {hit.problem}; set the date by hand.']
+            notes = []
+            if published and hit.value > published:
+                notes.append(f'"{hit.wording}" is after the publication date; check it.')
+            return hit.value, notes
+    elsewhere = [
+        hit.wording
+        for index in range(len(reading.sentences))
+        for hit in _dates_in(reading, index, published)
+    ]
+    if elsewhere:
+        return None, [f"Dates appear only away from the attack ({', '.join(elsewhere)}); not used."]
+    return None, ["The report gives no date for the attack."]
+
+
+def _dates_in(reading: _Reading, index: int, published: date | None) -> list[_DateHit]:
+    sentence = reading.sentences[index]
+    text = reading.text
+    hits: list[_DateHit] = []
+    for pattern in (*_EXPLICIT_DATES, _ISO_DATE):
+        for match in pattern.finditer(text, sentence.start, sentence.end):
+            hits.append(_explicit_date(match, published))
+    for match in _WEEKDAY.finditer(text, sentence.start, sentence.end):
+        hits.append(_relative_date(match, published, _days_since_weekday))
+    for match in _RELATIVE_DAY.finditer(text, sentence.start, sentence.end):
+        hits.append(_relative_date(match, published, _days_since_word))
+    return sorted(hits, key=lambda hit: hit.start)
+
+
+def _explicit_date(match: re.Match[str], published: date | None) -> _DateHit:
+    month_text = match.group("month")
+    month = int(month_text) if month_text.isdigit() else _MONTHS.index(month_text[:3].lower()) + 1
+    day = int(match.group("day"))
+    year_text = match.group("year")
+    wording = match.group(0)
+    if year_text:
+        year = int(year_text)
+    elif published:
+        # A day and month without a year is the latest such day up to publication.
+        year = published.year - ((month, day) > (published.month, published.day))
+    else:
+        return _DateHit(match.start(), wording, None, "has no year and no publication date")
+    try:
+        return _DateHit(match.start(), wording, date(year, month, day))
+    except ValueError:
+        return _DateHit(match.start(), wording, None, "is not a valid date")
+
+
+def _relative_date(
+    match: re.Match[str], published: date | None, days_back: Callable[[re.Match[str], date], int]
+) -> _DateHit:
+    wording = match.group(0)
+    if published is None:
+        return _DateHit(match.start(), wording, None, "needs the publication date")
+    return _DateHit(match.start(), wording, published - timedelta(days=days_back(match, published)))
+
+
+def _days_since_weekday(match: re.Match[str], published: date) -> int:
+    """ "On Monday" in a report is the latest Monday up to publication, that day included."""
+    back = (published.weekday() - _WEEKDAYS.index(match.group("weekday"))) % 7
+    return 7 if back == 0 and match.group("last") else back
+
+
+def _days_since_word(match: re.Match[str], published: date) -> int:
+    return _DAYS_BACK[match.group("word").lower()]
+
+
+def _severity(
+    killed: _Casualty | None,
+    injured: _Casualty | None,
+    vague_killed: bool,
+    vague_injured: bool,
+    attack: bool,
+) -> int:
+    dead = killed.count.value if killed and killed.count else 0
+    hurt = injured.count.value if injured and injured.count else 0
+    troops_died = bool(killed and _MILITARY_VICTIMS.search(killed.victims))
+    if dead and (troops_died or dead >= 10):
+        return 5
+    if dead or vague_killed or hurt >= 5:
+        return 4
+    if hurt or vague_injured:
+        return 3
+    return 2 if attack else 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Composing the title and summary
+
+_EVENT_WORDS = {
+    "rocket": "rocket attack",
+    "missile": "missile attack",
+    "mortar": "mortar attack",
+    "artillery": "artillery shelling",
+    "drone": "drone attack",
+    "airstrike": "airstrike",
+    "IED": "IED attack",
+    "suicide bomb": "suicide bombing",
+    "grenade": "grenade attack",
+    "gunfire": "shooting",
+    "explosive": "explosion",
+}
+_SUB_EVENT_WORDS = {"Armed clash": "armed clash", "Abduction/forced disappearance": "abduction"}
+
+
+def _event_words(weapon: _Weapon | None, attack: bool) -> str:
+    if weapon is None:
+        return "attack" if attack else "incident"
+    if weapon.word:
+        return _EVENT_WORDS.get(weapon.word, f"{weapon.word} attack")
+    return _SUB_EVENT_WORDS.get(weapon.sub_event_type, "attack")
+
+
+def _compose_title(words: str, place: Place | None) -> str:
+    words = words[0].upper() + words[1:]  # not str.capitalize(), which would give "Ied"
+    if place is None:
+        return words
+    preposition = "on" if place.kind == "base" else "in"
+    return f"{words} {preposition} {place.name}"
+
+
+def _where(place: Place | None) -> str:
+    if place is None:
+        return ""
+    if place.kind == "country":
+        return f" in {place.name}"
+    shown = (place.country,) if place.kind == "province" else (place.admin1, place.country)
+    within = ", ".join(part for part in shown if part)
+    preposition = "on" if place.kind == "base" else "in"
+    return f" {preposition} {place.name} ({within})"
+
+
+def _outcome(killed: Count | None, injured: Count | None, vague_injured: bool) -> str:
+    harmed = [
+        f"{count} {word}"
+        for count, word in ((killed, "dead"), (injured, "injured"))
+        if count is not None and count.value > 0
+    ]
+    if harmed:
+        return " left " + " and ".join(harmed)
+    if vague_injured:
+        return " injured an unstated number of people"
+    if killed is not None and injured is not None:
+        return " caused no reported casualties"
+    if killed is not None:
+        return " caused no reported deaths"
+    return " was reported, with no casualty figures"
+
+
+def _compose_summary(
+    *,
+    words: str,
+    weapon: _Weapon | None,
+    place: Place | None,
+    occurred: date | None,
+    target: str | None,
+    killed: Count | None,
+    injured: Count | None,
+    vague_injured: bool,
+    claim: _Claim,
+    perpetrator: str | None,
+) -> str:
+    article = "An" if words[0] in "aeiouAEIOU" else "A"
+    when = f" on {occurred.day} {occurred:%B %Y}" if occurred else ""
+    # Both sides of a clash are fighting; neither is simply "aimed at".
+    role = "involving" if weapon and weapon.event_type == _BATTLES else "aimed at"
+    aimed = f", {role} {target}," if target else ""
+    first = (
+        f"{article} {words}{_where(place)}{when}{aimed}{_outcome(killed, injured, vague_injured)}."
+    )
+    return f"{first} {_responsibility(claim, perpetrator)}"
+
+
+def _responsibility(claim: _Claim, perpetrator: str | None) -> str:
+    if claim.status == "claimed":
+        return f"{claim.group} claimed responsibility." if claim.group else "It was claimed."
+    if claim.status == "none":
+        blamed = f"; the report links it to {perpetrator}" if perpetrator else ""
+        return f"No group has claimed responsibility{blamed}."
+    if perpetrator:
+        return f"The report attributes it to {perpetrator}."
+    return "The report does not say who carried it out."
+
+
+# ---------------------------------------------------------------------------------------------
+# The entry point
+
+
+def propose_draft(text: str, *, published: date | None = None) -> ArticleDraft:
+    """Read a pasted news report and propose the incident it describes.
+
+    `published` (the report's date, or when it was pasted) resolves "on Monday" and dates
+    written without a year.
+    """
+    reading = _Reading.of(text)
+    weapon, weapon_notes = _choose_weapon(reading)
+    place, place_notes = _choose_place(reading)
+    killed, vague_killed, killed_notes = _choose_casualty(reading, "killed")
+    injured, vague_injured, injured_notes = _choose_casualty(reading, "injured")
+    claim = _find_claim(reading)
+    perpetrators, perpetrator_notes = _find_perpetrator(reading, claim)
+    perpetrator = _join_names(perpetrators) if perpetrators else None
+    target = _find_target(reading, perpetrators)
+    occurred, date_notes = _find_date(reading, published)
+    killed_count = killed.count if killed else None
+    injured_count = injured.count if injured else None
+    attack = weapon is not None or bool(reading.attack_sentences)
+    words = _event_words(weapon, attack)
+    return ArticleDraft(
+        title=_compose_title(words, place),
+        occurred=occurred,
+        place=place,
+        country=place.country if place else None,
+        event_type=weapon.event_type if weapon else None,
+        sub_event_type=weapon.sub_event_type if weapon else None,
+        weapon=weapon.word if weapon else None,
+        killed=killed_count,
+        injured=injured_count,
+        perpetrator=perpetrator,
+        target=target,
+        actors=tuple(dict.fromkeys(name for actor in reading.actors for name in actor.names)),
+        claimed_by=claim.group,
+        claim_status=claim.status,
+        severity=_severity(killed, injured, vague_killed, vague_injured, attack),
+        summary=_compose_summary(
+            words=words,
+            weapon=weapon,
+            place=place,
+            occurred=occurred,
+            target=target,
+            killed=killed_count,
+            injured=injured_count,
+            vague_injured=vague_injured,
+            claim=claim,
+            perpetrator=perpetrator,
+        ),
+        notes=tuple(
+            dict.fromkeys(
+                [
+                    *place_notes,
+                    *weapon_notes,
+                    *killed_notes,
+                    *injured_notes,
+                    *claim.notes,
+                    *perpetrator_notes,
+                    *date_notes,
+                ]
+            )
+        ),
+    )

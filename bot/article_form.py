@@ -1,0 +1,30 @@
+"""A proposed draft from a news report, as the /post form an admin checks and sends."""
+
+from __future__ import annotations
+
+from bot.article import ArticleDraft
+from bot.forms import Fields
+
+
+def fields_from_article(proposal: ArticleDraft) -> Fields:
+    """Every key the admin must fill is present, empty where the report did not say."""
+    place = proposal.place
+    fields: Fields = {
+        "title": [proposal.title],
+        "occurred": [proposal.occurred.isoformat() if proposal.occurred else ""],
+        "country": [proposal.country or ""],
+        "region": [place.admin1 if place else ""],
+        "location": [place.name if place else ""],
+        "type": [proposal.event_type or ""],
+        "subtype": [proposal.sub_event_type or ""],
+        "perpetrator": [proposal.perpetrator or ""],
+        "target": [proposal.target or ""],
+        "claimed_by": [proposal.claimed_by or "none"],
+        "killed": [str(proposal.killed) if proposal.killed else ""],
+        "injured": [str(proposal.injured) if proposal.injured else ""],
+        "severity": [str(proposal.severity)],
+        "source": [""],
+        "tags": [", ".join(tag for tag in (proposal.weapon, proposal.country) if tag)],
+        "summary": [proposal.summary],
+    }
+    return fields

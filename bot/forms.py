@@ -1,0 +1,389 @@
+"""The `key: value` incident form admins type after /post and /edit.
+
+    title: Rockets strike Ain al-Asad Air Base
+    occurred: 2024-08-05 21:00
+    country: Iraq
+    region: Anbar
+    location: Ain al-Asad Air Base
+    type: Explosions/Remote violence
+    subtype: Shelling/artillery/missile attack
+    claimed_by: none
+    injured: at least 5
+    severity: 3
+    source: Reuters https://www.reuters.com/...
+    summary: Two rockets landed inside the base...
+    (the summary may run over several lines and must come last)
+
+A form is kept as the admin typed it (key → list of values) until it is turned
+into an IncidentDraft, so a half-finished one can be stored, shown and resumed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, tzinfo
+from typing import Annotated, Any
+from urllib.parse import urlparse
+
+from pydantic import TypeAdapter, ValidationError
+
+from bot.models import Count, Incident, IncidentDraft, Qualifier, Source, TroopFigureDraft
+
+Fields = dict[str, list[str]]
+
+KEYS = (
+    "title",
+    "occurred",
+    "country",
+    "region",
+    "location",
+    "coordinates",
+    "type",
+    "subtype",
+    "perpetrator",
+    "target",
+    "claimed_by",
+    "killed",
+    "injured",
+    "severity",
+    "source",
+    "tags",
+    "summary",
+)
+REQUIRED = ("title", "occurred", "country", "location", "type", "severity", "source")
+REPEATABLE = frozenset({"source"})
+EVENT_TYPES = (
+    "Battles",
+    "Explosions/Remote violence",
+    "Violence against civilians",
+    "Strategic developments",
+    "Protests",
+    "Riots",
+)
+NO_CLAIM_WORDS = frozenset({"none", "no", "nobody", "no one", "unclaimed", "unknown", "-"})
+
+# Where each model field comes from in the form, for error messages and edits.
+_KEY_OF_FIELD = {
+    "occurred_at": "occurred",
+    "latitude": "coordinates",
+    "longitude": "coordinates",
+    "host_country": "host",
+    "admin1": "region",
+    "event_type": "type",
+    "sub_event_type": "subtype",
+    "sources": "source",
+}
+_LINE = re.compile(r"^\s*([A-Za-z_]+)\s*:\s?(.*)$")
+_COUNT = re.compile(
+    r"^(?:(?P<qualifier>at least|about|nearly|exactly|more than|over|around|approximately)\s+)?"
+    r"(?P<value>\d[\d,]*)$",
+    re.IGNORECASE,
+)
+_QUALIFIER_WORDS = {
+    "at least": Qualifier.AT_LEAST,
+    "more than": Qualifier.AT_LEAST,
+    "over": Qualifier.AT_LEAST,
+    "about": Qualifier.ABOUT,
+    "around": Qualifier.ABOUT,
+    "approximately": Qualifier.ABOUT,
+    "nearly": Qualifier.NEARLY,
+    "exactly": Qualifier.EXACT,
+}
+
+
+class FormError(ValueError):
+    """Everything wrong with a form, one problem per line, each naming its key."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class ParsedForm:
+    fields: Fields = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def parse_form(text: str, keys: tuple[str, ...] = KEYS) -> ParsedForm:
+    """Split `key: value` lines; everything after `summary:` belongs to the summary."""
+    parsed = ParsedForm()
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        match = _LINE.match(line)
+        if match is None:
+            parsed.problems.append(f"line {number}: expected “key: value”, got “{line.strip()}”")
+            continue
+        key, value = match.group(1).lower(), match.group(2).strip()
+        if key not in keys:
+            parsed.problems.append(f"line {number}: unknown key “{key}” (keys: {', '.join(keys)})")
+            continue
+        if key == "summary":
+            rest = [value, *lines[number:]]
+            parsed.fields["summary"] = ["\n".join(rest).strip()]
+            break
+        if key in parsed.fields and key not in REPEATABLE:
+            parsed.problems.append(f"line {number}: “{key}” is given twice")
+            continue
+        parsed.fields.setdefault(key, []).append(value)
+    return parsed
+
+
+TROOP_KEYS = ("force", "host", "count", "as_of", "source")
+
+
+def troop_figure_from_fields(fields: Mapping[str, list[str]]) -> TroopFigureDraft:
+    """Validate a /settroops form; raise FormError listing every problem at once."""
+    problems = [f"{key}: missing" for key in TROOP_KEYS if not _first(fields, key)]
+    data: dict[str, Any] = {}
+    for key, name, convert in (
+        ("force", "force", str.strip),
+        ("host", "host_country", str.strip),
+        ("count", "count", parse_count),
+        ("as_of", "as_of", _parse_date),
+        ("source", "source", parse_source),
+    ):
+        if _first(fields, key):
+            try:
+                data[name] = convert(_first(fields, key))
+            except ValueError as error:
+                problems.append(f"{key}: {error}")
+    if not problems and data["count"] is None:
+        problems.append("count: a number is needed, e.g. “nearly 2,500”")
+    if problems:
+        raise FormError(problems)
+    try:
+        return TroopFigureDraft.model_validate(data)
+    except ValidationError as error:
+        raise FormError(_describe(error)) from None
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError("expected an ISO date, e.g. 2024-08-06") from None
+
+
+def draft_from_fields(fields: Mapping[str, list[str]], zone: tzinfo) -> IncidentDraft:
+    """Validate a whole form; raise FormError listing every problem at once."""
+    problems = [f"{key}: missing" for key in REQUIRED if not _first(fields, key)]
+    data: dict[str, Any] = {}
+    for key, convert in _CONVERTERS.items():
+        if not _first(fields, key):
+            continue
+        try:
+            data.update(convert(fields[key], zone))
+        except ValueError as error:
+            problems.append(f"{key}: {error}")
+    if problems:
+        raise FormError(problems)
+    try:
+        return IncidentDraft.model_validate(data)
+    except ValidationError as error:
+        raise FormError(_describe(error)) from None
+
+
+def check_field(key: str, values: list[str], zone: tzinfo) -> str | None:
+    """The problem with one answer, or None: for validating a guided step as it comes."""
+    if key in REQUIRED and not any(value.strip() for value in values):
+        return f"{key}: an answer is needed"
+    converter = _CONVERTERS.get(key)
+    if converter is None:
+        return None
+    try:
+        data = converter(values, zone)
+    except ValueError as error:
+        return f"{key}: {error}"
+    for name, value in data.items():
+        info = IncidentDraft.model_fields[name]
+        try:
+            field_type: Any = (
+                Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+            )
+            TypeAdapter(field_type).validate_python(value)
+        except ValidationError as error:
+            reasons = (p["msg"] for p in error.errors(include_input=False, include_url=False))
+            return f"{key}: {'; '.join(reasons)}"
+    return None
+
+
+def fields_from_incident(incident: IncidentDraft, zone: tzinfo) -> Fields:
+    """The form that would produce this incident: the starting point of an edit."""
+    local = incident.occurred_at.astimezone(zone)
+    fields: Fields = {
+        "title": [incident.title],
+        "occurred": [local.strftime("%Y-%m-%d %H:%M")],
+        "country": [incident.country],
+        "region": [incident.admin1],
+        "location": [incident.location],
+        "coordinates": [_coordinates_text(incident)],
+        "type": [incident.event_type],
+        "subtype": [incident.sub_event_type],
+        "perpetrator": [incident.perpetrator],
+        "target": [incident.target],
+        "claimed_by": [incident.claimed_by or "none"],
+        "killed": [str(incident.killed) if incident.killed else ""],
+        "injured": [str(incident.injured) if incident.injured else ""],
+        "severity": [str(incident.severity)],
+        "source": [_source_text(source) for source in incident.sources],
+        "tags": [", ".join(incident.tags)],
+        "summary": [incident.summary],
+    }
+    return {key: values for key, values in fields.items() if any(values)}
+
+
+def form_text(fields: Mapping[str, list[str]], *, blanks: bool = False) -> str:
+    """Fields back as `key: value` lines, in the canonical order, summary last.
+
+    With `blanks`, keys present but empty are kept as `key: ` for the admin to fill.
+    """
+    lines: list[str] = []
+    for key in KEYS:
+        values = [value for value in fields.get(key, []) if value or blanks]
+        lines.extend(f"{key}: {value}".rstrip() + (" " if not value else "") for value in values)
+    return "\n".join(lines)
+
+
+def changed_keys(before: Incident, after: IncidentDraft) -> list[str]:
+    """The form keys whose values differ between a stored incident and its edit."""
+    old = IncidentDraft.model_validate(before.model_dump(include=set(IncidentDraft.model_fields)))
+    changed = []
+    for name in IncidentDraft.model_fields:
+        key = _KEY_OF_FIELD.get(name, name)
+        if key in KEYS and key not in changed and getattr(old, name) != getattr(after, name):
+            changed.append(key)
+    return changed
+
+
+def parse_count(text: str) -> Count | None:
+    cleaned = " ".join(text.lower().split())
+    if cleaned in {"", "unknown", "not reported", "-"}:
+        return None
+    if cleaned in {"none", "no", "zero"}:
+        return Count(value=0)
+    match = _COUNT.match(cleaned)
+    if match is None:
+        raise ValueError("expected a number, optionally after “at least”, “about” or “nearly”")
+    qualifier = _QUALIFIER_WORDS.get(match.group("qualifier") or "", Qualifier.EXACT)
+    return Count(value=int(match.group("value").replace(",", "")), qualifier=qualifier)
+
+
+def parse_occurred(text: str, zone: tzinfo) -> datetime:
+    """An ISO date or date-time; read in `zone` unless it carries an offset."""
+    cleaned = text.strip().replace(" ", "T", 1) if " " in text.strip() else text.strip()
+    try:
+        if len(cleaned) == 10:
+            moment = datetime.combine(date.fromisoformat(cleaned), time(0, 0))
+        else:
+            moment = datetime.fromisoformat(cleaned)
+    except ValueError:
+        raise ValueError(
+            "expected an ISO date or date-time, e.g. 2024-08-05 or 2024-08-05 21:30"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment
+
+
+def parse_source(text: str) -> Source:
+    """“Name https://…”, or a bare URL (named after its host)."""
+    words = text.split()
+    url = words[-1] if words and words[-1].startswith(("http://", "https://")) else None
+    name = " ".join(words[:-1] if url else words).strip(" -:\u2013\u2014")
+    if url is None and not name:
+        raise ValueError("expected “Name https://…” or a URL")
+    if not name and url:
+        name = urlparse(url).hostname or url
+        name = name.removeprefix("www.")
+    try:
+        return Source.model_validate({"name": name, "url": url})
+    except ValidationError:
+        raise ValueError(f"“{url}” is not a valid http(s) link") from None
+
+
+def _first(fields: Mapping[str, list[str]], key: str) -> str:
+    values = fields.get(key) or [""]
+    return values[0].strip()
+
+
+def _coordinates_text(incident: IncidentDraft) -> str:
+    if incident.latitude is None or incident.longitude is None:
+        return ""
+    return f"{incident.latitude:.5f}, {incident.longitude:.5f}"
+
+
+def _coordinates(values: list[str], zone: tzinfo) -> dict[str, Any]:
+    parts = [part.strip() for part in values[0].replace(";", ",").split(",")]
+    try:
+        latitude, longitude = (float(part) for part in parts)
+    except ValueError:
+        raise ValueError(
+            "expected latitude, longitude in decimal degrees, e.g. 33.8, 42.44"
+        ) from None
+    return {"latitude": latitude, "longitude": longitude}
+
+
+def _source_text(source: Source) -> str:
+    return f"{source.name} {source.url}" if source.url else source.name
+
+
+def _event_type(values: list[str], zone: tzinfo) -> dict[str, Any]:
+    wanted = values[0].strip().casefold()
+    for known in EVENT_TYPES:
+        if known.casefold() == wanted:
+            return {"event_type": known}
+    raise ValueError(f"use one of the ACLED event types: {'; '.join(EVENT_TYPES)}")
+
+
+def _severity(values: list[str], zone: tzinfo) -> dict[str, Any]:
+    text = values[0].strip()
+    if not text.isdigit() or not 1 <= int(text) <= 5:
+        raise ValueError("a whole number from 1 (minor) to 5 (severe)")
+    return {"severity": int(text)}
+
+
+def _claimed_by(values: list[str], zone: tzinfo) -> dict[str, Any]:
+    text = values[0].strip()
+    return {"claimed_by": None if text.casefold() in NO_CLAIM_WORDS else text}
+
+
+def _plain(name: str) -> Any:
+    def convert(values: list[str], zone: tzinfo) -> dict[str, Any]:
+        return {name: values[0].strip()}
+
+    return convert
+
+
+_CONVERTERS: dict[str, Any] = {
+    "title": _plain("title"),
+    "occurred": lambda values, zone: {"occurred_at": parse_occurred(values[0], zone)},
+    "country": _plain("country"),
+    "region": _plain("admin1"),
+    "location": _plain("location"),
+    "coordinates": _coordinates,
+    "type": _event_type,
+    "subtype": _plain("sub_event_type"),
+    "perpetrator": _plain("perpetrator"),
+    "target": _plain("target"),
+    "claimed_by": _claimed_by,
+    "killed": lambda values, zone: {"killed": parse_count(values[0])},
+    "injured": lambda values, zone: {"injured": parse_count(values[0])},
+    "severity": _severity,
+    "source": lambda values, zone: {"sources": [parse_source(v) for v in values if v.strip()]},
+    "tags": lambda values, zone: {"tags": [t for t in re.split(r"[,\s]+", values[0]) if t]},
+    "summary": _plain("summary"),
+}
+
+
+def _describe(error: ValidationError) -> list[str]:
+    problems = []
+    for problem in error.errors(include_input=False, include_url=False):
+        name = str(problem["loc"][0]) if problem["loc"] else "form"
+        key = _KEY_OF_FIELD.get(name, name)
+        problems.append(f"{key}: {problem['msg'].removeprefix('Value error, ')}")
+    return problems

@@ -1,0 +1,115 @@
+"""The questions of the guided /post, each turning one answer into form fields."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.forms import EVENT_TYPES, Fields
+
+ANSWERED = "_answered"  # form key listing the steps done, so optional ones are not re-asked
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    question: str
+    to_fields: Callable[[str], Fields]
+
+
+class AnswerError(ValueError):
+    """An answer that cannot be read, with what would work."""
+
+
+def _single(key: str) -> Callable[[str], Fields]:
+    return lambda answer: {key: [answer.strip()]}
+
+
+def _where(answer: str) -> Fields:
+    parts = [part.strip() for part in answer.split(",") if part.strip()]
+    if len(parts) < 2:
+        raise AnswerError(
+            "Give at least the place and the country, e.g. “Ain al-Asad Air Base, Iraq”."
+        )
+    fields: Fields = {"location": [parts[0]], "country": [parts[-1]]}
+    if len(parts) > 2:
+        fields["region"] = [", ".join(parts[1:-1])]
+    return fields
+
+
+def _what(answer: str) -> Fields:
+    event_type, _, subtype = answer.partition(";")
+    return {"type": [event_type.strip()], "subtype": [subtype.strip()]}
+
+
+_CASUALTY = re.compile(r"(killed|dead|injured|wounded)\s*:?\s*([^,;]+)", re.IGNORECASE)
+
+
+def _casualties(answer: str) -> Fields:
+    if answer.strip().casefold() in {"none", "none reported", "unknown", "-"}:
+        return {"killed": [""], "injured": [""]}
+    found = _CASUALTY.findall(answer)
+    if not found:
+        raise AnswerError(
+            "Write e.g. “killed: 0, injured: at least 5”, or “none” if none were reported."
+        )
+    fields: Fields = {}
+    for word, count in found:
+        key = "killed" if word.lower() in {"killed", "dead"} else "injured"
+        fields[key] = [count.strip()]
+    return fields
+
+
+def _optional(key: str) -> Callable[[str], Fields]:
+    return lambda answer: {key: ["" if answer.strip() in {"-", "none"} else answer.strip()]}
+
+
+STEPS: tuple[Step, ...] = (
+    Step("title", "What happened? Send a short headline.", _single("title")),
+    Step(
+        "occurred",
+        "When did it happen? An ISO date or date-time in {timezone}, e.g. 2024-08-05 21:30.",
+        _single("occurred"),
+    ),
+    Step(
+        "where",
+        "Where? The place, optionally the province, and the country, separated by commas — "
+        "e.g. “Ain al-Asad Air Base, Anbar, Iraq”.",
+        _where,
+    ),
+    Step(
+        "what",
+        "What kind of event? One of: " + "; ".join(EVENT_TYPES) + ". Add the sub-type after a "
+        "semicolon, e.g. “Explosions/Remote violence; Shelling/artillery/missile attack”.",
+        _what,
+    ),
+    Step(
+        "casualties",
+        "Casualties? e.g. “killed: 0, injured: at least 5”, or “none” if none were reported.",
+        _casualties,
+    ),
+    Step(
+        "claim",
+        "Who claimed responsibility? A group's name, or “none”.",
+        _single("claimed_by"),
+    ),
+    Step("severity", "Severity, from 1 (minor) to 5 (severe)?", _single("severity")),
+    Step(
+        "source",
+        "Sources: one per line, as “Name https://…” or just the link.",
+        lambda answer: {"source": [line.strip() for line in answer.splitlines() if line.strip()]},
+    ),
+    Step(
+        "summary", "Last: a short summary in your own words, or “-” for none.", _optional("summary")
+    ),
+)
+
+
+def next_step(fields: Fields) -> Step | None:
+    done = set(fields.get(ANSWERED, []))
+    return next((step for step in STEPS if step.name not in done), None)
+
+
+def mark_answered(fields: Fields, step: Step) -> Fields:
+    return {ANSWERED: [*fields.get(ANSWERED, []), step.name]}

@@ -1,0 +1,245 @@
+"""Changing the record: drafts, publishing, edits, retractions and troop figures.
+
+Each change and its audit entry are written in one transaction. Whoever needs
+to hear about a change (the channel feed now, subscribers' alerts later)
+registers as a listener and is told after the transaction has committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import timedelta, tzinfo
+from typing import Protocol
+
+from bot.clock import Clock
+from bot.forms import (
+    Fields,
+    changed_keys,
+    check_field,
+    draft_from_fields,
+    fields_from_incident,
+)
+from bot.models import (
+    Draft,
+    DraftOrigin,
+    DraftStatus,
+    Incident,
+    IncidentChange,
+    IncidentDraft,
+    TroopFigureDraft,
+)
+from storage import drafts as draft_store
+from storage import incidents as incident_store
+from storage.admins import record_action
+from storage.db import Database
+from storage.troops import insert_troop_figure
+
+log = logging.getLogger(__name__)
+
+DUPLICATE_WINDOW = timedelta(hours=48)
+
+
+class NewsroomError(ValueError):
+    """A change that cannot be made, worded for the admin."""
+
+
+class NewsroomListener(Protocol):
+    async def incident_published(self, incident: Incident) -> None: ...
+
+    async def incident_changed(self, change: IncidentChange) -> None: ...
+
+
+@dataclass(frozen=True)
+class Preview:
+    draft_id: int
+    incident: IncidentDraft
+    possible_duplicates: list[Incident]
+
+
+class Newsroom:
+    def __init__(self, db: Database, clock: Clock, zone: tzinfo) -> None:
+        self._db = db
+        self._clock = clock
+        self._zone = zone
+        self.listeners: list[NewsroomListener] = []
+
+    # Drafts
+
+    async def propose(self, owner_id: int, fields: Fields, origin: DraftOrigin) -> Preview:
+        """Validate a whole form and keep it as a draft; raise FormError if it is invalid."""
+        incident = draft_from_fields(fields, self._zone)
+        async with self._db.transaction() as conn:
+            draft_id = await draft_store.create_draft(
+                conn, owner_id, origin, fields, self._clock.now()
+            )
+        return Preview(draft_id, incident, await self._duplicates_of(incident))
+
+    async def preview(self, draft_id: int) -> Preview:
+        draft = await self._open_draft(draft_id)
+        incident = draft_from_fields(draft.fields, self._zone)
+        return Preview(draft_id, incident, await self._duplicates_of(incident))
+
+    async def draft(self, draft_id: int) -> Draft | None:
+        return await draft_store.get_draft(self._db.reader, draft_id)
+
+    async def guided_draft(self, owner_id: int) -> Draft:
+        """The admin's unfinished guided draft, or a new empty one."""
+        found = await draft_store.open_draft_of(self._db.reader, owner_id, DraftOrigin.GUIDED)
+        if found is not None:
+            return found
+        async with self._db.transaction() as conn:
+            draft_id = await draft_store.create_draft(
+                conn, owner_id, DraftOrigin.GUIDED, {}, self._clock.now()
+            )
+        return await self._open_draft(draft_id)
+
+    async def answer(self, draft_id: int, answers: Fields) -> str | None:
+        """Check one step's answers and store them; return the problem instead if any."""
+        for key, values in answers.items():
+            problem = check_field(key, values, self._zone)
+            if problem:
+                return problem
+        draft = await self._open_draft(draft_id)
+        merged = {**draft.fields, **{key: v for key, v in answers.items() if any(v)}}
+        async with self._db.transaction() as conn:
+            await draft_store.save_fields(conn, draft_id, merged, self._clock.now())
+        return None
+
+    async def cancel(self, draft_id: int) -> bool:
+        async with self._db.transaction() as conn:
+            return await draft_store.close_draft(
+                conn, draft_id, DraftStatus.CANCELLED, self._clock.now()
+            )
+
+    async def publish(self, draft_id: int, actor_id: int) -> Incident:
+        draft = await draft_store.get_draft(self._db.reader, draft_id)
+        if draft is None:
+            raise NewsroomError("That draft no longer exists.")
+        if draft.status is DraftStatus.PUBLISHED:
+            raise NewsroomError(f"That draft was already published as #{draft.incident_id}.")
+        if draft.status is DraftStatus.CANCELLED:
+            raise NewsroomError("That draft was cancelled.")
+        incident_draft = draft_from_fields(draft.fields, self._zone)
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            incident_id = await incident_store.insert_incident(conn, incident_draft, now)
+            if incident_id is None:
+                raise NewsroomError("An incident with that external id is already stored.")
+            if not await draft_store.close_draft(
+                conn, draft_id, DraftStatus.PUBLISHED, now, incident_id
+            ):
+                raise NewsroomError("That draft was closed while you were publishing it.")
+            await record_action(
+                conn,
+                at=now,
+                actor_id=actor_id,
+                action="publish",
+                subject=f"incident {incident_id}",
+                detail={"title": incident_draft.title},
+            )
+        incident = await self._get(incident_id)
+        for listener in self.listeners:
+            await _tell(listener.incident_published(incident))
+        return incident
+
+    # Corrections
+
+    async def edit(self, incident_id: int, changes: Fields, actor_id: int) -> IncidentChange:
+        before = await self._get(incident_id)
+        if before.is_retracted:
+            raise NewsroomError(f"#{incident_id} is retracted; it can no longer be edited.")
+        fields = {**fields_from_incident(before, self._zone), **changes}
+        # What the form does not carry stays as it was.
+        after_draft = draft_from_fields(fields, self._zone).model_copy(
+            update={"external_id": before.external_id, "reported_at": before.reported_at}
+        )
+        changed = changed_keys(before, after_draft)
+        if not changed:
+            raise NewsroomError(f"That changes nothing in #{incident_id}.")
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            version = await incident_store.save_version(
+                conn, before, change="edit", fields=changed, changed_by=actor_id, now=now
+            )
+            await incident_store.update_incident(conn, incident_id, after_draft, now)
+            await record_action(
+                conn,
+                at=now,
+                actor_id=actor_id,
+                action="edit",
+                subject=f"incident {incident_id}",
+                detail={"version": version, "changed": changed},
+            )
+        return await self._announce(before, changed)
+
+    async def retract(self, incident_id: int, reason: str, actor_id: int) -> IncidentChange:
+        before = await self._get(incident_id)
+        if before.is_retracted:
+            raise NewsroomError(f"#{incident_id} is already retracted.")
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            version = await incident_store.save_version(
+                conn, before, change="retract", fields=["status"], changed_by=actor_id, now=now
+            )
+            await incident_store.mark_retracted(conn, incident_id, reason, now)
+            await record_action(
+                conn,
+                at=now,
+                actor_id=actor_id,
+                action="retract",
+                subject=f"incident {incident_id}",
+                detail={"version": version, "reason": reason},
+            )
+        return await self._announce(before, ["status"])
+
+    async def add_troop_figure(self, figure: TroopFigureDraft, actor_id: int) -> int:
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            figure_id = await insert_troop_figure(conn, figure, now)
+            if figure_id is None:
+                raise NewsroomError(
+                    f"There is already a figure for {figure.force} in {figure.host_country} "
+                    f"as of {figure.as_of.isoformat()}."
+                )
+            await record_action(
+                conn,
+                at=now,
+                actor_id=actor_id,
+                action="settroops",
+                subject=f"{figure.force} in {figure.host_country}",
+                detail={"count": str(figure.count), "as_of": figure.as_of.isoformat()},
+            )
+        return figure_id
+
+    async def _announce(self, before: Incident, changed: list[str]) -> IncidentChange:
+        change = IncidentChange(before=before, after=await self._get(before.id), fields=changed)
+        for listener in self.listeners:
+            await _tell(listener.incident_changed(change))
+        return change
+
+    async def _get(self, incident_id: int) -> Incident:
+        incident = await incident_store.get_incident(self._db.reader, incident_id)
+        if incident is None:
+            raise NewsroomError(f"There is no incident #{incident_id}.")
+        return incident
+
+    async def _open_draft(self, draft_id: int) -> Draft:
+        draft = await draft_store.get_draft(self._db.reader, draft_id)
+        if draft is None or draft.status is not DraftStatus.OPEN:
+            raise NewsroomError("That draft is no longer open.")
+        return draft
+
+    async def _duplicates_of(self, incident: IncidentDraft) -> list[Incident]:
+        return await incident_store.published_near(
+            self._db.reader, incident.location, incident.occurred_at, DUPLICATE_WINDOW
+        )
+
+
+async def _tell(notification: Awaitable[None]) -> None:
+    # A listener failing (the channel is gone, say) must not undo or hide the change.
+    try:
+        await notification
+    except Exception:
+        log.exception("a newsroom listener failed")

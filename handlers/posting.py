@@ -1,0 +1,175 @@
+"""/post (one-shot form or guided conversation), /draft, and the preview's buttons."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.article import propose_draft
+from bot.article_form import fields_from_article
+from bot.context import BotContext
+from bot.forms import FormError, parse_form
+from bot.guided_post import STEPS, AnswerError, mark_answered, next_step
+from bot.models import DraftOrigin
+from bot.newsroom import Preview
+from bot.render import esc
+from bot.render_newsroom import editable_form, form_problems, preview
+from handlers.replies import UsageError, reply_html
+from handlers.text import text_after_command
+
+DRAFT_PREFIX = "draft"
+ASKING = 1
+
+
+async def post(update: Update, context: BotContext) -> int:
+    """/post with a form shows its preview; /post alone starts (or resumes) the guided one."""
+    form = text_after_command(_message(update))
+    user_id = _user_id(update)
+    if form:
+        parsed = parse_form(form)
+        if parsed.problems:
+            raise FormError(parsed.problems)
+        shown = await context.services.newsroom.propose(user_id, parsed.fields, DraftOrigin.FORM)
+        await _show_preview(update, context, shown)
+        return ConversationHandler.END
+    draft = await context.services.newsroom.guided_draft(user_id)
+    if draft.fields:
+        await reply_html(update, "Carrying on with your unfinished draft (/cancel drops it).")
+    else:
+        await reply_html(update, "Let's post an incident, one question at a time. /cancel stops.")
+    return await _ask_next(update, context)
+
+
+async def guided_answer(update: Update, context: BotContext) -> int:
+    newsroom = context.services.newsroom
+    draft = await newsroom.guided_draft(_user_id(update))
+    step = next_step(draft.fields)
+    if step is None:
+        return await _ask_next(update, context)
+    try:
+        answers = step.to_fields(_message(update).text or "")
+    except AnswerError as error:
+        await reply_html(update, esc(str(error)))
+        return ASKING
+    problem = await newsroom.answer(draft.id, {**answers, **mark_answered(draft.fields, step)})
+    if problem:
+        await reply_html(update, f"{esc(problem)}\nPlease answer again.")
+        return ASKING
+    return await _ask_next(update, context)
+
+
+async def _ask_next(update: Update, context: BotContext) -> int:
+    newsroom = context.services.newsroom
+    draft = await newsroom.guided_draft(_user_id(update))
+    step = next_step(draft.fields)
+    if step is not None:
+        number = STEPS.index(step) + 1
+        question = step.question.format(timezone=context.services.settings.bot.timezone)
+        await reply_html(update, f"<b>{number}/{len(STEPS)}</b> {esc(question)}")
+        return ASKING
+    try:
+        shown = await newsroom.preview(draft.id)
+    except FormError as error:
+        # Each answer was valid alone; together they are not (rare). Start the form over.
+        await newsroom.cancel(draft.id)
+        await reply_html(update, form_problems(error.problems))
+        return ConversationHandler.END
+    await _show_preview(update, context, shown)
+    return ConversationHandler.END
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    draft = await context.services.newsroom.guided_draft(_user_id(update))
+    await context.services.newsroom.cancel(draft.id)
+    await reply_html(update, "Draft dropped. Nothing was published.")
+    return ConversationHandler.END
+
+
+async def draft_from_article(update: Update, context: BotContext) -> None:
+    message = _message(update)
+    text = text_after_command(message)
+    if not text and message.reply_to_message is not None:
+        text = message.reply_to_message.text or ""
+    if not text.strip():
+        raise UsageError("Paste the report after /draft, or reply /draft to a message holding it.")
+
+    proposal = propose_draft(text, published=message.date.date())
+    fields = fields_from_article(proposal)
+    notes = "Proposed from the report — check every line, then send it back to preview it."
+    if proposal.notes:
+        notes += "\n" + "\n".join(f"• {note}" for note in proposal.notes)
+    await reply_html(update, editable_form("/post", fields, notes, blanks=True))
+
+
+async def draft_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    _, action, draft_id_text = query.data.split(":")
+    draft_id = int(draft_id_text)
+    newsroom = context.services.newsroom
+    await query.answer()
+    if action == "publish":
+        incident = await newsroom.publish(draft_id, _user_id(update))
+        await _close_preview(query.message, f"✅ Published as #{incident.id}.")
+        await reply_html(update, f"Published as #{incident.id}. /incident {incident.id} shows it.")
+    elif action == "edit":
+        draft = await newsroom.draft(draft_id)
+        if draft is None:
+            raise UsageError("That draft no longer exists.")
+        await newsroom.cancel(draft_id)
+        await _close_preview(query.message, "✏️ Being edited.")
+        note = "Change what needs changing and send it back:"
+        await reply_html(update, editable_form("/post", draft.fields, note))
+    else:
+        await newsroom.cancel(draft_id)
+        await _close_preview(query.message, "✖️ Cancelled. Nothing was published.")
+
+
+async def _show_preview(update: Update, context: BotContext, shown: Preview) -> None:
+    def button(label: str, action: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            label, callback_data=f"{DRAFT_PREFIX}:{action}:{shown.draft_id}"
+        )
+
+    markup = InlineKeyboardMarkup(
+        [[button("Publish", "publish"), button("Edit", "edit"), button("Cancel", "cancel")]]
+    )
+    await reply_html(update, preview(shown, context.services.timezone), markup)
+
+
+async def _close_preview(message: object, status: str) -> None:
+    # The buttons go, so a second press cannot publish the same draft twice.
+    if isinstance(message, Message) and message.text_html is not None:
+        await message.edit_text(f"{message.text_html}\n\n<b>{esc(status)}</b>", reply_markup=None)
+
+
+def _message(update: Update) -> Message:
+    assert update.effective_message is not None
+    return update.effective_message
+
+
+def _user_id(update: Update) -> int:
+    assert update.effective_user is not None
+    return update.effective_user.id
+
+
+def conversation() -> ConversationHandler[BotContext]:
+    return ConversationHandler(
+        entry_points=[CommandHandler("post", post)],
+        states={ASKING: [MessageHandler(filters.TEXT & ~filters.COMMAND, guided_answer)]},
+        fallbacks=[CommandHandler("cancel", cancel), CommandHandler("post", post)],
+        name="guided_post",
+        persistent=True,
+    )
+
+
+def button_handler() -> CallbackQueryHandler[BotContext, None]:
+    return CallbackQueryHandler(
+        draft_button, pattern=rf"^{DRAFT_PREFIX}:(publish|edit|cancel):\d+$"
+    )

@@ -1,0 +1,85 @@
+"""SQL for drafts waiting to be published."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import aiosqlite
+
+from bot.models import Draft, DraftOrigin, DraftStatus
+from storage.codec import from_db_time, to_db_time
+
+_COLUMNS = "id, owner_id, origin, fields, status, incident_id, created_at, updated_at"
+
+
+async def create_draft(
+    conn: aiosqlite.Connection,
+    owner_id: int,
+    origin: DraftOrigin,
+    fields: dict[str, list[str]],
+    now: datetime,
+) -> int:
+    cursor = await conn.execute(
+        "INSERT INTO drafts (owner_id, origin, fields, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (owner_id, origin.value, json.dumps(fields), to_db_time(now), to_db_time(now)),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+async def get_draft(conn: aiosqlite.Connection, draft_id: int) -> Draft | None:
+    async with conn.execute(f"SELECT {_COLUMNS} FROM drafts WHERE id = ?", (draft_id,)) as cur:
+        row = await cur.fetchone()
+    return _draft_from_row(row) if row else None
+
+
+async def open_draft_of(
+    conn: aiosqlite.Connection, owner_id: int, origin: DraftOrigin
+) -> Draft | None:
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM drafts WHERE owner_id = ? AND origin = ? AND status = 'open' "
+        "ORDER BY id DESC LIMIT 1",
+        (owner_id, origin.value),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return _draft_from_row(row) if row else None
+
+
+async def save_fields(
+    conn: aiosqlite.Connection, draft_id: int, fields: dict[str, list[str]], now: datetime
+) -> None:
+    await conn.execute(
+        "UPDATE drafts SET fields = ?, updated_at = ? WHERE id = ? AND status = 'open'",
+        (json.dumps(fields), to_db_time(now), draft_id),
+    )
+
+
+async def close_draft(
+    conn: aiosqlite.Connection,
+    draft_id: int,
+    status: DraftStatus,
+    now: datetime,
+    incident_id: int | None = None,
+) -> bool:
+    """Close an open draft; False if it was already closed (a second press of Publish)."""
+    cursor = await conn.execute(
+        "UPDATE drafts SET status = ?, incident_id = ?, updated_at = ? "
+        "WHERE id = ? AND status = 'open'",
+        (status.value, incident_id, to_db_time(now), draft_id),
+    )
+    return cursor.rowcount == 1
+
+
+def _draft_from_row(row: aiosqlite.Row) -> Draft:
+    return Draft(
+        id=row["id"],
+        owner_id=row["owner_id"],
+        origin=row["origin"],
+        fields=json.loads(row["fields"]),
+        status=row["status"],
+        incident_id=row["incident_id"],
+        created_at=from_db_time(row["created_at"]),
+        updated_at=from_db_time(row["updated_at"]),
+    )
