@@ -14,12 +14,16 @@ from bot.clock import Clock, SystemClock
 from bot.commands import menu_for
 from bot.config import Settings
 from bot.context import BotContext, IncidentBotApp, attach_services, services_of
+from bot.delivery.composer import OutboxComposer
+from bot.delivery.engine import DeliveryEngine
 from bot.persistence import SqliteConversationPersistence
 from bot.services import Services
 from handlers import register_handlers
 from handlers.admin import show_admin_menus
 
 log = logging.getLogger(__name__)
+
+DELIVERY_KEY = "delivery"
 
 
 def build_application(settings: Settings, clock: Clock | None = None) -> IncidentBotApp:
@@ -44,6 +48,12 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Inciden
         .build()
     )
     attach_services(app, services)
+    delivery = DeliveryEngine(
+        app.bot, services.db, services.clock, settings.delivery,
+        OutboxComposer(services.db, services.clock),
+    )  # fmt: skip
+    app.bot_data[DELIVERY_KEY] = delivery
+    services.newsroom.listeners.append(delivery)
     if settings.telegram.channel_id is not None:
         services.newsroom.listeners.append(
             ChannelFeed(app.bot, services.db, settings.telegram.channel_id, services.timezone)
@@ -57,8 +67,15 @@ async def on_startup(app: IncidentBotApp) -> None:
     await services.db.open()
     await app.bot.set_my_commands(menu_for(Role.NOBODY))
     await show_admin_menus(app)
+    await delivery_engine_of(app).start()
     log.info("started as @%s", app.bot.username)
 
 
 async def on_shutdown(app: IncidentBotApp) -> None:
+    await delivery_engine_of(app).stop()
     await services_of(app).db.close()
+
+
+def delivery_engine_of(app: IncidentBotApp) -> DeliveryEngine:
+    engine: DeliveryEngine = app.bot_data[DELIVERY_KEY]
+    return engine

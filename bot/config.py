@@ -102,6 +102,23 @@ class BotSettings(_Section):
         return ZoneInfo(self.timezone)
 
 
+class DeliverySettings(_Section):
+    """Pacing and retries of messages to subscribers; defaults are Telegram's published limits."""
+
+    global_per_second: float = Field(default=30, gt=0, description="Messages a second, overall.")
+    private_chat_per_second: float = Field(default=1, gt=0, description="Per private chat.")
+    group_per_minute: float = Field(default=20, gt=0, description="Per group or channel.")
+    max_attempts: int = Field(default=5, ge=1, description="Tries before a message is failed.")
+    retry_backoff_seconds: float = Field(default=5, gt=0, description="First retry delay.")
+    concurrency: int = Field(default=16, ge=1, le=512, description="Sends in flight at once.")
+    digest_grace_hours: float = Field(
+        default=6, ge=0, description="How late a missed digest may still be sent."
+    )
+    digest_check_seconds: float = Field(
+        default=60, gt=0, description="How often the dispatcher looks for due digests."
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INCIDENT_BOT_",
@@ -112,6 +129,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     bot: BotSettings = Field(default_factory=BotSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
 
     @classmethod
     def settings_customise_sources(

@@ -7,7 +7,7 @@ exports map onto incidents column for column.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -205,3 +205,79 @@ class Draft(BaseModel):
     incident_id: int | None
     created_at: UtcDatetime
     updated_at: UtcDatetime
+
+
+class DigestFrequency(StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    OFF = "off"
+
+
+class Subscription(BaseModel):
+    """One chat's choices: where, how severe for instant alerts, when the digest comes."""
+
+    chat_id: int
+    chat_type: str
+    active: bool = True
+    inactive_reason: str | None = None
+    regions: list[str] = Field(
+        default_factory=list,
+        description="Region groupings or countries chosen; empty means everywhere.",
+    )
+    min_severity: int | None = Field(default=3, ge=1, le=5, description="None: no instant alerts.")
+    digest: DigestFrequency = DigestFrequency.DAILY
+    digest_weekday: int = Field(default=0, ge=0, le=6, description="Monday is 0.")
+    digest_time: time = time(8, 0)
+    timezone: str = "UTC"
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+    skip_empty_digest: bool = False
+    digest_chart: bool = True
+    last_digest_at: UtcDatetime | None = None
+    next_digest_at: UtcDatetime | None = None
+
+    @model_validator(mode="after")
+    def _quiet_hours_come_in_pairs(self) -> Subscription:
+        if (self.quiet_start is None) != (self.quiet_end is None):
+            raise ValueError("quiet hours need both a start and an end")
+        return self
+
+
+class OutboxKind(StrEnum):
+    ALERT = "alert"
+    CORRECTION = "correction"
+    DIGEST = "digest"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    DROPPED = "dropped"
+
+
+class OutgoingMessage(BaseModel):
+    """A message as the delivery engine sends it: HTML text, or a photo with a caption."""
+
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+
+    html: str
+    photo_png: bytes | None = None
+    buttons: list[list[tuple[str, str]]] = Field(
+        default_factory=list, description="Rows of (label, callback_data) inline buttons."
+    )
+
+
+class OutboxItem(BaseModel):
+    id: int
+    chat_id: int
+    kind: OutboxKind
+    dedupe_key: str
+    incident_id: int | None
+    payload: OutgoingMessage | None
+    priority: int
+    status: OutboxStatus
+    not_before: UtcDatetime
+    attempts: int
+    last_error: str | None

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import timedelta, tzinfo
 from typing import Protocol
 
+import aiosqlite
+
 from bot.clock import Clock
 from bot.forms import (
     Fields,
@@ -28,17 +30,25 @@ from bot.models import (
     Incident,
     IncidentChange,
     IncidentDraft,
+    OutgoingMessage,
     TroopFigureDraft,
 )
+from bot.render_delivery import correction_text
 from storage import drafts as draft_store
 from storage import incidents as incident_store
 from storage.admins import record_action
 from storage.db import Database
+from storage.outbox import enqueue_corrections
 from storage.troops import insert_troop_figure
 
 log = logging.getLogger(__name__)
 
 DUPLICATE_WINDOW = timedelta(hours=48)
+# Edits of these reach everyone who was alerted; tags, sources and coordinates do not.
+SUBSTANTIVE_KEYS = frozenset(
+    {"title", "occurred", "country", "location", "type", "subtype", "perpetrator", "target",
+     "claimed_by", "killed", "injured", "severity", "summary"}
+)  # fmt: skip
 
 
 class NewsroomError(ValueError):
@@ -212,6 +222,16 @@ class Newsroom:
                 detail={"count": str(figure.count), "as_of": figure.as_of.isoformat()},
             )
         return figure_id
+
+    async def _enqueue_corrections(
+        self, conn: aiosqlite.Connection, before: Incident, changed: list[str], version: int
+    ) -> int:
+        """Tell everyone who got the alert what changed, in the same transaction."""
+        after = await incident_store.get_incident(conn, before.id)
+        assert after is not None
+        change = IncidentChange(before=before, after=after, fields=changed)
+        message = OutgoingMessage(html=correction_text(change, self._zone))
+        return await enqueue_corrections(conn, before.id, version, message, self._clock.now())
 
     async def _announce(self, before: Incident, changed: list[str]) -> IncidentChange:
         change = IncidentChange(before=before, after=await self._get(before.id), fields=changed)

@@ -10,6 +10,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.incidents import IncidentService
 from bot.newsroom import Newsroom
+from bot.subscriptions import SubscriptionService
 from bot.troops import TroopService
 from storage.db import Database
 
@@ -23,6 +24,7 @@ class Services:
     troops: TroopService
     admins: AdminService
     newsroom: Newsroom
+    subscriptions: SubscriptionService
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock) -> Services:
@@ -35,6 +37,7 @@ class Services:
             troops=TroopService(db),
             admins=AdminService(db, clock, settings.telegram.admins),
             newsroom=Newsroom(db, clock, settings.bot.tzinfo),
+            subscriptions=SubscriptionService(db, clock, settings.bot.timezone),
         )
 
     @property

@@ -6,7 +6,17 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.commands import GUARDED_COMMANDS
 from bot.context import IncidentBotApp
-from handlers import admin, corrections, errors, fallback, incidents, posting, start, troops
+from handlers import (
+    admin,
+    corrections,
+    errors,
+    fallback,
+    incidents,
+    posting,
+    start,
+    subscriptions,
+    troops,
+)
 
 GUARD_GROUP = -1  # runs first; raises ApplicationHandlerStop for anyone not allowed
 
@@ -27,6 +37,7 @@ def register_handlers(app: IncidentBotApp) -> None:
             CommandHandler("incident", incidents.incident),
             CommandHandler("search", incidents.search),
             CommandHandler("troops", troops.troops),
+            *subscriptions.handlers(),
             CallbackQueryHandler(incidents.older, pattern=rf"^{incidents.OLDER_PREFIX}:\d+:\d+:"),
             # Admin commands: the guard above has already let only admins through.
             posting.conversation(),

@@ -1,0 +1,281 @@
+"""SQL for the outbox: every message to subscribers, from enqueued to settled.
+
+A row moves pending → sending (claimed) → sent | failed | dropped, or back to
+pending with a later not_before when a send is to be retried. Its dedupe_key
+makes each (subscriber, item) pair enqueue at most once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.models import OutboxItem, OutboxKind, OutgoingMessage
+from storage.codec import from_db_time, to_db_time
+
+_COLUMNS = (
+    "id, chat_id, kind, dedupe_key, incident_id, payload, priority, status, not_before, "
+    "attempts, last_error"
+)
+URGENT_PRIORITY = 1
+ALERT_PRIORITY = 3
+DIGEST_PRIORITY = 5
+
+# Subscribers whose choice covers a country: those who chose it, and those who chose none.
+_COVERS_COUNTRY = (
+    "(NOT EXISTS (SELECT 1 FROM subscriber_countries c WHERE c.chat_id = s.chat_id) "
+    "OR EXISTS (SELECT 1 FROM subscriber_countries c "
+    "WHERE c.chat_id = s.chat_id AND c.country = :country))"
+)
+_WANTS_ALERT = (
+    "s.active = 1 AND s.min_severity IS NOT NULL AND s.min_severity <= :severity AND "
+    + _COVERS_COUNTRY
+)
+
+
+async def enqueue_alerts(
+    conn: aiosqlite.Connection, incident_id: int, country: str, severity: int, now: datetime
+) -> int:
+    """One alert per matching subscriber, in one statement; returns how many were added.
+
+    Alerts carry no text: the card is rendered when sent, so it shows the incident
+    as it is then, in the subscriber's timezone.
+    """
+    cursor = await conn.execute(
+        "INSERT INTO outbox (chat_id, kind, dedupe_key, incident_id, priority, not_before, "
+        "created_at) "
+        "SELECT s.chat_id, 'alert', 'alert:' || :incident || ':' || s.chat_id, :incident, "
+        ":priority, :now, :now FROM subscribers s WHERE " + _WANTS_ALERT + " "
+        "ON CONFLICT (dedupe_key) DO NOTHING",
+        {
+            "incident": incident_id,
+            "country": country,
+            "severity": severity,
+            "priority": URGENT_PRIORITY if severity == 5 else ALERT_PRIORITY,
+            "now": to_db_time(now),
+        },
+    )
+    return cursor.rowcount
+
+
+async def matching_subscribers(
+    conn: aiosqlite.Connection, country: str, severity: int
+) -> list[int]:
+    """The chats an alert about an incident in `country` of `severity` goes to."""
+    async with conn.execute(
+        "SELECT s.chat_id FROM subscribers s WHERE " + _WANTS_ALERT,
+        {"country": country, "severity": severity},
+    ) as cursor:
+        return [row[0] for row in await cursor.fetchall()]
+
+
+async def enqueue_corrections(
+    conn: aiosqlite.Connection,
+    incident_id: int,
+    version: int,
+    message: OutgoingMessage,
+    now: datetime,
+) -> int:
+    """A correction to everyone an alert about the incident went (or may have gone) to.
+
+    Alerts still pending are rendered when sent, so they need no correction.
+    """
+    cursor = await conn.execute(
+        "INSERT INTO outbox (chat_id, kind, dedupe_key, incident_id, payload, priority, "
+        "not_before, created_at) "
+        "SELECT DISTINCT chat_id, 'correction', "
+        "'correction:' || :incident || ':' || :version || ':' || chat_id, :incident, :payload, "
+        ":priority, :now, :now FROM outbox WHERE incident_id = :incident AND kind = 'alert' "
+        "AND status IN ('sent', 'sending') ON CONFLICT (dedupe_key) DO NOTHING",
+        {
+            "incident": incident_id,
+            "version": version,
+            "payload": message.model_dump_json(),
+            "priority": ALERT_PRIORITY,
+            "now": to_db_time(now),
+        },
+    )
+    return cursor.rowcount
+
+
+async def enqueue_message(
+    conn: aiosqlite.Connection,
+    *,
+    chat_id: int,
+    kind: OutboxKind,
+    dedupe_key: str,
+    message: OutgoingMessage,
+    now: datetime,
+    priority: int = DIGEST_PRIORITY,
+    status: str = "pending",
+    note: str | None = None,
+) -> bool:
+    """Add one message; False if one with the same dedupe_key exists already."""
+    cursor = await conn.execute(
+        "INSERT INTO outbox (chat_id, kind, dedupe_key, payload, priority, status, not_before, "
+        "last_error, created_at, settled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (dedupe_key) DO NOTHING",
+        (
+            chat_id,
+            kind.value,
+            dedupe_key,
+            message.model_dump_json(),
+            priority,
+            status,
+            to_db_time(now),
+            note,
+            to_db_time(now),
+            None if status == "pending" else to_db_time(now),
+        ),
+    )
+    return cursor.rowcount == 1
+
+
+async def claim_due(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[OutboxItem]:
+    """Mark up to `limit` due rows as being sent and return them, most urgent first."""
+    async with conn.execute(
+        "UPDATE outbox SET status = 'sending' WHERE id IN ("
+        "  SELECT id FROM outbox WHERE status = 'pending' AND not_before <= ?"
+        "  ORDER BY priority, not_before, id LIMIT ?"
+        f") RETURNING {_COLUMNS}",
+        (to_db_time(now), limit),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    items = [_item_from_row(row) for row in rows]
+    return sorted(items, key=lambda item: (item.priority, item.not_before, item.id))
+
+
+async def next_due_at(conn: aiosqlite.Connection) -> datetime | None:
+    async with conn.execute(
+        "SELECT min(not_before) FROM outbox WHERE status = 'pending'"
+    ) as cursor:
+        row = await cursor.fetchone()
+    return from_db_time(row[0]) if row and row[0] else None
+
+
+async def mark_sent(
+    conn: aiosqlite.Connection, item_id: int, message_id: int | None, now: datetime
+) -> None:
+    await conn.execute(
+        "UPDATE outbox SET status = 'sent', message_id = ?, attempts = attempts + 1, "
+        "settled_at = ? WHERE id = ?",
+        (message_id, to_db_time(now), item_id),
+    )
+
+
+async def retry_later(
+    conn: aiosqlite.Connection,
+    item_id: int,
+    not_before: datetime,
+    error: str | None,
+    *,
+    counts_as_attempt: bool,
+) -> None:
+    """Back to pending until `not_before`; a rate limit or quiet hours is not an attempt."""
+    await conn.execute(
+        "UPDATE outbox SET status = 'pending', not_before = ?, last_error = ?, "
+        "attempts = attempts + ? WHERE id = ?",
+        (to_db_time(not_before), error, int(counts_as_attempt), item_id),
+    )
+
+
+async def settle(
+    conn: aiosqlite.Connection, item_id: int, status: str, reason: str, now: datetime
+) -> None:
+    """End a row without sending it: 'failed' (Telegram refused) or 'dropped' (moot)."""
+    await conn.execute(
+        "UPDATE outbox SET status = ?, last_error = ?, attempts = attempts + ?, "
+        "settled_at = ? WHERE id = ?",
+        (status, reason, int(status == "failed"), to_db_time(now), item_id),
+    )
+
+
+async def drop_pending_for_chat(
+    conn: aiosqlite.Connection, chat_id: int, reason: str, now: datetime
+) -> int:
+    cursor = await conn.execute(
+        "UPDATE outbox SET status = 'dropped', last_error = ?, settled_at = ? "
+        "WHERE chat_id = ? AND status = 'pending'",
+        (reason, to_db_time(now), chat_id),
+    )
+    return cursor.rowcount
+
+
+async def move_chat_items(conn: aiosqlite.Connection, old_chat_id: int, new_chat_id: int) -> None:
+    await conn.execute(
+        "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status IN ('pending', 'sending')",
+        (new_chat_id, old_chat_id),
+    )
+
+
+async def release_in_flight(conn: aiosqlite.Connection) -> int:
+    """After a crash: rows claimed but never settled go back to pending; returns how many.
+
+    These — at most the engine's concurrency — are the only messages that may
+    reach someone twice.
+    """
+    cursor = await conn.execute("UPDATE outbox SET status = 'pending' WHERE status = 'sending'")
+    return cursor.rowcount
+
+
+async def depth(conn: aiosqlite.Connection) -> int:
+    async with conn.execute(
+        "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')"
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+@dataclass(frozen=True)
+class DeliveryCounts:
+    sent: dict[str, int]
+    failures: dict[str, int]  # reason → count
+    dropped: dict[str, int]
+
+
+async def settled_since(conn: aiosqlite.Connection, since: datetime) -> DeliveryCounts:
+    sent: dict[str, int] = {}
+    failures: dict[str, int] = {}
+    dropped: dict[str, int] = {}
+    async with conn.execute(
+        "SELECT kind, status, coalesce(last_error, ''), count(*) FROM outbox "
+        "WHERE settled_at >= ? GROUP BY 1, 2, 3",
+        (to_db_time(since),),
+    ) as cursor:
+        async for kind, status, reason, count in cursor:
+            if status == "sent":
+                sent[kind] = sent.get(kind, 0) + count
+            elif status == "failed":
+                failures[reason] = failures.get(reason, 0) + count
+            elif status == "dropped":
+                dropped[reason] = dropped.get(reason, 0) + count
+    return DeliveryCounts(sent=sent, failures=failures, dropped=dropped)
+
+
+async def items_for(conn: aiosqlite.Connection, chat_ids: Sequence[int]) -> list[OutboxItem]:
+    """Every row for these chats, oldest first (for tests and support)."""
+    marks = ", ".join("?" * len(chat_ids))
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM outbox WHERE chat_id IN ({marks}) ORDER BY id", list(chat_ids)
+    ) as cursor:
+        return [_item_from_row(row) for row in await cursor.fetchall()]
+
+
+def _item_from_row(row: aiosqlite.Row) -> OutboxItem:
+    payload = row["payload"]
+    return OutboxItem(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        kind=row["kind"],
+        dedupe_key=row["dedupe_key"],
+        incident_id=row["incident_id"],
+        payload=OutgoingMessage.model_validate_json(payload) if payload else None,
+        priority=row["priority"],
+        status=row["status"],
+        not_before=from_db_time(row["not_before"]),
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+    )

@@ -1,0 +1,155 @@
+"""SQL for subscribers and the countries their choices cover."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime, time
+
+import aiosqlite
+
+from bot.models import Subscription
+from storage.codec import from_db_time, to_db_time
+
+_COLUMNS = (
+    "chat_id, chat_type, active, inactive_reason, regions, min_severity, digest, "
+    "digest_weekday, digest_time, timezone, quiet_start, quiet_end, skip_empty_digest, "
+    "digest_chart, last_digest_at, next_digest_at"
+)
+
+
+async def get_subscription(conn: aiosqlite.Connection, chat_id: int) -> Subscription | None:
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM subscribers WHERE chat_id = ?", (chat_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return _subscription_from_row(row) if row else None
+
+
+async def save_subscription(
+    conn: aiosqlite.Connection,
+    subscription: Subscription,
+    countries: Iterable[str],
+    now: datetime,
+) -> None:
+    """Insert or replace a subscription and the countries it covers (none = everywhere)."""
+    s = subscription
+    await conn.execute(
+        f"INSERT INTO subscribers ({_COLUMNS}, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (chat_id) DO UPDATE SET chat_type = excluded.chat_type, "
+        "active = excluded.active, inactive_reason = excluded.inactive_reason, "
+        "regions = excluded.regions, min_severity = excluded.min_severity, "
+        "digest = excluded.digest, digest_weekday = excluded.digest_weekday, "
+        "digest_time = excluded.digest_time, timezone = excluded.timezone, "
+        "quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end, "
+        "skip_empty_digest = excluded.skip_empty_digest, digest_chart = excluded.digest_chart, "
+        "last_digest_at = excluded.last_digest_at, next_digest_at = excluded.next_digest_at, "
+        "updated_at = excluded.updated_at",
+        (
+            s.chat_id,
+            s.chat_type,
+            int(s.active),
+            s.inactive_reason,
+            json.dumps(s.regions),
+            s.min_severity,
+            s.digest.value,
+            s.digest_weekday,
+            _time_text(s.digest_time),
+            s.timezone,
+            _time_text(s.quiet_start) if s.quiet_start else None,
+            _time_text(s.quiet_end) if s.quiet_end else None,
+            int(s.skip_empty_digest),
+            int(s.digest_chart),
+            to_db_time(s.last_digest_at) if s.last_digest_at else None,
+            to_db_time(s.next_digest_at) if s.next_digest_at else None,
+            to_db_time(now),
+            to_db_time(now),
+        ),
+    )
+    await conn.execute("DELETE FROM subscriber_countries WHERE chat_id = ?", (s.chat_id,))
+    await conn.executemany(
+        "INSERT OR IGNORE INTO subscriber_countries (chat_id, country) VALUES (?, ?)",
+        [(s.chat_id, country) for country in countries],
+    )
+
+
+async def deactivate(conn: aiosqlite.Connection, chat_id: int, reason: str, now: datetime) -> bool:
+    """Stop everything for a chat that Telegram says cannot be reached; True if it was active."""
+    cursor = await conn.execute(
+        "UPDATE subscribers SET active = 0, inactive_reason = ?, next_digest_at = NULL, "
+        "updated_at = ? WHERE chat_id = ? AND active = 1",
+        (reason, to_db_time(now), chat_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def move_chat(conn: aiosqlite.Connection, old_chat_id: int, new_chat_id: int) -> None:
+    """A group became a supergroup with a new id: the subscription follows it."""
+    await conn.execute(
+        "UPDATE subscribers SET chat_id = ?, chat_type = 'supergroup' WHERE chat_id = ?",
+        (new_chat_id, old_chat_id),
+    )
+
+
+async def due_for_digest(
+    conn: aiosqlite.Connection, now: datetime, limit: int
+) -> list[Subscription]:
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM subscribers WHERE active = 1 AND next_digest_at IS NOT NULL "
+        "AND next_digest_at <= ? ORDER BY next_digest_at LIMIT ?",
+        (to_db_time(now), limit),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [_subscription_from_row(row) for row in rows]
+
+
+async def set_digest_times(
+    conn: aiosqlite.Connection,
+    chat_id: int,
+    last_digest_at: datetime | None,
+    next_digest_at: datetime | None,
+) -> None:
+    await conn.execute(
+        "UPDATE subscribers SET last_digest_at = ?, next_digest_at = ? WHERE chat_id = ?",
+        (
+            to_db_time(last_digest_at) if last_digest_at else None,
+            to_db_time(next_digest_at) if next_digest_at else None,
+            chat_id,
+        ),
+    )
+
+
+async def subscribers_by_region(conn: aiosqlite.Connection) -> dict[str, int]:
+    """Active subscribers per chosen region ("everywhere" for those who chose none)."""
+    counts: dict[str, int] = {}
+    async with conn.execute("SELECT regions FROM subscribers WHERE active = 1") as cursor:
+        async for row in cursor:
+            for region in json.loads(row["regions"]) or ["everywhere"]:
+                counts[region] = counts.get(region, 0) + 1
+    return counts
+
+
+def _time_text(value: time) -> str:
+    return value.strftime("%H:%M")
+
+
+def _subscription_from_row(row: aiosqlite.Row) -> Subscription:
+    return Subscription(
+        chat_id=row["chat_id"],
+        chat_type=row["chat_type"],
+        active=bool(row["active"]),
+        inactive_reason=row["inactive_reason"],
+        regions=json.loads(row["regions"]),
+        min_severity=row["min_severity"],
+        digest=row["digest"],
+        digest_weekday=row["digest_weekday"],
+        digest_time=time.fromisoformat(row["digest_time"]),
+        timezone=row["timezone"],
+        quiet_start=time.fromisoformat(row["quiet_start"]) if row["quiet_start"] else None,
+        quiet_end=time.fromisoformat(row["quiet_end"]) if row["quiet_end"] else None,
+        skip_empty_digest=bool(row["skip_empty_digest"]),
+        digest_chart=bool(row["digest_chart"]),
+        last_digest_at=from_db_time(row["last_digest_at"]) if row["last_digest_at"] else None,
+        next_digest_at=from_db_time(row["next_digest_at"]) if row["next_digest_at"] else None,
+    )
