@@ -13,17 +13,25 @@ from bot.channel import ChannelFeed
 from bot.clock import Clock, SystemClock
 from bot.commands import menu_for
 from bot.config import Settings
-from bot.context import BotContext, IncidentBotApp, attach_services, services_of
+from bot.context import (
+    BotContext,
+    IncidentBotApp,
+    attach_delivery,
+    attach_services,
+    delivery_of,
+    services_of,
+)
 from bot.delivery.composer import OutboxComposer
 from bot.delivery.engine import DeliveryEngine
 from bot.persistence import SqliteConversationPersistence
 from bot.services import Services
 from handlers import register_handlers
 from handlers.admin import show_admin_menus
+from handlers.digests import dispatch_digests
+
+DIGEST_DISPATCHER = "digest-dispatcher"
 
 log = logging.getLogger(__name__)
-
-DELIVERY_KEY = "delivery"
 
 
 def build_application(settings: Settings, clock: Clock | None = None) -> IncidentBotApp:
@@ -52,13 +60,20 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Inciden
         app.bot, services.db, services.clock, settings.delivery,
         OutboxComposer(services.db, services.clock),
     )  # fmt: skip
-    app.bot_data[DELIVERY_KEY] = delivery
+    attach_delivery(app, delivery)
     services.newsroom.listeners.append(delivery)
     if settings.telegram.channel_id is not None:
         services.newsroom.listeners.append(
             ChannelFeed(app.bot, services.db, settings.telegram.channel_id, services.timezone)
         )
     register_handlers(app)
+    assert app.job_queue is not None
+    app.job_queue.run_repeating(
+        dispatch_digests,
+        interval=settings.delivery.digest_check_seconds,
+        first=1,
+        name=DIGEST_DISPATCHER,
+    )
     return app
 
 
@@ -67,15 +82,10 @@ async def on_startup(app: IncidentBotApp) -> None:
     await services.db.open()
     await app.bot.set_my_commands(menu_for(Role.NOBODY))
     await show_admin_menus(app)
-    await delivery_engine_of(app).start()
+    await delivery_of(app).start()
     log.info("started as @%s", app.bot.username)
 
 
 async def on_shutdown(app: IncidentBotApp) -> None:
-    await delivery_engine_of(app).stop()
+    await delivery_of(app).stop()
     await services_of(app).db.close()
-
-
-def delivery_engine_of(app: IncidentBotApp) -> DeliveryEngine:
-    engine: DeliveryEngine = app.bot_data[DELIVERY_KEY]
-    return engine

@@ -25,6 +25,7 @@ PUBLIC_COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("incident", "ID", "The full card of one incident"),
     CommandInfo("search", "TEXT", "Incidents whose report mentions the text"),
     CommandInfo("troops", "[country]", "Latest troop deployment figures"),
+    CommandInfo("digest", "", "Your digest now: what is new since the last one"),
     CommandInfo("help", "", "Every command and what it does"),
     CommandInfo("start", "", "What this bot is for"),
 )
@@ -36,6 +37,7 @@ ADMIN_COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("retract", "ID REASON", "Retract an incident, keeping the record", Role.EDITOR),
     CommandInfo("settroops", "form", "Add a troop figure (force, host, count…)", Role.EDITOR),
     CommandInfo("cancel", "", "Leave the guided /post", Role.EDITOR),
+    CommandInfo("stats", "", "Subscribers, deliveries and failures today", Role.EDITOR),
     CommandInfo("grant", "USER_ID", "Make a user an editor", Role.OWNER),
     CommandInfo("revoke", "USER_ID", "Take editing away from a user", Role.OWNER),
     CommandInfo("audit", "[N]", "The last N admin actions", Role.OWNER),

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.admins import AdminService
 from bot.clock import Clock
 from bot.config import Settings
+from bot.digests import DigestService
 from bot.incidents import IncidentService
 from bot.newsroom import Newsroom
 from bot.subscriptions import SubscriptionService
@@ -25,6 +26,7 @@ class Services:
     admins: AdminService
     newsroom: Newsroom
     subscriptions: SubscriptionService
+    digests: DigestService
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock) -> Services:
@@ -38,6 +40,7 @@ class Services:
             admins=AdminService(db, clock, settings.telegram.admins),
             newsroom=Newsroom(db, clock, settings.bot.tzinfo),
             subscriptions=SubscriptionService(db, clock, settings.bot.timezone),
+            digests=DigestService(db, clock, settings.delivery),
         )
 
     @property

@@ -9,6 +9,7 @@ from bot.context import IncidentBotApp
 from handlers import (
     admin,
     corrections,
+    digests,
     errors,
     fallback,
     incidents,
@@ -38,6 +39,8 @@ def register_handlers(app: IncidentBotApp) -> None:
             CommandHandler("search", incidents.search),
             CommandHandler("troops", troops.troops),
             *subscriptions.handlers(),
+            CommandHandler("digest", digests.digest_now),
+            CommandHandler("stats", digests.stats),
             CallbackQueryHandler(incidents.older, pattern=rf"^{incidents.OLDER_PREFIX}:\d+:\d+:"),
             # Admin commands: the guard above has already let only admins through.
             posting.conversation(),

@@ -198,6 +198,48 @@ async def search_published(conn: aiosqlite.Connection, text: str, *, limit: int)
     return await _with_sources(conn, rows)
 
 
+async def published_between(
+    conn: aiosqlite.Connection,
+    since: datetime,
+    until: datetime,
+    countries: Sequence[str],
+    limit: int,
+) -> tuple[list[Incident], int]:
+    """Incidents published in (since, until], in `countries` (all when empty), newest first.
+
+    Returns at most `limit` of them and how many there are in all.
+    """
+    where = "status = 'published' AND created_at > ? AND created_at <= ?"
+    params: list[Any] = [to_db_time(since), to_db_time(until)]
+    if countries:
+        where += f" AND country COLLATE NOCASE IN ({', '.join('?' * len(countries))})"
+        params.extend(countries)
+    async with conn.execute(f"SELECT count(*) FROM incidents WHERE {where}", params) as cursor:
+        row = await cursor.fetchone()
+    total = int(row[0]) if row else 0
+    if total == 0:
+        return [], 0
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM incidents WHERE {where} "
+        "ORDER BY occurred_at DESC, id DESC LIMIT ?",
+        [*params, limit],
+    ) as cursor:
+        rows = list(await cursor.fetchall())
+    return await _with_sources(conn, rows), total
+
+
+async def severity_by_country(
+    conn: aiosqlite.Connection, since: datetime, until: datetime
+) -> dict[str, int]:
+    """Sum of severities of published incidents that occurred in [since, until), by country."""
+    async with conn.execute(
+        "SELECT country, sum(severity) FROM incidents WHERE status = 'published' "
+        "AND occurred_at >= ? AND occurred_at < ? GROUP BY country",
+        (to_db_time(since), to_db_time(until)),
+    ) as cursor:
+        return {row[0]: int(row[1]) for row in await cursor.fetchall()}
+
+
 def fts_query(text: str) -> str:
     """An FTS5 query matching every word of free text as a prefix.
 

@@ -54,6 +54,17 @@ async def latest_troop_summaries(
     return summaries
 
 
+async def figures_added_between(
+    conn: aiosqlite.Connection, since: datetime, until: datetime
+) -> list[TroopFigure]:
+    """Figures recorded in (since, until], oldest first."""
+    async with conn.execute(
+        "SELECT * FROM troop_figures WHERE created_at > ? AND created_at <= ? ORDER BY id",
+        (to_db_time(since), to_db_time(until)),
+    ) as cursor:
+        return [_figure_from_row(row) for row in await cursor.fetchall()]
+
+
 def _figure_from_row(row: aiosqlite.Row) -> TroopFigure:
     return TroopFigure(
         id=row["id"],

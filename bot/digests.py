@@ -1,0 +1,195 @@
+"""Digests: who is due, what their digest says, and putting it in the outbox.
+
+The scheduler only wakes `dispatch_due`; the database decides who is due
+(`next_digest_at`) and what was sent (the outbox's dedupe key per subscriber and
+slot), so a restart neither repeats nor loses a digest. A digest late by more
+than the grace period is not sent but recorded as skipped, and the next one
+covers its period, so nothing disappears silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock
+from bot.config import DeliverySettings
+from bot.models import DigestFrequency, OutboxKind, OutgoingMessage, Subscription
+from bot.regions import REGIONS, region_named
+from bot.render_digest import DigestContent, RegionTrend, digest_text
+from bot.schedule import next_digest_time
+from storage import outbox
+from storage.db import Database
+from storage.incidents import published_between, severity_by_country
+from storage.subscribers import due_for_digest, get_subscription, set_digest_times
+from storage.troops import figures_added_between
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+LISTED_INCIDENTS = 10
+TREND_WINDOW = timedelta(days=7)
+
+
+@dataclass
+class DispatchReport:
+    queued: int = 0
+    empty_skipped: int = 0
+    late_skipped: int = 0
+    chats: list[int] = field(default_factory=list)
+
+
+class DigestService:
+    def __init__(self, db: Database, clock: Clock, settings: DeliverySettings) -> None:
+        self._db = db
+        self._clock = clock
+        self._grace = timedelta(hours=settings.digest_grace_hours)
+
+    async def dispatch_due(self) -> DispatchReport:
+        """Queue the digest of everyone due now; safe to run any number of times."""
+        now = self._clock.now()
+        report = DispatchReport()
+        trends = _TrendCache(self._db)
+        while due := await due_for_digest(self._db.reader, now, BATCH):
+            for subscription in due:
+                await self._dispatch_one(subscription, now, trends, report)
+        return report
+
+    async def send_now(self, chat_id: int) -> bool:
+        """/digest: what is new since the previous digest, now; False if not subscribed."""
+        subscription = await get_subscription(self._db.reader, chat_id)
+        if subscription is None or not subscription.active:
+            return False
+        now = self._clock.now()
+        content = await self._content(subscription, now, _TrendCache(self._db))
+        async with self._db.transaction() as conn:
+            await outbox.enqueue_message(
+                conn,
+                chat_id=chat_id,
+                kind=OutboxKind.DIGEST,
+                dedupe_key=f"digest-now:{chat_id}:{now.isoformat()}",
+                message=OutgoingMessage(html=digest_text(content)),
+                now=now,
+                priority=outbox.URGENT_PRIORITY,
+            )
+            # The next scheduled digest starts where this one ended, so nothing repeats.
+            await set_digest_times(conn, chat_id, now, subscription.next_digest_at)
+        return True
+
+    async def _dispatch_one(
+        self,
+        subscription: Subscription,
+        now: datetime,
+        trends: _TrendCache,
+        report: DispatchReport,
+    ) -> None:
+        slot = subscription.next_digest_at
+        assert slot is not None
+        following = next_digest_time(subscription, now)
+        key = f"digest:{subscription.chat_id}:{slot.isoformat()}"
+        if now - slot > self._grace:
+            late = now - slot
+            log.warning(
+                "digest for chat %s due %s skipped: %s late, grace is %s",
+                subscription.chat_id, slot.isoformat(), late, self._grace,
+            )  # fmt: skip
+            async with self._db.transaction() as conn:
+                await outbox.enqueue_message(
+                    conn, chat_id=subscription.chat_id, kind=OutboxKind.DIGEST,
+                    dedupe_key=key, message=OutgoingMessage(html=""), now=now,
+                    status="dropped", note="missed by more than the grace period",
+                )  # fmt: skip
+                # The next digest starts where this one would have: it covers both periods.
+                await set_digest_times(
+                    conn, subscription.chat_id, coverage_start(subscription, slot), following
+                )
+            report.late_skipped += 1
+            return
+        content = await self._content(subscription, slot, trends)
+        status, note = "pending", None
+        if content.is_empty and subscription.skip_empty_digest:
+            status, note = "dropped", "nothing new; the subscriber skips empty digests"
+            report.empty_skipped += 1
+        async with self._db.transaction() as conn:
+            queued = await outbox.enqueue_message(
+                conn, chat_id=subscription.chat_id, kind=OutboxKind.DIGEST, dedupe_key=key,
+                message=OutgoingMessage(html=digest_text(content)), now=now,
+                status=status, note=note,
+            )  # fmt: skip
+            await set_digest_times(conn, subscription.chat_id, slot, following)
+        if queued and status == "pending":
+            report.queued += 1
+            report.chats.append(subscription.chat_id)
+
+    async def _content(
+        self, subscription: Subscription, until: datetime, trends: _TrendCache
+    ) -> DigestContent:
+        since = coverage_start(subscription, until)
+        countries = covered_countries(subscription.regions)
+        incidents, total = await published_between(
+            self._db.reader, since, until, countries, LISTED_INCIDENTS
+        )
+        figures = [
+            figure
+            for figure in await figures_added_between(self._db.reader, since, until)
+            if not countries or figure.host_country in countries
+        ]
+        return DigestContent(
+            weekly=subscription.digest is DigestFrequency.WEEKLY,
+            zone=ZoneInfo(subscription.timezone),
+            since=since,
+            until=until,
+            incidents=incidents,
+            incident_total=total,
+            regions=await trends.for_regions(subscription.regions, until),
+            troop_figures=figures,
+        )
+
+
+def coverage_start(subscription: Subscription, until: datetime) -> datetime:
+    """Where a digest ending at `until` starts: the previous digest, or one period back."""
+    if subscription.last_digest_at is not None:
+        return subscription.last_digest_at
+    period = timedelta(days=7 if subscription.digest is DigestFrequency.WEEKLY else 1)
+    return until - period
+
+
+def covered_countries(regions: list[str]) -> list[str]:
+    """The countries a subscriber's chosen regions cover; [] means everywhere."""
+    countries: list[str] = []
+    for name in regions:
+        region = region_named(name)
+        countries.extend(REGIONS[region] if region else [name])
+    return countries
+
+
+class _TrendCache:
+    """Severity-weighted counts per region, this week against last, computed once a day."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._by_day: dict[str, tuple[dict[str, int], dict[str, int]]] = {}
+
+    async def for_regions(self, chosen: list[str], until: datetime) -> list[RegionTrend]:
+        day = until.date().isoformat()
+        if day not in self._by_day:
+            this_week = await severity_by_country(self._db.reader, until - TREND_WINDOW, until)
+            last_week = await severity_by_country(
+                self._db.reader, until - 2 * TREND_WINDOW, until - TREND_WINDOW
+            )
+            self._by_day[day] = (this_week, last_week)
+        this_week, last_week = self._by_day[day]
+        names = [region_named(name) or name for name in chosen] or list(REGIONS)
+        trends = []
+        for name in names:
+            countries = REGIONS.get(name, (name,))
+            trends.append(
+                RegionTrend(
+                    name=name,
+                    current=sum(this_week.get(country, 0) for country in countries),
+                    previous=sum(last_week.get(country, 0) for country in countries),
+                )
+            )
+        return trends

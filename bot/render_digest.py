@@ -1,0 +1,79 @@
+"""The digest message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from bot.models import Incident, TroopFigure
+from bot.render import esc, format_date, incident_line, source_link
+from bot.telegram_html import parse_html, split_html
+
+MESSAGE_LIMIT = 4096
+_CUT_NOTE = "\n…cut to fit one message: /latest shows the rest."
+
+
+@dataclass(frozen=True)
+class RegionTrend:
+    """A severity-weighted count of incidents over the last 7 days, and the 7 before."""
+
+    name: str
+    current: int
+    previous: int
+
+    @property
+    def arrow(self) -> str:
+        if self.current > self.previous:
+            return "▲"
+        if self.current < self.previous:
+            return "▼"
+        return "▶"
+
+
+@dataclass(frozen=True)
+class DigestContent:
+    weekly: bool
+    zone: tzinfo
+    since: datetime
+    until: datetime
+    incidents: list[Incident]
+    incident_total: int
+    regions: list[RegionTrend]
+    troop_figures: list[TroopFigure]
+
+    @property
+    def is_empty(self) -> bool:
+        return self.incident_total == 0 and not self.troop_figures
+
+
+def digest_text(content: DigestContent) -> str:
+    kind = "Weekly" if content.weekly else "Daily"
+    heading = f"📰 <b>{kind} digest</b> · {format_date(content.until, content.zone)}"
+    if content.is_empty:
+        return f"{heading}\nNothing new since your last digest."
+    lines = [heading, f"<i>Since {format_date(content.since, content.zone)}</i>", ""]
+    lines.append("<b>Tension</b> (severity-weighted, last 7 days vs the 7 before)")
+    for trend in content.regions:
+        lines.append(f"{trend.arrow} {esc(trend.name)}: {trend.current} (was {trend.previous})")
+    if content.incident_total:
+        lines.extend(["", f"<b>New incidents</b> ({content.incident_total})"])
+        for incident in content.incidents:
+            lines.append(incident_line(incident, content.zone))
+        more = content.incident_total - len(content.incidents)
+        if more > 0:
+            lines.append(f"…and {more} more: /latest 20")
+    if content.troop_figures:
+        lines.extend(["", "<b>Troop figures</b>"])
+        for figure in content.troop_figures:
+            lines.append(
+                f"{esc(figure.force)} in {esc(figure.host_country)}: {esc(str(figure.count))} "
+                f"as of {figure.as_of.day} {figure.as_of:%b %Y} · {source_link(figure.source)}"
+            )
+    return _fit_one_message("\n".join(lines))
+
+
+def _fit_one_message(html: str) -> str:
+    # A digest is one message; very long titles could push it past Telegram's limit.
+    if parse_html(html).length <= MESSAGE_LIMIT:
+        return html
+    return split_html(html, MESSAGE_LIMIT - len(_CUT_NOTE))[0] + _CUT_NOTE

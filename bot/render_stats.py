@@ -1,0 +1,32 @@
+"""The /stats message."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from bot.render import esc, format_time
+from bot.stats import DeliveryStats
+
+
+def stats_text(stats: DeliveryStats, zone: tzinfo) -> str:
+    lines = [f"<b>Delivery since {format_time(stats.since, zone)}</b>", ""]
+    total = sum(stats.subscribers_by_region.values())
+    lines.append("<b>Subscribers by region</b>" + ("" if total else ": none yet"))
+    for region, count in sorted(stats.subscribers_by_region.items()):
+        lines.append(f"{esc(region)}: {count}")
+    lines.append("")
+    lines.append(
+        f"<b>Sent today:</b> {stats.sent.get('alert', 0)} alerts, "
+        f"{stats.sent.get('correction', 0)} corrections, {stats.sent.get('digest', 0)} digests"
+    )
+    lines.append(f"<b>Waiting in the outbox:</b> {stats.outbox_depth}")
+    lines.append("")
+    lines.append("<b>Failures today</b>" + ("" if stats.failures else ": none"))
+    for reason, count in sorted(stats.failures.items(), key=lambda item: -item[1]):
+        lines.append(f"{count} × {esc(reason or 'unknown')}")
+    if stats.dropped:
+        lines.append("")
+        lines.append("<b>Not sent, on purpose</b>")
+        for reason, count in sorted(stats.dropped.items(), key=lambda item: -item[1]):
+            lines.append(f"{count} × {esc(reason or 'unknown')}")
+    return "\n".join(lines)

@@ -1,0 +1,157 @@
+"""Digests are queued once per slot, at local time, caught up within the grace period."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from bot.clock import ManualClock
+from bot.config import DeliverySettings
+from bot.digests import DigestService
+from bot.models import DigestFrequency, OutboxItem, Subscription, TroopFigureDraft
+from bot.schedule import next_digest_time
+from storage.db import Database
+from storage.incidents import insert_incident
+from storage.outbox import items_for
+from storage.subscribers import get_subscription, save_subscription
+from storage.troops import insert_troop_figure
+from tests.factories import incident_draft
+
+CHAT = 501
+MONDAY_EIGHT_LONDON = datetime(2025, 3, 24, 8, 0, tzinfo=UTC)  # GMT until 30 March
+
+
+async def subscribe(
+    db: Database, clock: ManualClock, regions: list[str], **overrides: object
+) -> Subscription:
+    fields: dict[str, object] = {
+        "chat_id": CHAT,
+        "chat_type": "private",
+        "regions": regions,
+        "timezone": "Europe/London",
+        "digest_time": time(8, 0),
+    }
+    fields.update(overrides)
+    subscription = Subscription.model_validate(fields)
+    subscription.next_digest_at = next_digest_time(subscription, clock.now())
+    countries = {"Iraq": ["Iraq"], "Syria": ["Syria"]}
+    async with db.transaction() as conn:
+        await save_subscription(
+            conn, subscription, [c for r in regions for c in countries[r]], clock.now()
+        )
+    return subscription
+
+
+async def publish(db: Database, at: datetime, **overrides: object) -> None:
+    draft = incident_draft(occurred_at=at - timedelta(hours=1), **overrides)
+    async with db.transaction() as conn:
+        await insert_incident(conn, draft, at)
+
+
+async def digests(db: Database) -> list[OutboxItem]:
+    return [item for item in await items_for(db.reader, [CHAT]) if item.kind == "digest"]
+
+
+def service(db: Database, clock: ManualClock) -> DigestService:
+    return DigestService(db, clock, DeliverySettings(digest_grace_hours=6))
+
+
+async def test_a_digest_is_queued_at_the_local_time_once(db: Database) -> None:
+    clock = ManualClock(MONDAY_EIGHT_LONDON - timedelta(days=1))
+    await subscribe(db, clock, ["Iraq"])
+    await publish(db, MONDAY_EIGHT_LONDON - timedelta(hours=5), title="Rockets hit Union III")
+    await publish(db, MONDAY_EIGHT_LONDON - timedelta(hours=4), country="Syria", title="Syria one")
+
+    clock.set(MONDAY_EIGHT_LONDON - timedelta(minutes=1))
+    assert (await service(db, clock).dispatch_due()).queued == 0
+    clock.set(MONDAY_EIGHT_LONDON)
+    assert (await service(db, clock).dispatch_due()).queued == 1
+    assert (await service(db, clock).dispatch_due()).queued == 0  # never twice
+
+    (item,) = await digests(db)
+    assert item.payload is not None
+    assert "Rockets hit Union III" in item.payload.html
+    assert "Syria one" not in item.payload.html  # not in her regions
+    assert "▲ Iraq" in item.payload.html
+    stored = await get_subscription(db.reader, CHAT)
+    assert stored is not None
+    assert stored.last_digest_at == MONDAY_EIGHT_LONDON
+    assert stored.next_digest_at == MONDAY_EIGHT_LONDON + timedelta(days=1)
+
+
+async def test_after_the_clocks_change_it_still_comes_at_eight_local(db: Database) -> None:
+    clock = ManualClock(datetime(2025, 3, 29, 12, 0, tzinfo=UTC))
+    await subscribe(db, clock, [])
+    clock.set(datetime(2025, 3, 30, 6, 59, tzinfo=UTC))
+    assert (await service(db, clock).dispatch_due()).queued == 0
+    clock.set(datetime(2025, 3, 30, 7, 0, tzinfo=UTC))  # 08:00 BST
+    assert (await service(db, clock).dispatch_due()).queued == 1
+    assert [item.dedupe_key for item in await digests(db)] == [
+        f"digest:{CHAT}:2025-03-30T07:00:00+00:00"
+    ]
+
+
+async def test_a_digest_missed_while_down_is_sent_once_within_the_grace_period(
+    db: Database,
+) -> None:
+    clock = ManualClock(MONDAY_EIGHT_LONDON - timedelta(hours=1))
+    await subscribe(db, clock, [])
+    clock.set(MONDAY_EIGHT_LONDON + timedelta(hours=5))  # the bot was down until 13:00
+    assert (await service(db, clock).dispatch_due()).queued == 1
+    assert (await service(db, clock).dispatch_due()).queued == 0
+    stored = await get_subscription(db.reader, CHAT)
+    assert stored is not None and stored.next_digest_at == MONDAY_EIGHT_LONDON + timedelta(days=1)
+
+
+async def test_a_digest_later_than_the_grace_period_is_recorded_and_the_next_covers_it(
+    db: Database,
+) -> None:
+    clock = ManualClock(MONDAY_EIGHT_LONDON - timedelta(hours=1))
+    await subscribe(db, clock, [])
+    await publish(db, MONDAY_EIGHT_LONDON - timedelta(minutes=30), title="Missed item")
+    clock.set(MONDAY_EIGHT_LONDON + timedelta(hours=7))
+    report = await service(db, clock).dispatch_due()
+    assert report.queued == 0 and report.late_skipped == 1
+    (skipped,) = await digests(db)
+    assert skipped.status == "dropped"
+    assert skipped.last_error == "missed by more than the grace period"
+
+    clock.set(MONDAY_EIGHT_LONDON + timedelta(days=1))
+    assert (await service(db, clock).dispatch_due()).queued == 1
+    sent = (await digests(db))[-1]
+    assert sent.payload is not None and "Missed item" in sent.payload.html
+
+
+async def test_an_empty_digest_says_so_in_one_line_or_is_skipped(db: Database) -> None:
+    clock = ManualClock(MONDAY_EIGHT_LONDON - timedelta(hours=1))
+    await subscribe(db, clock, [])
+    clock.set(MONDAY_EIGHT_LONDON)
+    await service(db, clock).dispatch_due()
+    (item,) = await digests(db)
+    assert item.payload is not None
+    assert item.payload.html.splitlines()[1] == "Nothing new since your last digest."
+
+    async with db.transaction() as conn:
+        await conn.execute("DELETE FROM subscribers")
+        await conn.execute("DELETE FROM outbox")
+    await subscribe(db, clock, [], skip_empty_digest=True)
+    clock.set(MONDAY_EIGHT_LONDON + timedelta(days=1))
+    report = await service(db, clock).dispatch_due()
+    assert report.queued == 0 and report.empty_skipped == 1
+
+
+async def test_weekly_digest_lists_troop_figure_changes(db: Database) -> None:
+    clock = ManualClock(MONDAY_EIGHT_LONDON - timedelta(days=3))
+    await subscribe(db, clock, ["Syria"], digest=DigestFrequency.WEEKLY, digest_weekday=0)
+    figure = TroopFigureDraft.model_validate(
+        {"force": "United States", "host_country": "Syria",
+         "count": {"value": 2000, "qualifier": "about"}, "as_of": date(2025, 3, 20),
+         "source": {"name": "Pentagon", "url": "https://defense.example/x"}}
+    )  # fmt: skip
+    async with db.transaction() as conn:
+        await insert_troop_figure(conn, figure, MONDAY_EIGHT_LONDON - timedelta(days=2))
+    clock.set(MONDAY_EIGHT_LONDON)
+    await service(db, clock).dispatch_due()
+    (item,) = await digests(db)
+    assert item.payload is not None
+    assert item.payload.html.startswith("📰 <b>Weekly digest</b>")
+    assert "United States in Syria: about 2,000 as of 20 Mar 2025" in item.payload.html
