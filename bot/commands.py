@@ -25,6 +25,7 @@ PUBLIC_COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("incident", "ID", "The full card of one incident"),
     CommandInfo("search", "TEXT", "Incidents whose report mentions the text"),
     CommandInfo("troops", "[country]", "Latest troop deployment figures"),
+    CommandInfo("tension", "[region]", "How tense each region is now, with a chart"),
     CommandInfo("digest", "", "Your digest now: what is new since the last one"),
     CommandInfo("help", "", "Every command and what it does"),
     CommandInfo("start", "", "What this bot is for"),

@@ -119,6 +119,39 @@ class DeliverySettings(_Section):
     )
 
 
+class TensionSettings(_Section):
+    """The regional tension index; the README explains the formula."""
+
+    severity_weights: list[float] = Field(
+        default=[1, 2, 4, 8, 16], min_length=5, max_length=5,
+        description="Weight of an incident of severity 1..5.",
+    )  # fmt: skip
+    killed_weight: float = Field(default=1.0, ge=0, description="Added per person killed.")
+    injured_weight: float = Field(default=0.25, ge=0, description="Added per person injured.")
+    casualty_weight_cap: float = Field(
+        default=20, ge=0, description="Most that casualties can add to one incident."
+    )
+    half_life_days: float = Field(default=7, gt=0, description="An incident's weight halves so.")
+    baseline_days: int = Field(default=90, ge=7, description="The region's own normal.")
+    baseline_floor: float = Field(
+        default=1.0, gt=0, description="Smallest baseline, so a quiet region's first attack counts."
+    )
+    level_ratios: list[float] = Field(
+        default=[0.75, 1.25, 2.0, 3.5], min_length=4, max_length=4,
+        description="Index/baseline ratios where guarded, elevated, high and severe begin.",
+    )  # fmt: skip
+    trend_threshold: float = Field(
+        default=0.15, ge=0, description="Change of the 7-day mean that counts as a trend."
+    )
+
+    @field_validator("level_ratios")
+    @classmethod
+    def _ratios_increase(cls, ratios: list[float]) -> list[float]:
+        if ratios != sorted(ratios) or len(set(ratios)) != len(ratios):
+            raise ValueError("must increase, e.g. [0.75, 1.25, 2.0, 3.5]")
+        return ratios
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INCIDENT_BOT_",
@@ -130,6 +163,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     bot: BotSettings = Field(default_factory=BotSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    tension: TensionSettings = Field(default_factory=TensionSettings)
 
     @classmethod
     def settings_customise_sources(

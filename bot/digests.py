@@ -18,11 +18,12 @@ from bot.clock import Clock
 from bot.config import DeliverySettings
 from bot.models import DigestFrequency, OutboxKind, OutgoingMessage, Subscription
 from bot.regions import REGIONS, region_named
-from bot.render_digest import DigestContent, RegionTrend, digest_text
+from bot.render_digest import DigestContent, digest_text
 from bot.schedule import next_digest_time
+from bot.tension import TensionIndex
 from storage import outbox
 from storage.db import Database
-from storage.incidents import published_between, severity_by_country
+from storage.incidents import published_between
 from storage.subscribers import due_for_digest, get_subscription, set_digest_times
 from storage.troops import figures_added_between
 
@@ -30,7 +31,6 @@ log = logging.getLogger(__name__)
 
 BATCH = 500
 LISTED_INCIDENTS = 10
-TREND_WINDOW = timedelta(days=7)
 
 
 @dataclass
@@ -42,19 +42,21 @@ class DispatchReport:
 
 
 class DigestService:
-    def __init__(self, db: Database, clock: Clock, settings: DeliverySettings) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, settings: DeliverySettings, tension: TensionIndex
+    ) -> None:
         self._db = db
         self._clock = clock
+        self._tension = tension
         self._grace = timedelta(hours=settings.digest_grace_hours)
 
     async def dispatch_due(self) -> DispatchReport:
         """Queue the digest of everyone due now; safe to run any number of times."""
         now = self._clock.now()
         report = DispatchReport()
-        trends = _TrendCache(self._db)
         while due := await due_for_digest(self._db.reader, now, BATCH):
             for subscription in due:
-                await self._dispatch_one(subscription, now, trends, report)
+                await self._dispatch_one(subscription, now, report)
         return report
 
     async def send_now(self, chat_id: int) -> bool:
@@ -63,7 +65,7 @@ class DigestService:
         if subscription is None or not subscription.active:
             return False
         now = self._clock.now()
-        content = await self._content(subscription, now, _TrendCache(self._db))
+        content = await self._content(subscription, now)
         async with self._db.transaction() as conn:
             await outbox.enqueue_message(
                 conn,
@@ -79,11 +81,7 @@ class DigestService:
         return True
 
     async def _dispatch_one(
-        self,
-        subscription: Subscription,
-        now: datetime,
-        trends: _TrendCache,
-        report: DispatchReport,
+        self, subscription: Subscription, now: datetime, report: DispatchReport
     ) -> None:
         slot = subscription.next_digest_at
         assert slot is not None
@@ -107,7 +105,7 @@ class DigestService:
                 )
             report.late_skipped += 1
             return
-        content = await self._content(subscription, slot, trends)
+        content = await self._content(subscription, slot)
         status, note = "pending", None
         if content.is_empty and subscription.skip_empty_digest:
             status, note = "dropped", "nothing new; the subscriber skips empty digests"
@@ -123,9 +121,7 @@ class DigestService:
             report.queued += 1
             report.chats.append(subscription.chat_id)
 
-    async def _content(
-        self, subscription: Subscription, until: datetime, trends: _TrendCache
-    ) -> DigestContent:
+    async def _content(self, subscription: Subscription, until: datetime) -> DigestContent:
         since = coverage_start(subscription, until)
         countries = covered_countries(subscription.regions)
         incidents, total = await published_between(
@@ -143,7 +139,7 @@ class DigestService:
             until=until,
             incidents=incidents,
             incident_total=total,
-            regions=await trends.for_regions(subscription.regions, until),
+            regions=await self._tension.regions(subscription.regions),
             troop_figures=figures,
         )
 
@@ -163,33 +159,3 @@ def covered_countries(regions: list[str]) -> list[str]:
         region = region_named(name)
         countries.extend(REGIONS[region] if region else [name])
     return countries
-
-
-class _TrendCache:
-    """Severity-weighted counts per region, this week against last, computed once a day."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-        self._by_day: dict[str, tuple[dict[str, int], dict[str, int]]] = {}
-
-    async def for_regions(self, chosen: list[str], until: datetime) -> list[RegionTrend]:
-        day = until.date().isoformat()
-        if day not in self._by_day:
-            this_week = await severity_by_country(self._db.reader, until - TREND_WINDOW, until)
-            last_week = await severity_by_country(
-                self._db.reader, until - 2 * TREND_WINDOW, until - TREND_WINDOW
-            )
-            self._by_day[day] = (this_week, last_week)
-        this_week, last_week = self._by_day[day]
-        names = [region_named(name) or name for name in chosen] or list(REGIONS)
-        trends = []
-        for name in names:
-            countries = REGIONS.get(name, (name,))
-            trends.append(
-                RegionTrend(
-                    name=name,
-                    current=sum(this_week.get(country, 0) for country in countries),
-                    previous=sum(last_week.get(country, 0) for country in countries),
-                )
-            )
-        return trends

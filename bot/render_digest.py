@@ -7,27 +7,12 @@ from datetime import datetime, tzinfo
 
 from bot.models import Incident, TroopFigure
 from bot.render import esc, format_date, incident_line, source_link
+from bot.render_tension import region_line
 from bot.telegram_html import parse_html, split_html
+from bot.tension import RegionTension
 
 MESSAGE_LIMIT = 4096
 _CUT_NOTE = "\n…cut to fit one message: /latest shows the rest."
-
-
-@dataclass(frozen=True)
-class RegionTrend:
-    """A severity-weighted count of incidents over the last 7 days, and the 7 before."""
-
-    name: str
-    current: int
-    previous: int
-
-    @property
-    def arrow(self) -> str:
-        if self.current > self.previous:
-            return "▲"
-        if self.current < self.previous:
-            return "▼"
-        return "▶"
 
 
 @dataclass(frozen=True)
@@ -38,7 +23,7 @@ class DigestContent:
     until: datetime
     incidents: list[Incident]
     incident_total: int
-    regions: list[RegionTrend]
+    regions: list[RegionTension]
     troop_figures: list[TroopFigure]
 
     @property
@@ -52,9 +37,8 @@ def digest_text(content: DigestContent) -> str:
     if content.is_empty:
         return f"{heading}\nNothing new since your last digest."
     lines = [heading, f"<i>Since {format_date(content.since, content.zone)}</i>", ""]
-    lines.append("<b>Tension</b> (severity-weighted, last 7 days vs the 7 before)")
-    for trend in content.regions:
-        lines.append(f"{trend.arrow} {esc(trend.name)}: {trend.current} (was {trend.previous})")
+    lines.append("<b>Tension</b> (▲ rising, ▶ steady, ▼ falling over 7 days)")
+    lines.extend(region_line(region) for region in content.regions)
     if content.incident_total:
         lines.extend(["", f"<b>New incidents</b> ({content.incident_total})"])
         for incident in content.incidents:

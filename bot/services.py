@@ -12,6 +12,8 @@ from bot.digests import DigestService
 from bot.incidents import IncidentService
 from bot.newsroom import Newsroom
 from bot.subscriptions import SubscriptionService
+from bot.tension import TensionIndex
+from bot.tension_charts import TensionCharts
 from bot.troops import TroopService
 from storage.db import Database
 
@@ -27,10 +29,13 @@ class Services:
     newsroom: Newsroom
     subscriptions: SubscriptionService
     digests: DigestService
+    tension: TensionIndex
+    tension_charts: TensionCharts
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock) -> Services:
         db = Database(settings.storage.path)
+        tension = TensionIndex(db, clock, settings.tension)
         return cls(
             settings=settings,
             db=db,
@@ -40,7 +45,9 @@ class Services:
             admins=AdminService(db, clock, settings.telegram.admins),
             newsroom=Newsroom(db, clock, settings.bot.tzinfo),
             subscriptions=SubscriptionService(db, clock, settings.bot.timezone),
-            digests=DigestService(db, clock, settings.delivery),
+            digests=DigestService(db, clock, settings.delivery, tension),
+            tension=tension,
+            tension_charts=TensionCharts(db, clock, tension),
         )
 
     @property

@@ -16,6 +16,7 @@ from handlers import (
     posting,
     start,
     subscriptions,
+    tension,
     troops,
 )
 
@@ -38,6 +39,7 @@ def register_handlers(app: IncidentBotApp) -> None:
             CommandHandler("incident", incidents.incident),
             CommandHandler("search", incidents.search),
             CommandHandler("troops", troops.troops),
+            CommandHandler("tension", tension.tension),
             *subscriptions.handlers(),
             CommandHandler("digest", digests.digest_now),
             CommandHandler("stats", digests.stats),

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.clock import ManualClock
-from bot.config import DeliverySettings
+from bot.config import DeliverySettings, TensionSettings
 from bot.digests import DigestService
 from bot.models import DigestFrequency, OutboxItem, Subscription, TroopFigureDraft
 from bot.schedule import next_digest_time
+from bot.tension import TensionIndex
 from storage.db import Database
 from storage.incidents import insert_incident
 from storage.outbox import items_for
@@ -52,7 +53,8 @@ async def digests(db: Database) -> list[OutboxItem]:
 
 
 def service(db: Database, clock: ManualClock) -> DigestService:
-    return DigestService(db, clock, DeliverySettings(digest_grace_hours=6))
+    tension = TensionIndex(db, clock, TensionSettings())
+    return DigestService(db, clock, DeliverySettings(digest_grace_hours=6), tension)
 
 
 async def test_a_digest_is_queued_at_the_local_time_once(db: Database) -> None:
@@ -71,7 +73,8 @@ async def test_a_digest_is_queued_at_the_local_time_once(db: Database) -> None:
     assert item.payload is not None
     assert "Rockets hit Union III" in item.payload.html
     assert "Syria one" not in item.payload.html  # not in her regions
-    assert "▲ Iraq" in item.payload.html
+    assert "🔴 <b>Iraq</b>: severe ▲" in item.payload.html  # her region only
+    assert "<b>Syria</b>" not in item.payload.html
     stored = await get_subscription(db.reader, CHAT)
     assert stored is not None
     assert stored.last_digest_at == MONDAY_EIGHT_LONDON

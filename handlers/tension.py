@@ -1,0 +1,46 @@
+"""/tension: every region's level, trend and drivers, with a chart."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.context import BotContext
+from bot.regions import REGIONS
+from bot.render import esc
+from bot.render_tension import CAPTION_LIMIT, tension_text
+from bot.telegram_html import parse_html
+from handlers.replies import UsageError, reply_html
+
+ALL_REGIONS_DAYS = 30
+ONE_REGION_DAYS = 90
+
+
+async def tension(update: Update, context: BotContext) -> None:
+    services = context.services
+    place = " ".join(context.args or []).strip()
+    if place:
+        name = await services.tension.resolve(place)
+        if name is None:
+            raise UsageError(
+                f"I have no tension index for {place}. Try one of: {', '.join(REGIONS)}, "
+                "or a country, e.g. /tension Lebanon"
+            )
+        days = ONE_REGION_DAYS
+        regions = await services.tension.regions([name], chart_days=days)
+    else:
+        days = ALL_REGIONS_DAYS
+        regions = await services.tension.regions(chart_days=days)
+    text = tension_text(regions, services.timezone, drivers=True)
+    chart = await services.tension_charts.chart(regions, days)
+    fits = parse_html(text).length <= CAPTION_LIMIT
+    caption = (
+        text
+        if fits
+        else f"Tension index, last {days} days: {esc(', '.join(r.name for r in regions))}"
+    )
+    assert update.effective_chat is not None
+    sent = await update.effective_chat.send_photo(chart.file_id or chart.png, caption=caption)
+    if chart.file_id is None and sent.photo:
+        await services.tension_charts.remember_upload(chart.key, sent.photo[-1].file_id)
+    if not fits:
+        await reply_html(update, text)

@@ -1,0 +1,50 @@
+"""SQL for the tension index: the weighted incidents it is computed from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage.codec import from_db_time, to_db_time
+
+
+@dataclass(frozen=True)
+class WeighedIncident:
+    id: int
+    country: str
+    occurred_at: datetime
+    severity: int
+    killed: int
+    injured: int
+    title: str
+
+
+async def incidents_revision(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("SELECT revision FROM incidents_revision WHERE id = 1") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def published_since(conn: aiosqlite.Connection, since: datetime) -> list[WeighedIncident]:
+    """Published incidents that occurred at or after `since`, oldest first."""
+    async with conn.execute(
+        "SELECT id, country, occurred_at, severity, coalesce(killed, 0), coalesce(injured, 0), "
+        "title FROM incidents WHERE status = 'published' AND occurred_at >= ? "
+        "ORDER BY occurred_at",
+        (to_db_time(since),),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [
+        WeighedIncident(
+            id=row[0],
+            country=row[1],
+            occurred_at=from_db_time(row[2]),
+            severity=row[3],
+            killed=row[4],
+            injured=row[5],
+            title=row[6],
+        )
+        for row in rows
+    ]

@@ -1,0 +1,61 @@
+"""/tension through the fake Bot API: a caption that reads right and a real PNG."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from bot.charts import HEIGHT_PX, WIDTH_PX
+from bot.clock import ManualClock
+from bot.sandbox.fake_api import FakeBotApi
+from tests.people import Person
+
+pytestmark = pytest.mark.usefixtures("running_bot")
+
+
+@pytest.fixture
+def clock(clock: ManualClock) -> ManualClock:
+    clock.set(clock.now().replace(year=2024, month=8, day=10))  # just after the sample's last
+    return clock
+
+
+def assert_png(data: bytes | None) -> None:
+    assert data is not None
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    assert image.format == "PNG" and image.size == (WIDTH_PX, HEIGHT_PX)
+
+
+async def test_tension_shows_every_region_with_a_chart(alice: Person) -> None:
+    reply = await alice.says("/tension")
+    assert reply.method == "sendPhoto"
+    assert_png(reply.photo)
+    lines = reply.text.splitlines()
+    assert lines[0].startswith("Regional tension")
+    assert any(line.startswith("🔴 Iraq: severe ▲") for line in lines), lines
+    assert "#17 Rockets strike Ain al-Asad Air Base (5 Aug 2024)" in reply.text
+
+
+async def test_the_same_picture_is_reused_until_the_data_changes(
+    alice: Person, owner: Person, telegram: FakeBotApi
+) -> None:
+    first = await alice.says("/tension")
+    second = await alice.says("/tension")
+    assert second.photo_file_id == first.photo_file_id
+    uploads = [p for method, p in telegram.requests if method == "sendPhoto"]
+    assert isinstance(uploads[-1]["photo"], str)  # sent by file id, nothing uploaded
+
+    await owner.says("/retract 18 Test retraction")
+    third = await alice.says("/tension")
+    assert third.photo_file_id != first.photo_file_id
+
+
+async def test_one_region_over_90_days_and_an_unknown_one(alice: Person) -> None:
+    reply = await alice.says("/tension iraq")
+    assert_png(reply.photo)
+    assert reply.text.splitlines()[2].startswith("🔴 Iraq")
+    assert "Syria" not in reply.text
+    unknown = await alice.says("/tension Narnia")
+    assert unknown.text.startswith("I have no tension index for Narnia.")

@@ -1,0 +1,118 @@
+"""The tension index against cases worked out by hand."""
+
+from __future__ import annotations
+
+import io
+import math
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PIL import Image
+
+from bot.charts import HEIGHT_PX, WIDTH_PX, tension_chart
+from bot.clock import ManualClock
+from bot.config import TensionSettings
+from bot.tension import Level, TensionIndex, Trend, decayed, incident_weight, level_for
+from storage.db import Database
+from storage.incidents import insert_incident, mark_retracted
+from storage.tension import WeighedIncident
+from tests.factories import incident_draft
+
+SETTINGS = TensionSettings()
+NEW_YEAR = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def weighed(severity: int, killed: int = 0, injured: int = 0) -> WeighedIncident:
+    return WeighedIncident(1, "Iraq", NEW_YEAR, severity, killed, injured, "t")
+
+
+def test_weight_is_severity_plus_casualties_up_to_the_cap() -> None:
+    assert incident_weight(weighed(3, killed=2, injured=4), SETTINGS) == 4 + 2 * 1.0 + 4 * 0.25
+    assert incident_weight(weighed(5, killed=30), SETTINGS) == 16 + 20  # capped
+    assert incident_weight(weighed(1), SETTINGS) == 1
+
+
+def test_weight_halves_every_half_life() -> None:
+    assert decayed(8, timedelta(days=7), 7) == pytest.approx(4)
+    assert decayed(8, timedelta(days=14), 7) == pytest.approx(2)
+    assert decayed(8, timedelta(0), 7) == 8
+
+
+def test_levels_follow_the_ratio_thresholds() -> None:
+    ratios = SETTINGS.level_ratios
+    assert [level_for(r, ratios) for r in (0, 0.74, 0.75, 1.3, 2.0, 3.49, 3.5, 100)] == [
+        Level.LOW, Level.LOW, Level.GUARDED, Level.ELEVATED, Level.HIGH, Level.HIGH,
+        Level.SEVERE, Level.SEVERE,
+    ]  # fmt: skip
+
+
+async def add(db: Database, at: datetime, severity: int, **fields: object) -> int:
+    draft = incident_draft(occurred_at=at, severity=severity, injured=None, **fields)
+    async with db.transaction() as conn:
+        incident_id = await insert_incident(conn, draft, at)
+    assert incident_id is not None
+    return incident_id
+
+
+async def test_a_quiet_regions_first_attack_registers_against_the_floor(db: Database) -> None:
+    await add(db, NEW_YEAR, severity=4)  # weight 8, in Iraq
+    clock = ManualClock(NEW_YEAR + timedelta(days=6, hours=12))  # today is 7 January
+    (iraq,) = await TensionIndex(db, clock, SETTINGS).regions(["Iraq"])
+    # At the end of 7 January the attack is 7 days old: one half-life.
+    assert iraq.index == pytest.approx(4)
+    # Baseline: the 90 days before today; only 1-6 January carry weight, too little.
+    daily = sum(8 * 0.5 ** (k / 7) for k in range(1, 7))
+    assert daily / 90 < SETTINGS.baseline_floor
+    assert iraq.baseline == SETTINGS.baseline_floor
+    assert iraq.level is Level.SEVERE  # 4× the floor
+    assert iraq.trend is Trend.RISING
+    assert [driver.severity for driver in iraq.drivers] == [4]
+
+
+async def test_a_steady_region_is_judged_against_its_own_normal(db: Database) -> None:
+    # One severity-2 attack every day for 120 days: the index settles near its mean.
+    for day in range(120):
+        await add(db, NEW_YEAR + timedelta(days=day, hours=12), severity=2, country="Syria")
+    clock = ManualClock(NEW_YEAR + timedelta(days=119, hours=18))
+    (syria,) = await TensionIndex(db, clock, SETTINGS).regions(["Syria"])
+    steady_state = 2 * 0.5 ** (0.5 / 7) / (1 - 0.5 ** (1 / 7))
+    assert syria.index == pytest.approx(steady_state, rel=0.01)
+    assert syria.level is Level.GUARDED
+    assert syria.trend is Trend.STEADY
+
+
+async def test_groupings_sum_their_countries_and_retraction_removes_weight(
+    db: Database,
+) -> None:
+    jordan = await add(db, NEW_YEAR, severity=5, country="Jordan")
+    await add(db, NEW_YEAR, severity=3, country="Lebanon")
+    clock = ManualClock(NEW_YEAR + timedelta(hours=12))
+    index = TensionIndex(db, clock, SETTINGS)
+    (levant,) = await index.regions(["levant"])
+    assert levant.name == "Levant"
+    assert levant.index == pytest.approx((16 + 4) * 0.5 ** (1 / 7))
+
+    async with db.transaction() as conn:
+        await mark_retracted(conn, jordan, "wrong", clock.now())
+    (levant,) = await index.regions(["Levant"])  # the cache saw the new revision
+    assert levant.index == pytest.approx(4 * 0.5 ** (1 / 7))
+
+
+async def test_old_incidents_fade_and_a_lull_shows_a_falling_trend(db: Database) -> None:
+    await add(db, NEW_YEAR, severity=5)
+    clock = ManualClock(NEW_YEAR + timedelta(days=12))
+    (iraq,) = await TensionIndex(db, clock, SETTINGS).regions(["Iraq"])
+    assert iraq.trend is Trend.FALLING
+    assert iraq.drivers == []  # older than 7 days: fading, not driving
+    assert math.isclose(iraq.index, 16 * 0.5 ** (13 / 7))
+
+
+async def test_the_chart_is_a_decodable_png_of_the_promised_size(db: Database) -> None:
+    await add(db, NEW_YEAR, severity=4)
+    await add(db, NEW_YEAR + timedelta(days=3), severity=2, country="Syria")
+    clock = ManualClock(NEW_YEAR + timedelta(days=10))
+    regions = await TensionIndex(db, clock, SETTINGS).regions()
+    png = tension_chart(regions, "Tension index, last 30 days")
+    image = Image.open(io.BytesIO(png))
+    image.verify()
+    assert image.format == "PNG" and image.size == (WIDTH_PX, HEIGHT_PX)
