@@ -7,6 +7,8 @@ import asyncio
 import io
 import logging
 import os
+import signal
+import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -16,6 +18,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
+from bot.context import IncidentBotApp
 from bot.lifecycle import ALLOWED_UPDATES
 from bot.log_setup import configure_logging
 from bot.sample import load_sample
@@ -28,7 +31,7 @@ from bot.transfer import (
     output_file,
     parse_moment,
 )
-from storage.db import Database
+from storage.db import Database, backup_database
 
 EXIT_USAGE = 2
 log = logging.getLogger("incident-bot")
@@ -47,11 +50,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="TOML config file (default: ./config.toml if it exists)",
     )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
+    parser.add_argument(
+        "--log-format",
+        default="text",
+        choices=["text", "json"],
+        help="one line per event: plain text (default) or JSON objects",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (long polling); the default command")
+    runner = commands.add_parser("run", help="run the bot; the default command")
+    runner.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates on a webhook (see [webhook] in config.example.toml) "
+        "instead of long polling; polling again later removes the webhook",
+    )
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_commands.add_parser("upgrade", help="apply pending schema migrations")
+    backup = db_commands.add_parser(
+        "backup", help="copy the database to PATH, safely, even while the bot runs"
+    )
+    backup.add_argument("path", type=Path, metavar="PATH")
     commands.add_parser(
         "load-sample", help="load the bundled sample incidents and troop figures (idempotent)"
     )
@@ -98,8 +117,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(args.config)
-        secrets = [settings.telegram.token.get_secret_value()] if settings.telegram.token else []
-        configure_logging(args.log_level, secrets)
+        secrets = [
+            secret.get_secret_value()
+            for secret in (settings.telegram.token, settings.webhook.secret_token)
+            if secret is not None
+        ]
+        configure_logging(args.log_level, secrets, json_lines=args.log_format == "json")
+        if args.command == "db" and args.db_command == "backup":
+            return _db_backup(settings, args.path)
         if args.command == "db":
             return asyncio.run(_db_upgrade(settings))
         if args.command == "load-sample":
@@ -108,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_import(settings, args.file, skip_invalid=args.skip_invalid))
         if args.command == "export":
             return asyncio.run(_export(settings, args.fmt, args.since, args.output))
-        return _run(settings)
+        return _run(settings, webhook=getattr(args, "webhook", False))
     except ConfigError as error:
         print(f"incident-bot: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -116,12 +141,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _run(settings: Settings) -> int:
+def _run(settings: Settings, *, webhook: bool) -> int:
     from bot.app import build_application
 
     app = build_application(settings)
     try:
-        app.run_polling(allowed_updates=ALLOWED_UPDATES)
+        if webhook:
+            asyncio.run(_serve_webhook(app, settings))
+        else:
+            # PTB's own loop: it deletes any webhook first, and stops cleanly on SIGTERM.
+            app.run_polling(allowed_updates=ALLOWED_UPDATES)
     except InvalidToken:
         print(
             "incident-bot: telegram.token: the Bot API refused this token; "
@@ -135,6 +164,37 @@ def _run(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 1
+    return 0
+
+
+async def _serve_webhook(app: IncidentBotApp, settings: Settings) -> None:
+    from bot.webhook import serving_webhook
+
+    webhook = settings.require_webhook()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with serving_webhook(app, webhook):
+        log.info("serving the webhook at %s", webhook.public_url_with_path)
+        await stop.wait()
+        log.info("stopping: no new updates are taken; in-flight work is settled")
+
+
+def _db_backup(settings: Settings, target: Path) -> int:
+    source = settings.storage.path
+    if not source.exists():
+        print(f"incident-bot: storage.path: no database at {source} to back up", file=sys.stderr)
+        return EXIT_USAGE
+    if target.resolve() == source.resolve():
+        print("incident-bot: the backup must go to another file than the database", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        backup_database(source, target)
+    except (OSError, sqlite3.Error) as error:
+        print(f"incident-bot: backup to {target} failed: {error}", file=sys.stderr)
+        return 1
+    print(f"backed up {source} to {target}")
     return 0
 
 

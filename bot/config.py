@@ -11,7 +11,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -51,6 +51,13 @@ class TelegramSettings(_Section):
     )
     admins: list[PositiveInt] = Field(
         default_factory=list, description="Numeric Telegram user ids of the owners."
+    )
+    http_backend: Literal["aiohttp", "httpx"] = Field(
+        default="aiohttp",
+        description="HTTP client under python-telegram-bot: aiohttp (faster) or PTB's httpx.",
+    )
+    connection_pool_size: int = Field(
+        default=64, ge=1, le=1024, description="Connections kept open to the Bot API."
     )
     channel_id: int | str | None = Field(
         default=None,
@@ -152,6 +159,42 @@ class TensionSettings(_Section):
         return ratios
 
 
+class WebhookSettings(_Section):
+    """Webhook mode (`incident-bot run --webhook`)."""
+
+    public_url: HttpUrl | None = Field(
+        default=None, description="The https URL at which Telegram reaches this server."
+    )
+    listen: str = Field(default="127.0.0.1", description="Address the server binds to.")
+    port: int = Field(default=8443, ge=0, le=65535, description="Port the server binds to.")
+    path: str = Field(
+        default="/telegram", pattern=r"^/[A-Za-z0-9/_-]*$", description="Path of the webhook."
+    )
+    secret_token: SecretStr | None = Field(
+        default=None,
+        description="Shared secret Telegram sends with every update (1-256 of A-Z a-z 0-9 _ -).",
+    )
+
+    @field_validator("secret_token")
+    @classmethod
+    def _secret_has_telegram_shape(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", secret.get_secret_value()
+        ):
+            raise ValueError("must be 1 to 256 characters, each A-Z, a-z, 0-9, _ or -")
+        return secret
+
+    @property
+    def secret(self) -> str:
+        assert self.secret_token is not None, "checked by Settings.require_webhook"
+        return self.secret_token.get_secret_value()
+
+    @property
+    def public_url_with_path(self) -> str:
+        assert self.public_url is not None
+        return str(self.public_url).rstrip("/") + self.path
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INCIDENT_BOT_",
@@ -164,6 +207,7 @@ class Settings(BaseSettings):
     bot: BotSettings = Field(default_factory=BotSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     tension: TensionSettings = Field(default_factory=TensionSettings)
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -176,6 +220,22 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The file's contents arrive as init values; the environment overrides them.
         return env_settings, init_settings
+
+    def require_webhook(self) -> WebhookSettings:
+        """The webhook settings, checked complete; raise ConfigError naming what is missing."""
+        missing = [
+            f"webhook.{key}"
+            for key, value in (
+                ("public_url", self.webhook.public_url),
+                ("secret_token", self.webhook.secret_token),
+            )
+            if value is None
+        ]
+        if missing:
+            raise ConfigError(
+                f"{' and '.join(missing)}: needed for --webhook (see config.example.toml)"
+            )
+        return self.webhook
 
     def require_token(self) -> str:
         if self.telegram.token is None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -130,3 +131,34 @@ def test_cli_db_upgrade_and_load_sample_are_idempotent(tmp_path: Path) -> None:
     assert loaded.returncode == 0, loaded.stderr
     reloaded = run_cli("load-sample", cwd=tmp_path, env=env)
     assert re.search(r": 0 of \d+ incidents and 0 of \d+ troop figures were new", reloaded.stdout)
+
+
+def test_cli_webhook_mode_names_the_missing_settings(tmp_path: Path) -> None:
+    env = {"TELEGRAM_BOT_TOKEN": "123:abc", "INCIDENT_BOT_STORAGE__PATH": str(tmp_path / "b.db")}
+    result = run_cli("run", "--webhook", cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert (
+        "incident-bot: webhook.public_url and webhook.secret_token: needed for --webhook"
+        in result.stderr
+    )
+
+
+def test_cli_backup_copies_a_database_that_is_in_use(tmp_path: Path) -> None:
+    live = tmp_path / "live.sqlite3"
+    env = {"INCIDENT_BOT_STORAGE__PATH": str(live)}
+    assert run_cli("load-sample", cwd=tmp_path, env=env).returncode == 0
+    holder = sqlite3.connect(live)  # another connection has the database open
+    holder.execute("BEGIN IMMEDIATE")  # and is in the middle of writing
+    try:
+        result = run_cli("db", "backup", str(tmp_path / "copy.sqlite3"), cwd=tmp_path, env=env)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert result.returncode == 0, result.stderr
+    copy = sqlite3.connect(tmp_path / "copy.sqlite3")
+    assert copy.execute("SELECT count(*) FROM incidents").fetchone()[0] == 18
+    assert not (tmp_path / "copy.sqlite3.partial").exists()
+    missing = run_cli("db", "backup", "x.db", cwd=tmp_path,
+                      env={"INCIDENT_BOT_STORAGE__PATH": str(tmp_path / "none.db")})  # fmt: skip
+    assert missing.returncode == 2 and "no database at" in missing.stderr

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -12,7 +14,7 @@ from bot.app import build_application
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.lifecycle import polling
-from bot.log_setup import REDACTED, RedactingFormatter
+from bot.log_setup import REDACTED, JsonLinesFormatter, RedactingFormatter
 from bot.sandbox.fake_api import FakeBotApi
 from tests.people import Person
 
@@ -63,3 +65,19 @@ def test_formatter_redacts_token_shaped_strings_it_was_not_told_about() -> None:
     formatter = RedactingFormatter("%(message)s", [])
     record = logging.LogRecord("x", logging.INFO, "f", 1, "GET /bot42:AAsecret/getMe", None, None)
     assert formatter.format(record) == f"GET /bot{REDACTED}/getMe"
+
+
+def test_json_lines_are_one_object_per_event_and_redacted() -> None:
+    formatter = JsonLinesFormatter("%(message)s", ["42:AAsecret"])
+    try:
+        raise RuntimeError("boom with 42:AAsecret inside")
+    except RuntimeError:
+        record = logging.LogRecord(
+            "bot.x", logging.ERROR, "f", 1, "failed %s", ("42:AAsecret",), sys.exc_info()
+        )
+    line = formatter.format(record)
+    assert "\n" not in line
+    event = json.loads(line)
+    assert event["level"] == "ERROR" and event["logger"] == "bot.x"
+    assert event["message"] == f"failed {REDACTED}"
+    assert "42:AAsecret" not in line and "RuntimeError" in event["exception"]

@@ -1,0 +1,119 @@
+"""Webhook mode: Telegram POSTs updates to us instead of us polling for them.
+
+PTB's built-in webhook server cannot also answer health checks, so, as PTB's
+customwebhookbot example does, the bot runs its own small aiohttp server and
+feeds what it receives to `application.update_queue`. The server:
+
+- accepts updates only with the right `X-Telegram-Bot-Api-Secret-Token` (403
+  otherwise, compared in constant time);
+- answers `GET /healthz` with the database's reachability, the outbox depth and
+  the time of the last update, for load balancers and monitoring.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from aiohttp import web
+from telegram import Update
+
+from bot.config import WebhookSettings
+from bot.context import IncidentBotApp, services_of
+from bot.lifecycle import ALLOWED_UPDATES, running
+from storage.outbox import depth
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+HEALTH_PATH = "/healthz"
+
+
+class WebhookServer:
+    def __init__(self, app: IncidentBotApp, settings: WebhookSettings) -> None:
+        self._app = app
+        self._settings = settings
+        self._secret = settings.secret.encode()
+        self._runner: web.AppRunner | None = None
+        self.last_update_at: datetime | None = None
+
+    async def start(self) -> None:
+        server = web.Application()
+        server.router.add_post(self._settings.path, self._receive)
+        server.router.add_get(HEALTH_PATH, self._health)
+        self._runner = web.AppRunner(server, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._settings.listen, self._settings.port)
+        await site.start()
+        log.info(
+            "webhook server listening on %s:%s%s",
+            self._settings.listen, self._settings.port, self._settings.path,
+        )  # fmt: skip
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def port(self) -> int:
+        """The port actually bound (useful when configured as 0)."""
+        assert self._runner is not None
+        for address in self._runner.addresses:
+            return int(address[1])
+        raise RuntimeError("the webhook server is not listening")
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self._secret):
+            return web.Response(status=403, text="wrong or missing secret token")
+        try:
+            update = Update.de_json(await request.json(), self._app.bot)
+        except (json.JSONDecodeError, ValueError, TypeError, KeyError):
+            return web.Response(status=400, text="not an update")
+        self.last_update_at = services_of(self._app).clock.now()
+        await self._app.update_queue.put(update)
+        return web.Response(text="ok")
+
+    async def _health(self, request: web.Request) -> web.Response:
+        services = services_of(self._app)
+        try:
+            outbox_depth: int | None = await depth(services.db.reader)
+        except Exception:
+            log.exception("health check could not read the database")
+            outbox_depth = None
+        healthy = outbox_depth is not None
+        body = {
+            "status": "ok" if healthy else "unhealthy",
+            "database": "reachable" if healthy else "unreachable",
+            "outbox_depth": outbox_depth,
+            "last_update_at": self.last_update_at.isoformat() if self.last_update_at else None,
+        }
+        return web.json_response(body, status=200 if healthy else 503)
+
+
+@asynccontextmanager
+async def serving_webhook(
+    app: IncidentBotApp, settings: WebhookSettings
+) -> AsyncIterator[WebhookServer]:
+    """Run the bot on a webhook: register it with Telegram, serve, and stop cleanly.
+
+    On the way out the server stops first, so no update is accepted that the
+    bot could no longer handle.
+    """
+    server = WebhookServer(app, settings)
+    async with running(app):
+        await server.start()
+        try:
+            await app.bot.set_webhook(
+                url=settings.public_url_with_path,
+                secret_token=settings.secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            yield server
+        finally:
+            await server.stop()
