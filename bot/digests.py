@@ -65,7 +65,7 @@ class DigestService:
         if subscription is None or not subscription.active:
             return False
         now = self._clock.now()
-        content = await self._content(subscription, now)
+        content = await self.compose(subscription, now)
         async with self._db.transaction() as conn:
             await outbox.enqueue_message(
                 conn,
@@ -105,7 +105,7 @@ class DigestService:
                 )
             report.late_skipped += 1
             return
-        content = await self._content(subscription, slot)
+        content = await self.compose(subscription, slot)
         status, note = "pending", None
         if content.is_empty and subscription.skip_empty_digest:
             status, note = "dropped", "nothing new; the subscriber skips empty digests"
@@ -121,7 +121,8 @@ class DigestService:
             report.queued += 1
             report.chats.append(subscription.chat_id)
 
-    async def _content(self, subscription: Subscription, until: datetime) -> DigestContent:
+    async def compose(self, subscription: Subscription, until: datetime) -> DigestContent:
+        """What the digest of `subscription` ending at `until` says."""
         since = coverage_start(subscription, until)
         countries = covered_countries(subscription.regions)
         incidents, total = await published_between(

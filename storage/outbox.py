@@ -24,15 +24,15 @@ URGENT_PRIORITY = 1
 ALERT_PRIORITY = 3
 DIGEST_PRIORITY = 5
 
-# Subscribers whose choice covers a country: those who chose it, and those who chose none.
-_COVERS_COUNTRY = (
-    "(NOT EXISTS (SELECT 1 FROM subscriber_countries c WHERE c.chat_id = s.chat_id) "
-    "OR EXISTS (SELECT 1 FROM subscriber_countries c "
-    "WHERE c.chat_id = s.chat_id AND c.country = :country))"
-)
-_WANTS_ALERT = (
-    "s.active = 1 AND s.min_severity IS NOT NULL AND s.min_severity <= :severity AND "
-    + _COVERS_COUNTRY
+# Active subscribers who want alerts this severe about this country: those who chose it
+# (found through the country index) and those who chose everywhere (regions '[]', found
+# through a partial index), rather than testing every subscriber's list in turn.
+_MATCHING_CHATS = (
+    "SELECT s.chat_id FROM subscriber_countries c JOIN subscribers s ON s.chat_id = c.chat_id "
+    "WHERE c.country = :country AND s.active = 1 AND s.min_severity <= :severity "
+    "UNION ALL "
+    "SELECT s.chat_id FROM subscribers s "
+    "WHERE s.regions = '[]' AND s.active = 1 AND s.min_severity <= :severity"
 )
 
 
@@ -47,8 +47,8 @@ async def enqueue_alerts(
     cursor = await conn.execute(
         "INSERT INTO outbox (chat_id, kind, dedupe_key, incident_id, priority, not_before, "
         "created_at) "
-        "SELECT s.chat_id, 'alert', 'alert:' || :incident || ':' || s.chat_id, :incident, "
-        ":priority, :now, :now FROM subscribers s WHERE " + _WANTS_ALERT + " "
+        "SELECT chat_id, 'alert', 'alert:' || :incident || ':' || chat_id, :incident, "
+        f":priority, :now, :now FROM ({_MATCHING_CHATS}) WHERE true "
         "ON CONFLICT (dedupe_key) DO NOTHING",
         {
             "incident": incident_id,
@@ -65,10 +65,7 @@ async def matching_subscribers(
     conn: aiosqlite.Connection, country: str, severity: int
 ) -> list[int]:
     """The chats an alert about an incident in `country` of `severity` goes to."""
-    async with conn.execute(
-        "SELECT s.chat_id FROM subscribers s WHERE " + _WANTS_ALERT,
-        {"country": country, "severity": severity},
-    ) as cursor:
+    async with conn.execute(_MATCHING_CHATS, {"country": country, "severity": severity}) as cursor:
         return [row[0] for row in await cursor.fetchall()]
 
 
