@@ -41,6 +41,19 @@ class DispatchReport:
     chats: list[int] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """What dispatching one subscriber writes: the outbox row and the new digest times."""
+
+    chat_id: int
+    key: str
+    html: str
+    status: str
+    note: str | None
+    last: datetime | None
+    next: datetime | None
+
+
 class DigestService:
     def __init__(
         self, db: Database, clock: Clock, settings: DeliverySettings, tension: TensionIndex
@@ -51,12 +64,29 @@ class DigestService:
         self._grace = timedelta(hours=settings.digest_grace_hours)
 
     async def dispatch_due(self) -> DispatchReport:
-        """Queue the digest of everyone due now; safe to run any number of times."""
+        """Queue the digest of everyone due now; safe to run any number of times.
+
+        Subscribers are taken in batches, each written in one transaction, and
+        subscribers who would get the same digest (same regions, period and
+        timezone — everyone at 08:00 who follows Iraq, say) share one rendering.
+        """
         now = self._clock.now()
         report = DispatchReport()
+        rendered: dict[tuple[object, ...], DigestContent] = {}
         while due := await due_for_digest(self._db.reader, now, BATCH):
-            for subscription in due:
-                await self._dispatch_one(subscription, now, report)
+            outcomes = [await self._outcome(s, now, rendered, report) for s in due]
+            async with self._db.transaction() as conn:
+                for outcome in outcomes:
+                    queued = await outbox.enqueue_message(
+                        conn, chat_id=outcome.chat_id, kind=OutboxKind.DIGEST,
+                        dedupe_key=outcome.key, message=OutgoingMessage(html=outcome.html),
+                        now=now, status=outcome.status, note=outcome.note,
+                    )  # fmt: skip
+                    await set_digest_times(conn, outcome.chat_id, outcome.last, outcome.next)
+                    if queued and outcome.status == "pending":
+                        report.queued += 1
+                        report.chats.append(outcome.chat_id)
+            rendered.clear()  # keep memory flat however many are due
         return report
 
     async def send_now(self, chat_id: int) -> bool:
@@ -80,46 +110,42 @@ class DigestService:
             await set_digest_times(conn, chat_id, now, subscription.next_digest_at)
         return True
 
-    async def _dispatch_one(
-        self, subscription: Subscription, now: datetime, report: DispatchReport
-    ) -> None:
+    async def _outcome(
+        self,
+        subscription: Subscription,
+        now: datetime,
+        rendered: dict[tuple[object, ...], DigestContent],
+        report: DispatchReport,
+    ) -> _Outcome:
         slot = subscription.next_digest_at
         assert slot is not None
         following = next_digest_time(subscription, now)
         key = f"digest:{subscription.chat_id}:{slot.isoformat()}"
         if now - slot > self._grace:
-            late = now - slot
             log.warning(
                 "digest for chat %s due %s skipped: %s late, grace is %s",
-                subscription.chat_id, slot.isoformat(), late, self._grace,
+                subscription.chat_id, slot.isoformat(), now - slot, self._grace,
             )  # fmt: skip
-            async with self._db.transaction() as conn:
-                await outbox.enqueue_message(
-                    conn, chat_id=subscription.chat_id, kind=OutboxKind.DIGEST,
-                    dedupe_key=key, message=OutgoingMessage(html=""), now=now,
-                    status="dropped", note="missed by more than the grace period",
-                )  # fmt: skip
-                # The next digest starts where this one would have: it covers both periods.
-                await set_digest_times(
-                    conn, subscription.chat_id, coverage_start(subscription, slot), following
-                )
             report.late_skipped += 1
-            return
-        content = await self.compose(subscription, slot)
+            # The next digest starts where this one would have: it covers both periods.
+            return _Outcome(
+                subscription.chat_id, key, "", "dropped", "missed by more than the grace period",
+                coverage_start(subscription, slot), following,
+            )  # fmt: skip
+        same_digest = (
+            tuple(subscription.regions), coverage_start(subscription, slot), slot,
+            subscription.timezone, subscription.digest,
+        )  # fmt: skip
+        if same_digest not in rendered:
+            rendered[same_digest] = await self.compose(subscription, slot)
+        content = rendered[same_digest]
         status, note = "pending", None
         if content.is_empty and subscription.skip_empty_digest:
             status, note = "dropped", "nothing new; the subscriber skips empty digests"
             report.empty_skipped += 1
-        async with self._db.transaction() as conn:
-            queued = await outbox.enqueue_message(
-                conn, chat_id=subscription.chat_id, kind=OutboxKind.DIGEST, dedupe_key=key,
-                message=OutgoingMessage(html=digest_text(content)), now=now,
-                status=status, note=note,
-            )  # fmt: skip
-            await set_digest_times(conn, subscription.chat_id, slot, following)
-        if queued and status == "pending":
-            report.queued += 1
-            report.chats.append(subscription.chat_id)
+        return _Outcome(
+            subscription.chat_id, key, digest_text(content), status, note, slot, following
+        )
 
     async def compose(self, subscription: Subscription, until: datetime) -> DigestContent:
         """What the digest of `subscription` ending at `until` says."""

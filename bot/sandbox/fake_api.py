@@ -264,6 +264,7 @@ class FakeBotApi:
         self.chat_actions: list[tuple[int, str]] = []
         self.deleted_messages: list[tuple[int, int]] = []
         self.rate_limited = 0
+        self.messages_sent = 0  # every message the bot sent, for benchmarks that count
 
         self._users: dict[int, FakeUser] = {}
         self._chats: dict[int, FakeChat] = {}
@@ -1436,6 +1437,7 @@ class FakeBotApi:
         markup: JsonDict | None,
         reply_to: _Stored | None,
     ) -> _Stored:
+        self.messages_sent += 1
         stored = _Stored(
             chat=chat,
             message_id=self._next_message_id(chat),
