@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.config import DeliverySettings
 from bot.models import DigestFrequency, OutboxKind, OutgoingMessage, Subscription
-from bot.regions import REGIONS, region_named
 from bot.render_digest import DigestContent, digest_text
 from bot.schedule import next_digest_time
+from bot.subscriptions import countries_covered
 from bot.tension import TensionIndex
 from storage import outbox
 from storage.db import Database
@@ -150,7 +150,7 @@ class DigestService:
     async def compose(self, subscription: Subscription, until: datetime) -> DigestContent:
         """What the digest of `subscription` ending at `until` says."""
         since = coverage_start(subscription, until)
-        countries = covered_countries(subscription.regions)
+        countries = countries_covered(subscription.regions)
         incidents, total = await published_between(
             self._db.reader, since, until, countries, LISTED_INCIDENTS
         )
@@ -177,12 +177,3 @@ def coverage_start(subscription: Subscription, until: datetime) -> datetime:
         return subscription.last_digest_at
     period = timedelta(days=7 if subscription.digest is DigestFrequency.WEEKLY else 1)
     return until - period
-
-
-def covered_countries(regions: list[str]) -> list[str]:
-    """The countries a subscriber's chosen regions cover; [] means everywhere."""
-    countries: list[str] = []
-    for name in regions:
-        region = region_named(name)
-        countries.extend(REGIONS[region] if region else [name])
-    return countries

@@ -1,9 +1,229 @@
-"""Subscriptions: who wants which alerts and digests. (Being written.)"""
+"""Subscriptions: which chats hear about which places, how soon and how often.
+
+A subscriber is a chat. Its places are kept as chosen (regions or single
+countries, so they can be shown back as the user named them) together with the
+countries they cover, which is what alerts are matched on. A change that moves
+the digest schedule recomputes when the next digest is due; nothing here touches
+what the previous digest covered.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import time
+from functools import cache
+from typing import Any
+from zoneinfo import available_timezones
+
+import aiosqlite
+
 from bot.clock import Clock
+from bot.models import DigestFrequency, Subscription
+from bot.regions import REGIONS, region_named
+from bot.schedule import next_digest_time
 from storage.db import Database
+from storage.subscribers import delete_subscription, get_subscription, save_subscription
+
+DEEP_LINK_PREFIX = "sub_"
+EVERYWHERE_LINK = f"{DEEP_LINK_PREFIX}all"
+EVERYWHERE_WORDS = frozenset({"everywhere", "all"})
+
+_COUNTRIES: tuple[str, ...] = tuple(
+    dict.fromkeys(country for countries in REGIONS.values() for country in countries)
+)
+# Regions first, then the countries that are not regions themselves: the menu's order.
+_ORDER = {name: index for index, name in enumerate(dict.fromkeys([*REGIONS, *_COUNTRIES]))}
+_COUNTRY_NAMED = {country.casefold(): country for country in _COUNTRIES}
+_LONGEST_NAME = max(len(name.split()) for name in _ORDER)
+_CLOCK_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+_DASHES = str.maketrans({"–": "-", "—": "-"})
+_SHOWN_CHARS = 40
+
+PLACES_HELP = (
+    f"Choose from {', '.join(REGIONS)} or everywhere, or one of their countries: "
+    f"{', '.join(country for country in _COUNTRIES if country not in REGIONS)}."
+)
+NOT_SUBSCRIBED = "Not subscribed yet: /subscribe starts alerts and digests."
+DIGEST_TIME_USAGE = "Give the time as HH:MM on a 24-hour clock, e.g. /settings digest_time 07:30"
+QUIET_USAGE = (
+    "Give quiet hours as start-end on a 24-hour clock, e.g. /settings quiet 22:00-07:00, "
+    "or /settings quiet off"
+)
+
+
+class SubscriptionError(ValueError):
+    """A choice that cannot be saved, worded to say what would work."""
+
+
+class NotSubscribedError(SubscriptionError):
+    def __init__(self) -> None:
+        super().__init__(NOT_SUBSCRIBED)
+
+
+@dataclass(frozen=True)
+class SubscriberChat:
+    """The chat a subscription belongs to, as Telegram describes it."""
+
+    id: int
+    type: str
+
+
+# ---------------------------------------------------------------- places
+
+
+def place_named(text: str) -> str | None:
+    """The region or country a user means by `text` ("levant", "saudi arabia"), or None."""
+    return region_named(text) or _COUNTRY_NAMED.get(" ".join(text.split()).casefold())
+
+
+def resolve_places(text: str) -> list[str]:
+    """The places named in `text` ("Iraq Syria", "Red Sea/Yemen, Saudi Arabia").
+
+    [] means everywhere. Names may run over several words, so each comma-separated
+    part is read greedily, longest name first.
+    """
+    chosen: list[str] = []
+    unknown: list[str] = []
+    everywhere = False
+    for part in text.split(","):
+        words = part.split()
+        start = 0
+        while start < len(words):
+            if words[start].casefold() in EVERYWHERE_WORDS:
+                everywhere, start = True, start + 1
+                continue
+            place, start_next = _longest_place_at(words, start)
+            if place is None:
+                unknown.append(words[start])
+            else:
+                chosen.append(place)
+            start = start_next
+    if unknown:
+        names = ", ".join(f"“{_shown(word)}”" for word in unknown)
+        raise SubscriptionError(f"I don't know {names}. {PLACES_HELP}")
+    if not chosen and not everywhere:
+        raise SubscriptionError(
+            "Name the places, e.g. /subscribe Iraq Syria, or send /subscribe alone for the menu."
+        )
+    return [] if everywhere else normalise_places(chosen)
+
+
+def normalise_places(places: Iterable[str]) -> list[str]:
+    """Each place once, in the menu's order, dropping countries a chosen region covers."""
+    chosen = set(places)
+    covered = {
+        country
+        for name in chosen
+        for country in REGIONS.get(name, ())
+        if country != name  # the region Iraq covers the country Iraq: keep the name
+    }
+    return sorted(chosen - covered, key=lambda name: (_ORDER.get(name, len(_ORDER)), name))
+
+
+def countries_covered(places: Iterable[str]) -> list[str]:
+    """The countries alerts are matched on: a region's countries, a country itself."""
+    return list(dict.fromkeys(c for name in places for c in REGIONS.get(name, (name,))))
+
+
+def places_for_link(payload: str) -> list[str]:
+    """The places a /start deep link (sub_iraq, sub_red_sea_yemen, sub_all) stands for."""
+    places = _DEEP_LINKS.get(payload.casefold())
+    if places is None:
+        raise SubscriptionError("That link names no place I know. /subscribe shows the choices.")
+    return places
+
+
+def deep_link_payload(region: str) -> str:
+    return DEEP_LINK_PREFIX + re.sub(r"[^a-z0-9]+", "_", region.casefold())
+
+
+_DEEP_LINKS: dict[str, list[str]] = {deep_link_payload(name): [name] for name in REGIONS} | {
+    EVERYWHERE_LINK: []
+}
+
+
+def _longest_place_at(words: list[str], start: int) -> tuple[str | None, int]:
+    for end in range(min(len(words), start + _LONGEST_NAME), start, -1):
+        place = place_named(" ".join(words[start:end]))
+        if place is not None:
+            return place, end
+    return None, start + 1
+
+
+# ---------------------------------------------------------------- typed values
+
+
+def parse_clock_time(text: str) -> time:
+    at = _clock_time(text)
+    if at is None:
+        raise SubscriptionError(DIGEST_TIME_USAGE)
+    return at
+
+
+def parse_quiet_hours(text: str) -> tuple[time, time] | None:
+    """Quiet hours from "22:00-07:00" (they may run past midnight); None for "off"."""
+    if text.strip().casefold() == "off":
+        return None
+    start_text, dash, end_text = text.translate(_DASHES).partition("-")
+    start, end = _clock_time(start_text), _clock_time(end_text)
+    if not dash or start is None or end is None:
+        raise SubscriptionError(QUIET_USAGE)
+    if start == end:
+        raise SubscriptionError("Quiet hours need to start and end at different times.")
+    return start, end
+
+
+def parse_timezone(text: str) -> str:
+    """The IANA name a user means, whatever its case; the error suggests one for a city."""
+    wanted = text.strip()
+    found = _zone_names().get(wanted.casefold())
+    if found is not None:
+        return found
+    city = wanted.replace(" ", "_").casefold()
+    guesses = sorted(
+        name for name in _zone_names().values() if name.rpartition("/")[2].casefold() == city
+    )
+    hint = f" Did you mean {' or '.join(guesses[:3])}?" if guesses else ""
+    raise SubscriptionError(
+        f"I don't know the time zone “{_shown(wanted)}”.{hint} Use an IANA name, "
+        "e.g. /settings timezone Europe/London"
+    )
+
+
+def parse_empty_digest(text: str) -> bool:
+    """True when digests with nothing in them are to be skipped."""
+    return _one_of(text, {"skip": True, "send": False}, "/settings empty_digest skip")
+
+
+def parse_chart(text: str) -> bool:
+    return _one_of(text, {"on": True, "off": False}, "/settings chart off")
+
+
+def _clock_time(text: str) -> time | None:
+    match = _CLOCK_TIME.fullmatch(text.strip())
+    return time(int(match.group(1)), int(match.group(2))) if match else None
+
+
+def _one_of(text: str, choices: dict[str, bool], example: str) -> bool:
+    choice = choices.get(text.strip().casefold())
+    if choice is None:
+        raise SubscriptionError(f"Say {' or '.join(choices)}, e.g. {example}")
+    return choice
+
+
+@cache
+def _zone_names() -> dict[str, str]:
+    return {name.casefold(): name for name in available_timezones()}
+
+
+def _shown(text: str) -> str:
+    """User text echoed back in an error, cut short so a paste cannot swamp the reply."""
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…"
+
+
+# ---------------------------------------------------------------- the service
 
 
 class SubscriptionService:
@@ -11,3 +231,130 @@ class SubscriptionService:
         self._db = db
         self._clock = clock
         self._default_timezone = default_timezone
+
+    async def get(self, chat_id: int) -> Subscription | None:
+        return await get_subscription(self._db.reader, chat_id)
+
+    async def current(self, chat_id: int) -> Subscription:
+        subscription = await self.get(chat_id)
+        if subscription is None:
+            raise NotSubscribedError()
+        return subscription
+
+    async def ensure_subscribed(self, chat: SubscriberChat) -> Subscription:
+        """The chat's subscription, begun with the defaults if it has none (or resumed)."""
+        async with self._db.transaction() as conn:
+            before = await get_subscription(conn, chat.id)
+            if before is not None and before.active:
+                return before
+            return await self._save(conn, before, before or self._new(chat))
+
+    async def subscribe(self, chat: SubscriberChat, places: list[str]) -> Subscription:
+        """Follow exactly `places` ([] = everywhere), keeping the chat's other choices.
+
+        `places` are names as resolve_places and places_for_link give them.
+        """
+        unknown = [place for place in places if place not in _ORDER]
+        if unknown:
+            raise SubscriptionError(f"I don't know {', '.join(unknown)}. {PLACES_HELP}")
+        async with self._db.transaction() as conn:
+            before = await get_subscription(conn, chat.id)
+            after = _changed(before or self._new(chat), {"regions": normalise_places(places)})
+            return await self._save(conn, before, after)
+
+    async def toggle_place(self, chat_id: int, place: str) -> Subscription:
+        named = place_named(place)
+        if named is None:
+            raise SubscriptionError(f"I don't know “{_shown(place)}”. {PLACES_HELP}")
+
+        def toggle(subscription: Subscription) -> dict[str, Any]:
+            places = subscription.regions
+            toggled = [p for p in places if p != named] if named in places else [*places, named]
+            return {"regions": normalise_places(toggled)}
+
+        return await self._change(chat_id, toggle)
+
+    async def choose_everywhere(self, chat_id: int) -> Subscription:
+        return await self._set(chat_id, regions=[])
+
+    async def set_min_severity(self, chat_id: int, severity: int | None) -> Subscription:
+        """Instant alerts from `severity` up; None turns them off."""
+        if severity is not None and not 1 <= severity <= 5:
+            raise SubscriptionError("Severity goes from 1 (minor) to 5 (severe).")
+        return await self._set(chat_id, min_severity=severity)
+
+    async def set_digest(self, chat_id: int, frequency: DigestFrequency) -> Subscription:
+        return await self._set(chat_id, digest=frequency)
+
+    async def set_digest_weekday(self, chat_id: int, weekday: int) -> Subscription:
+        """The weekly digest's day, Monday 0 to Sunday 6."""
+        if not 0 <= weekday <= 6:
+            raise SubscriptionError("Weekdays go from 0 (Monday) to 6 (Sunday).")
+        return await self._set(chat_id, digest_weekday=weekday)
+
+    async def set_digest_time(self, chat_id: int, at: time) -> Subscription:
+        return await self._set(chat_id, digest_time=at)
+
+    async def set_timezone(self, chat_id: int, name: str) -> Subscription:
+        # Checked here as well as where it is typed: an unknown zone stored would break
+        # every later schedule computation for this chat.
+        return await self._set(chat_id, timezone=parse_timezone(name))
+
+    async def set_quiet_hours(self, chat_id: int, hours: tuple[time, time] | None) -> Subscription:
+        start, end = hours or (None, None)
+        return await self._set(chat_id, quiet_start=start, quiet_end=end)
+
+    async def set_skip_empty_digest(self, chat_id: int, skip: bool) -> Subscription:
+        return await self._set(chat_id, skip_empty_digest=skip)
+
+    async def set_digest_chart(self, chat_id: int, chart: bool) -> Subscription:
+        return await self._set(chat_id, digest_chart=chart)
+
+    async def unsubscribe(self, chat_id: int) -> Subscription | None:
+        """Stop everything for the chat; the subscription it had, or None if it had none.
+
+        Messages already in the outbox are dropped when their turn comes, because the
+        subscription they were for is gone.
+        """
+        async with self._db.transaction() as conn:
+            before = await get_subscription(conn, chat_id)
+            if before is not None:
+                await delete_subscription(conn, chat_id)
+        return before
+
+    def _new(self, chat: SubscriberChat) -> Subscription:
+        return Subscription(chat_id=chat.id, chat_type=chat.type, timezone=self._default_timezone)
+
+    async def _set(self, chat_id: int, **fields: Any) -> Subscription:
+        return await self._change(chat_id, lambda _: fields)
+
+    async def _change(
+        self, chat_id: int, change: Callable[[Subscription], dict[str, Any]]
+    ) -> Subscription:
+        async with self._db.transaction() as conn:
+            before = await get_subscription(conn, chat_id)
+            if before is None:
+                raise NotSubscribedError()
+            return await self._save(conn, before, _changed(before, change(before)))
+
+    async def _save(
+        self, conn: aiosqlite.Connection, before: Subscription | None, after: Subscription
+    ) -> Subscription:
+        now = self._clock.now()
+        # The chat is talking to us, so it can be reached again: whatever paused it is over.
+        after = after.model_copy(update={"active": True, "inactive_reason": None})
+        if before is None or _schedule(before) != _schedule(after):
+            after = after.model_copy(update={"next_digest_at": next_digest_time(after, now)})
+        await save_subscription(conn, after, countries_covered(after.regions), now)
+        return after
+
+
+def _changed(subscription: Subscription, fields: dict[str, Any]) -> Subscription:
+    # Validated afresh (model_copy would not), so a bad value fails here, not in storage.
+    return Subscription.model_validate(subscription.model_dump() | fields)
+
+
+def _schedule(subscription: Subscription) -> tuple[object, ...]:
+    """What next_digest_at depends on."""
+    s = subscription
+    return (s.active, s.digest, s.digest_weekday, s.digest_time, s.timezone)

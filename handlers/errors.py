@@ -13,6 +13,7 @@ from bot.forms import FormError
 from bot.newsroom import NewsroomError
 from bot.render import esc
 from bot.render_newsroom import form_problems
+from bot.subscriptions import SubscriptionError
 from handlers.replies import UsageError, reply_html
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(error, FormError):
         await reply_html(update, form_problems(error.problems))
         return
-    if isinstance(error, UsageError | AdminError | NewsroomError):
+    if isinstance(error, UsageError | AdminError | NewsroomError | SubscriptionError):
         await reply_html(update, esc(str(error)))
         return
     log.error("error while handling update %s", update.update_id, exc_info=error)

@@ -7,7 +7,9 @@ from telegram import Update
 from bot.commands import PUBLIC_COMMANDS
 from bot.context import BotContext
 from bot.render import esc
+from bot.subscriptions import DEEP_LINK_PREFIX
 from handlers.replies import reply_html
+from handlers.subscriptions import subscribe_from_link
 
 WELCOME = (
     "<b>Incident bot</b>\n\n"
@@ -15,11 +17,17 @@ WELCOME = (
     "strikes and clashes — in Iraq, Syria and the wider Middle East, each with its "
     "sources, and the troop figures behind them.\n\n"
     "Try /latest for the newest incidents, /latest 10 Syria for one country, "
-    "/troops for deployments, or /help for everything I can do."
+    "/troops for deployments, or /help for everything I can do.\n\n"
+    "/subscribe sends you alerts and a daily digest for the places you follow."
 )
 
 
 async def start(update: Update, context: BotContext) -> None:
+    """/start, or /start sub_iraq from a t.me/<bot>?start=sub_iraq link."""
+    payload = context.args[0] if context.args else ""
+    if payload.startswith(DEEP_LINK_PREFIX):
+        await subscribe_from_link(update, context, payload)
+        return
     await reply_html(update, WELCOME)
 
 

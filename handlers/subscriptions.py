@@ -1,11 +1,241 @@
-"""/subscribe, /settings, /unsubscribe and their buttons. (Being written.)"""
+"""/subscribe, /settings, /unsubscribe, the subscription menu's buttons, /start sub_… links."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from hashlib import blake2b
 from typing import Any
 
-from telegram.ext import BaseHandler
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot.context import BotContext
+from bot.models import DigestFrequency, Subscription
+from bot.render_subscriptions import (
+    NO_ALERTS,
+    SECTION_OF,
+    Menu,
+    Section,
+    Tap,
+    subscription_menu,
+    subscription_summary,
+    unsubscribed_text,
+)
+from bot.subscriptions import (
+    EVERYWHERE_LINK,
+    SubscriberChat,
+    SubscriptionError,
+    SubscriptionService,
+    parse_chart,
+    parse_clock_time,
+    parse_empty_digest,
+    parse_quiet_hours,
+    parse_timezone,
+    place_named,
+    places_for_link,
+    resolve_places,
+)
+from handlers.replies import UsageError, reply_html
+
+PREFIX = "subs"
+NOT_ADMIN = "Only this group's administrators can change its subscription. Nothing was changed."
+OUT_OF_DATE = "This menu is out of date. /settings opens a fresh one."
+SUBSCRIBED = "✅ Subscribed."
+SAVED = "✅ Saved."
+
+_Setter = Callable[[SubscriptionService, int, str], Awaitable[Subscription]]
+
+# /settings KEY VALUE: the example shown when the value is missing, and what sets it.
+# Each setter parses the value before it calls the service, so a bad one changes nothing.
+_TYPED_SETTINGS: dict[str, tuple[str, _Setter]] = {
+    "timezone": ("Europe/London", lambda s, chat, v: s.set_timezone(chat, v)),
+    "digest_time": ("07:30", lambda s, chat, v: s.set_digest_time(chat, parse_clock_time(v))),
+    "quiet": ("22:00-07:00", lambda s, chat, v: s.set_quiet_hours(chat, parse_quiet_hours(v))),
+    "empty_digest": (
+        "skip",
+        lambda s, chat, v: s.set_skip_empty_digest(chat, parse_empty_digest(v)),
+    ),
+    "chart": ("off", lambda s, chat, v: s.set_digest_chart(chat, parse_chart(v))),
+}
+_SETTINGS_USAGE = (
+    f"I can change {', '.join(_TYPED_SETTINGS)}, e.g. /settings quiet 22:00-07:00. "
+    "/settings alone shows everything, with buttons."
+)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    return []
+    return [
+        CommandHandler("subscribe", subscribe),
+        CommandHandler("settings", settings),
+        CommandHandler("unsubscribe", unsubscribe),
+        CallbackQueryHandler(menu_button, pattern=rf"^{PREFIX}:"),
+    ]
+
+
+async def subscribe(update: Update, context: BotContext) -> None:
+    """/subscribe opens the menu (subscribing with the defaults); /subscribe PLACES is quick."""
+    await _require_admin(update, context)
+    service = context.services.subscriptions
+    text = " ".join(context.args or [])
+    if text:
+        subscription = await service.subscribe(_subscriber(update), resolve_places(text))
+        await reply_html(update, subscription_summary(subscription, SUBSCRIBED))
+        return
+    subscription = await service.ensure_subscribed(_subscriber(update))
+    await _show_menu(update, subscription_menu(subscription, Section.PLACES))
+
+
+async def subscribe_from_link(update: Update, context: BotContext, payload: str) -> None:
+    """/start sub_iraq: what t.me/<bot>?start=sub_iraq sends, subscribing in one tap."""
+    await _require_admin(update, context)
+    places = places_for_link(payload)
+    subscription = await context.services.subscriptions.subscribe(_subscriber(update), places)
+    await reply_html(update, subscription_summary(subscription, SUBSCRIBED))
+
+
+async def settings(update: Update, context: BotContext) -> None:
+    """/settings shows the choices (to anyone); /settings KEY VALUE changes one."""
+    service = context.services.subscriptions
+    chat_id = _subscriber(update).id
+    args = context.args or []
+    if not args:
+        subscription = await service.current(chat_id)
+        await _show_menu(update, subscription_menu(subscription, None))
+        return
+    await _require_admin(update, context)
+    key, value = args[0].casefold(), " ".join(args[1:])
+    if key not in _TYPED_SETTINGS:
+        raise UsageError(_SETTINGS_USAGE)
+    example, setter = _TYPED_SETTINGS[key]
+    if not value:
+        raise UsageError(f"Give the new value, e.g. /settings {key} {example}")
+    subscription = await setter(service, chat_id, value)
+    await reply_html(update, subscription_summary(subscription, SAVED))
+
+
+async def unsubscribe(update: Update, context: BotContext) -> None:
+    await _require_admin(update, context)
+    chat = _subscriber(update)
+    removed = await context.services.subscriptions.unsubscribe(chat.id)
+    link = None
+    if chat.type == ChatType.PRIVATE:
+        link = f"https://t.me/{context.bot.username}?start={EVERYWHERE_LINK}"
+    await reply_html(update, unsubscribed_text(removed, link))
+
+
+async def menu_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    if not await _may_change(update, context):
+        await query.answer(NOT_ADMIN, show_alert=True)
+        return
+    service = context.services.subscriptions
+    chat_id = _subscriber(update).id
+    try:
+        _, shown, action = query.data.split(":", 2)
+        tap_name, _, value = action.partition(":")
+        tap = Tap(tap_name)
+        section = Section(value) if tap is Tap.SECTION else SECTION_OF.get(tap)
+        saving = _tap_call(service, chat_id, tap, value)
+    except ValueError:
+        # Only buttons of an older version of the menu, or forged ones, fail to parse.
+        await query.answer(OUT_OF_DATE, show_alert=True)
+        return
+    try:
+        subscription = await saving
+    except SubscriptionError as error:
+        await query.answer(str(error), show_alert=True)
+        return
+    if tap is Tap.DONE:
+        await query.answer()
+        await query.edit_message_text(subscription_summary(subscription, SAVED), reply_markup=None)
+        return
+    menu = subscription_menu(subscription, section)
+    if _fingerprint(menu) == shown:
+        # Telegram refuses an edit that changes nothing. The tap chose what was already
+        # chosen, or another menu had already made the change: the message is right as is.
+        await query.answer()
+        return
+    await query.answer(None if tap is Tap.SECTION else "Saved")
+    await query.edit_message_text(menu.html, reply_markup=menu_keyboard(menu))
+
+
+def _tap_call(
+    service: SubscriptionService, chat_id: int, tap: Tap, value: str
+) -> Awaitable[Subscription]:
+    """The service call a tap asks for. Building it parses the value: ValueError if bad."""
+    match tap:
+        case Tap.SECTION | Tap.DONE:
+            return service.current(chat_id)
+        case Tap.PLACE:
+            place = place_named(value)
+            if place is None:
+                raise ValueError(value)
+            return service.toggle_place(chat_id, place)
+        case Tap.EVERYWHERE:
+            return service.choose_everywhere(chat_id)
+        case Tap.SEVERITY:
+            severity = None if value == NO_ALERTS else int(value)
+            return service.set_min_severity(chat_id, severity)
+        case Tap.FREQUENCY:
+            return service.set_digest(chat_id, DigestFrequency(value))
+        case Tap.WEEKDAY:
+            return service.set_digest_weekday(chat_id, int(value))
+        case Tap.TIME:
+            return service.set_digest_time(chat_id, parse_clock_time(value))
+        case Tap.TIMEZONE:
+            return service.set_timezone(chat_id, parse_timezone(value))
+        case Tap.EMPTY_DIGEST:
+            return service.set_skip_empty_digest(chat_id, parse_empty_digest(value))
+        case Tap.CHART:
+            return service.set_digest_chart(chat_id, parse_chart(value))
+
+
+async def _show_menu(update: Update, menu: Menu) -> None:
+    await reply_html(update, menu.html, menu_keyboard(menu))
+
+
+def menu_keyboard(menu: Menu) -> InlineKeyboardMarkup:
+    # Each button carries the fingerprint of the menu it sits on, so a tap can tell
+    # whether its result would look any different (see menu_button).
+    fingerprint = _fingerprint(menu)
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(label, callback_data=f"{PREFIX}:{fingerprint}:{action}")
+                for label, action in row
+            ]
+            for row in menu.buttons
+        ]
+    )
+
+
+def _fingerprint(menu: Menu) -> str:
+    return blake2b(f"{menu.html}\n{menu.buttons!r}".encode(), digest_size=4).hexdigest()
+
+
+async def _require_admin(update: Update, context: BotContext) -> None:
+    if not await _may_change(update, context):
+        raise UsageError(NOT_ADMIN)
+
+
+async def _may_change(update: Update, context: BotContext) -> bool:
+    """Anyone may change a private chat's subscription; in a group, its administrators."""
+    chat = update.effective_chat
+    user = update.effective_user
+    assert chat is not None and user is not None
+    if chat.type == ChatType.PRIVATE:
+        return True
+    message = update.message
+    if message is not None and message.sender_chat is not None:
+        # An anonymous administrator writes as the group itself.
+        return message.sender_chat.id == chat.id
+    member = await context.bot.get_chat_member(chat.id, user.id)
+    return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+
+
+def _subscriber(update: Update) -> SubscriberChat:
+    chat = update.effective_chat
+    assert chat is not None
+    return SubscriberChat(id=chat.id, type=chat.type)

@@ -74,6 +74,12 @@ async def save_subscription(
     )
 
 
+async def delete_subscription(conn: aiosqlite.Connection, chat_id: int) -> bool:
+    """Forget a chat's choices (its countries go with it); True if there were any."""
+    cursor = await conn.execute("DELETE FROM subscribers WHERE chat_id = ?", (chat_id,))
+    return cursor.rowcount == 1
+
+
 async def deactivate(conn: aiosqlite.Connection, chat_id: int, reason: str, now: datetime) -> bool:
     """Stop everything for a chat that Telegram says cannot be reached; True if it was active."""
     cursor = await conn.execute(
