@@ -23,6 +23,8 @@ from bot.context import (
 )
 from bot.delivery.composer import OutboxComposer
 from bot.delivery.engine import DeliveryEngine
+from bot.delivery.rate_limiter import ChatRateLimiter
+from bot.http_backend import api_request, polling_request
 from bot.persistence import SqliteConversationPersistence
 from bot.services import Services
 from handlers import register_handlers
@@ -42,6 +44,8 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Inciden
         .token(settings.require_token())
         .base_url(f"{api_root}/bot")
         .base_file_url(f"{api_root}/file/bot")
+        .request(api_request(settings.telegram))
+        .get_updates_request(polling_request(settings.telegram))
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -50,6 +54,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Inciden
             )
         )
         .context_types(ContextTypes(context=BotContext))
+        .rate_limiter(ChatRateLimiter.from_settings(settings.delivery))
         .persistence(SqliteConversationPersistence(services.db))
         .post_init(on_startup)
         .post_shutdown(on_shutdown)

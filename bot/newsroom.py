@@ -38,7 +38,7 @@ from storage import drafts as draft_store
 from storage import incidents as incident_store
 from storage.admins import record_action
 from storage.db import Database
-from storage.outbox import enqueue_corrections
+from storage.outbox import enqueue_alerts, enqueue_corrections
 from storage.troops import insert_troop_figure
 
 log = logging.getLogger(__name__)
@@ -141,13 +141,17 @@ class Newsroom:
                 conn, draft_id, DraftStatus.PUBLISHED, now, incident_id
             ):
                 raise NewsroomError("That draft was closed while you were publishing it.")
+            # Alerts are queued in the same transaction: published means alerted.
+            alerts = await enqueue_alerts(
+                conn, incident_id, incident_draft.country, incident_draft.severity, now
+            )
             await record_action(
                 conn,
                 at=now,
                 actor_id=actor_id,
                 action="publish",
                 subject=f"incident {incident_id}",
-                detail={"title": incident_draft.title},
+                detail={"title": incident_draft.title, "alerts": alerts},
             )
         incident = await self._get(incident_id)
         for listener in self.listeners:
@@ -174,13 +178,16 @@ class Newsroom:
                 conn, before, change="edit", fields=changed, changed_by=actor_id, now=now
             )
             await incident_store.update_incident(conn, incident_id, after_draft, now)
+            corrections = 0
+            if SUBSTANTIVE_KEYS.intersection(changed):
+                corrections = await self._enqueue_corrections(conn, before, changed, version)
             await record_action(
                 conn,
                 at=now,
                 actor_id=actor_id,
                 action="edit",
                 subject=f"incident {incident_id}",
-                detail={"version": version, "changed": changed},
+                detail={"version": version, "changed": changed, "corrections": corrections},
             )
         return await self._announce(before, changed)
 
@@ -194,13 +201,14 @@ class Newsroom:
                 conn, before, change="retract", fields=["status"], changed_by=actor_id, now=now
             )
             await incident_store.mark_retracted(conn, incident_id, reason, now)
+            corrections = await self._enqueue_corrections(conn, before, ["status"], version)
             await record_action(
                 conn,
                 at=now,
                 actor_id=actor_id,
                 action="retract",
                 subject=f"incident {incident_id}",
-                detail={"version": version, "reason": reason},
+                detail={"version": version, "reason": reason, "corrections": corrections},
             )
         return await self._announce(before, ["status"])
 

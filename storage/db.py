@@ -75,15 +75,20 @@ class Database:
         """Run the block as one transaction: all of it is committed, or none of it."""
         if self._writer is None:
             raise RuntimeError("database is not open")
+        writer = self._writer
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
             try:
-                yield self._writer
+                await writer.execute("BEGIN IMMEDIATE")
+                yield writer
             except BaseException:
-                await self._writer.rollback()
+                # Also when cancelled: the BEGIN may have run in aiosqlite's thread even
+                # though its await was interrupted, and must not outlive this block.
+                if writer.in_transaction:
+                    await asyncio.shield(writer.rollback())
                 raise
             else:
-                await self._writer.commit()
+                # A commit interrupted half-way would leave the outcome unknown to the caller.
+                await asyncio.shield(writer.commit())
 
     async def _connect(self) -> aiosqlite.Connection:
         # isolation_level=None: transactions are begun explicitly in transaction().
