@@ -17,10 +17,12 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.config import DeliverySettings
 from bot.models import DigestFrequency, OutboxKind, OutgoingMessage, Subscription
+from bot.render import esc
 from bot.render_digest import DigestContent, digest_text
 from bot.schedule import next_digest_time
 from bot.subscriptions import countries_covered
 from bot.tension import TensionIndex
+from bot.tension_charts import TensionCharts
 from storage import outbox
 from storage.db import Database
 from storage.incidents import published_between
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 500
 LISTED_INCIDENTS = 10
+CHART_DAYS = 30
 
 
 @dataclass
@@ -52,15 +55,22 @@ class _Outcome:
     note: str | None
     last: datetime | None
     next: datetime | None
+    chart: OutgoingMessage | None = None  # the tension chart that follows the digest
 
 
 class DigestService:
     def __init__(
-        self, db: Database, clock: Clock, settings: DeliverySettings, tension: TensionIndex
+        self,
+        db: Database,
+        clock: Clock,
+        settings: DeliverySettings,
+        tension: TensionIndex,
+        charts: TensionCharts,
     ) -> None:
         self._db = db
         self._clock = clock
         self._tension = tension
+        self._charts = charts
         self._grace = timedelta(hours=settings.digest_grace_hours)
 
     async def dispatch_due(self) -> DispatchReport:
@@ -83,6 +93,11 @@ class DigestService:
                         now=now, status=outcome.status, note=outcome.note,
                     )  # fmt: skip
                     await set_digest_times(conn, outcome.chat_id, outcome.last, outcome.next)
+                    if queued and outcome.chart is not None:
+                        await outbox.enqueue_message(
+                            conn, chat_id=outcome.chat_id, kind=OutboxKind.DIGEST,
+                            dedupe_key=f"{outcome.key}:chart", message=outcome.chart, now=now,
+                        )  # fmt: skip
                     if queued and outcome.status == "pending":
                         report.queued += 1
                         report.chats.append(outcome.chat_id)
@@ -143,8 +158,15 @@ class DigestService:
         if content.is_empty and subscription.skip_empty_digest:
             status, note = "dropped", "nothing new; the subscriber skips empty digests"
             report.empty_skipped += 1
+        chart = None
+        if status == "pending" and subscription.digest_chart and content.regions:
+            stored = await self._charts.chart(content.regions, CHART_DAYS)
+            names = ", ".join(region.name for region in content.regions)
+            chart = OutgoingMessage(
+                html=f"Tension index, last {CHART_DAYS} days: {esc(names)}", chart_key=stored.key
+            )
         return _Outcome(
-            subscription.chat_id, key, digest_text(content), status, note, slot, following
+            subscription.chat_id, key, digest_text(content), status, note, slot, following, chart
         )
 
     async def compose(self, subscription: Subscription, until: datetime) -> DigestContent:

@@ -264,6 +264,13 @@ class OutgoingMessage(BaseModel):
 
     html: str
     photo_png: bytes | None = None
+    photo_file_id: str | None = Field(
+        default=None, description="A photo Telegram already has, sent instead of bytes."
+    )
+    chart_key: str | None = Field(
+        default=None,
+        description="A stored chart to send as the photo, html its caption; resolved when sent.",
+    )
     buttons: list[list[tuple[str, str]]] = Field(
         default_factory=list, description="Rows of (label, callback_data) inline buttons."
     )

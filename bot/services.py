@@ -36,6 +36,7 @@ class Services:
     def create(cls, settings: Settings, clock: Clock) -> Services:
         db = Database(settings.storage.path)
         tension = TensionIndex(db, clock, settings.tension)
+        charts = TensionCharts(db, clock, tension)
         return cls(
             settings=settings,
             db=db,
@@ -45,9 +46,9 @@ class Services:
             admins=AdminService(db, clock, settings.telegram.admins),
             newsroom=Newsroom(db, clock, settings.bot.tzinfo),
             subscriptions=SubscriptionService(db, clock, settings.bot.timezone),
-            digests=DigestService(db, clock, settings.delivery, tension),
+            digests=DigestService(db, clock, settings.delivery, tension, charts),
             tension=tension,
-            tension_charts=TensionCharts(db, clock, tension),
+            tension_charts=charts,
         )
 
     @property

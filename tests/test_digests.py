@@ -10,6 +10,7 @@ from bot.digests import DigestService
 from bot.models import DigestFrequency, OutboxItem, Subscription, TroopFigureDraft
 from bot.schedule import next_digest_time
 from bot.tension import TensionIndex
+from bot.tension_charts import TensionCharts
 from storage.db import Database
 from storage.incidents import insert_incident
 from storage.outbox import items_for
@@ -49,12 +50,24 @@ async def publish(db: Database, at: datetime, **overrides: object) -> None:
 
 
 async def digests(db: Database) -> list[OutboxItem]:
-    return [item for item in await items_for(db.reader, [CHAT]) if item.kind == "digest"]
+    """The digest messages queued, without the charts that follow them."""
+    return [
+        item
+        for item in await items_for(db.reader, [CHAT])
+        if item.kind == "digest" and not item.dedupe_key.endswith(":chart")
+    ]
+
+
+async def charts(db: Database) -> list[OutboxItem]:
+    return [
+        item for item in await items_for(db.reader, [CHAT]) if item.dedupe_key.endswith(":chart")
+    ]
 
 
 def service(db: Database, clock: ManualClock) -> DigestService:
     tension = TensionIndex(db, clock, TensionSettings())
-    return DigestService(db, clock, DeliverySettings(digest_grace_hours=6), tension)
+    charts = TensionCharts(db, clock, tension)
+    return DigestService(db, clock, DeliverySettings(digest_grace_hours=6), tension, charts)
 
 
 async def test_a_digest_is_queued_at_the_local_time_once(db: Database) -> None:
@@ -158,3 +171,21 @@ async def test_weekly_digest_lists_troop_figure_changes(db: Database) -> None:
     assert item.payload is not None
     assert item.payload.html.startswith("📰 <b>Weekly digest</b>")
     assert "United States in Syria: about 2,000 as of 20 Mar 2025" in item.payload.html
+
+
+async def test_the_chart_follows_the_digest_unless_turned_off(db: Database) -> None:
+    clock = ManualClock(MONDAY_EIGHT_LONDON - timedelta(hours=1))
+    await subscribe(db, clock, ["Iraq"])
+    clock.set(MONDAY_EIGHT_LONDON)
+    await service(db, clock).dispatch_due()
+    (chart,) = await charts(db)
+    assert chart.payload is not None and chart.payload.chart_key is not None
+    assert chart.payload.html == "Tension index, last 30 days: Iraq"
+
+    async with db.transaction() as conn:
+        await conn.execute("DELETE FROM subscribers")
+        await conn.execute("DELETE FROM outbox")
+    await subscribe(db, clock, ["Iraq"], digest_chart=False)
+    clock.set(MONDAY_EIGHT_LONDON + timedelta(days=1))
+    await service(db, clock).dispatch_due()
+    assert await charts(db) == [] and len(await digests(db)) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
@@ -9,17 +10,22 @@ from bot.delivery.composition import Composition, Drop, Hold, Send
 from bot.models import OutboxItem, OutboxKind, OutgoingMessage
 from bot.render_delivery import alert_text
 from bot.schedule import quiet_until
+from storage.charts import get_chart
 from storage.db import Database
 from storage.incidents import get_incident
 from storage.subscribers import get_subscription
 
 QUIET_HOURS_EXEMPT_SEVERITY = 5
+# A chart goes up once; other copies wait for its file id, unless the upload seems lost.
+UPLOAD_PATIENCE = timedelta(seconds=30)
+UPLOAD_RECHECK = timedelta(seconds=2)
 
 
 class OutboxComposer:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        self._uploads: dict[str, datetime] = {}
 
     async def __call__(self, item: OutboxItem) -> Composition:
         subscription = await get_subscription(self._db.reader, item.chat_id)
@@ -27,7 +33,7 @@ class OutboxComposer:
             return Drop("no longer subscribed")
         if item.kind is not OutboxKind.ALERT:
             assert item.payload is not None, f"{item.kind} items carry their message"
-            return Send(item.payload)
+            return await self._with_chart(item.payload)
         assert item.incident_id is not None
         incident = await get_incident(self._db.reader, item.incident_id)
         if incident is None or incident.is_retracted:
@@ -38,3 +44,20 @@ class OutboxComposer:
                 return Hold(until)
         zone = ZoneInfo(subscription.timezone)
         return Send(OutgoingMessage(html=alert_text(incident, zone)))
+
+    async def _with_chart(self, message: OutgoingMessage) -> Composition:
+        """A message naming a stored chart gets its picture: by file id once uploaded."""
+        if message.chart_key is None:
+            return Send(message)
+        chart = await get_chart(self._db.reader, message.chart_key)
+        if chart is None:
+            return Drop("the chart is no longer stored")
+        if chart.file_id is not None:
+            return Send(message.model_copy(update={"photo_file_id": chart.file_id}))
+        now = self._clock.now()
+        started = self._uploads.get(chart.key)
+        if started is not None and now - started < UPLOAD_PATIENCE:
+            # Someone's copy is being uploaded: wait for its file id instead of uploading again.
+            return Hold(now + UPLOAD_RECHECK)
+        self._uploads[chart.key] = now
+        return Send(message.model_copy(update={"photo_png": chart.png}))

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar, assert_never
 
 import aiosqlite
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -39,6 +39,7 @@ from bot.delivery.composition import Composer, Drop, Hold, Send
 from bot.delivery.rate_limiter import ChatRateLimiter, RateLimiterClosed, send_in_bulk
 from bot.models import Incident, IncidentChange, OutboxItem, OutgoingMessage
 from storage import outbox
+from storage.charts import remember_file_id
 from storage.db import Database
 from storage.subscribers import deactivate, move_chat
 
@@ -207,7 +208,7 @@ class DeliveryEngine:
             case _:
                 assert_never(composition)
         try:
-            message_id = await self._send(item.chat_id, message)
+            sent = await self._send(item.chat_id, message)
         except RetryAfter as error:
             # The limiter has paused the chat; its other rows wait in the outbox meanwhile.
             retry_after = error._retry_after.total_seconds()
@@ -226,10 +227,17 @@ class DeliveryEngine:
         except TelegramError as error:
             await self._refused(item, error)
         else:
-            now = self._clock.now()
-            await self._write(lambda conn: outbox.mark_sent(conn, item.id, message_id, now))
+            await self._write(lambda conn: self._record_sent(conn, item, message, sent))
 
-    async def _send(self, chat_id: int, message: OutgoingMessage) -> int:
+    async def _record_sent(
+        self, conn: aiosqlite.Connection, item: OutboxItem, message: OutgoingMessage, sent: Message
+    ) -> None:
+        await outbox.mark_sent(conn, item.id, sent.message_id, self._clock.now())
+        if message.chart_key and message.photo_file_id is None and sent.photo:
+            # Uploaded once; everyone after this gets the same picture by its file id.
+            await remember_file_id(conn, message.chart_key, sent.photo[-1].file_id)
+
+    async def _send(self, chat_id: int, message: OutgoingMessage) -> Message:
         markup = (
             InlineKeyboardMarkup(
                 [
@@ -240,19 +248,18 @@ class DeliveryEngine:
             if message.buttons
             else None
         )
-        if message.photo_png is not None:
-            sent = await self._bot.send_photo(
+        photo = message.photo_file_id or message.photo_png
+        if photo is not None:
+            return await self._bot.send_photo(
                 chat_id,
-                message.photo_png,
+                photo,
                 caption=message.html,
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup,
             )
-        else:
-            sent = await self._bot.send_message(
-                chat_id, message.html, parse_mode=ParseMode.HTML, reply_markup=markup
-            )
-        return sent.message_id
+        return await self._bot.send_message(
+            chat_id, message.html, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
 
     # Settling
 

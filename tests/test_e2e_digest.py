@@ -1,0 +1,92 @@
+"""Subscribe, then receive the digest at the chosen local time, with its chart."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PIL import Image
+
+from bot.app import DIGEST_DISPATCHER
+from bot.clock import ManualClock
+from bot.context import IncidentBotApp, delivery_of, services_of
+from bot.sandbox.fake_api import FakeBotApi
+from tests.people import Person
+
+pytestmark = pytest.mark.usefixtures("running_bot")
+
+
+async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait for the fake to have received something, polling its counter."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+async def run_dispatcher(app: IncidentBotApp) -> None:
+    """What the digest job does each minute."""
+    await services_of(app).digests.dispatch_due()
+    delivery_of(app).wake()
+
+
+async def test_digest_arrives_at_eight_local_with_one_shared_chart(
+    running_bot: IncidentBotApp,
+    clock: ManualClock,
+    alice: Person,
+    bob: Person,
+    telegram: FakeBotApi,
+) -> None:
+    for person in (alice, bob):
+        reply = await person.says("/subscribe Iraq")
+        assert "Iraq" in reply.text
+    # The bot's timezone is Asia/Baghdad: 08:00 there is 05:00 UTC.
+    sent_before = telegram.messages_sent
+    clock.set(datetime(2025, 1, 16, 4, 59, tzinfo=UTC))
+    await run_dispatcher(running_bot)
+    assert telegram.pending_replies(alice.chat_id) == []
+
+    clock.set(datetime(2025, 1, 16, 5, 0, tzinfo=UTC))
+    await run_dispatcher(running_bot)
+    # Both digests and one chart go at once; the other chart waits for the upload's file id.
+    await until(lambda: telegram.messages_sent >= sent_before + 3)
+    clock.advance(timedelta(seconds=3))
+    delivery_of(running_bot).wake()
+    await until(lambda: telegram.messages_sent >= sent_before + 4)
+    chart_ids = []
+    for person in (alice, bob):
+        messages = [await person.next_reply(), await person.next_reply()]
+        digest = next(m for m in messages if m.method == "sendMessage")
+        chart = next(m for m in messages if m.method == "sendPhoto")
+        assert digest.text.startswith("📰 Daily digest · 16 Jan 2025")
+        assert "Iraq:" in digest.text
+        assert chart.text == "Tension index, last 30 days: Iraq"
+        assert chart.photo is not None
+        assert Image.open(io.BytesIO(chart.photo)).size == (1200, 800)
+        chart_ids.append(chart.photo_file_id)
+    assert chart_ids[0] == chart_ids[1]  # one picture, uploaded once
+
+    await run_dispatcher(running_bot)  # the same slot is never sent twice
+    await alice.says("/start")
+    assert telegram.pending_replies(alice.chat_id) == []
+
+
+async def test_the_dispatcher_is_one_job(running_bot: IncidentBotApp) -> None:
+    assert running_bot.job_queue is not None
+    (job,) = running_bot.job_queue.get_jobs_by_name(DIGEST_DISPATCHER)
+    assert len(running_bot.job_queue.jobs()) == 1
+    assert job.trigger.interval.total_seconds() == 60  # type: ignore[attr-defined]
+
+
+async def test_digest_now_and_stats(
+    running_bot: IncidentBotApp, alice: Person, owner: Person
+) -> None:
+    await alice.says("/subscribe Syria")
+    digest = await alice.says("/digest")
+    assert digest.text.startswith("📰 Daily digest")
+    stats = await owner.says("/stats")
+    assert "Syria: 1" in stats.text
+    assert "Sent today:" in stats.text and "Waiting in the outbox:" in stats.text
+    assert (await alice.says("/stats")).text.startswith("Not authorised")
