@@ -13,6 +13,7 @@ incident moves the revision, and so recomputes the index.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -148,6 +149,16 @@ class TensionIndex:
         first_day = today - timedelta(days=history_days - 1)
         since = _day_end(first_day) - timedelta(days=s.half_life_days * _NEGLIGIBLE_HALF_LIVES + 1)
         incidents = await published_since(self._db.reader, since)
+        # Some tens of thousands of incidents at a million on record: a fraction of a second
+        # of arithmetic, kept off the event loop so commands are answered meanwhile.
+        return await asyncio.to_thread(self._regions_from, incidents, today, chart_days)
+
+    def _regions_from(
+        self, incidents: list[WeighedIncident], today: date, chart_days: int
+    ) -> dict[str, RegionTension]:
+        s = self._settings
+        history_days = max(chart_days, 2 * TREND_DAYS) + s.baseline_days
+        first_day = today - timedelta(days=history_days - 1)
         by_country: dict[str, list[WeighedIncident]] = defaultdict(list)
         end_of_today = _day_end(today)
         for incident in incidents:
