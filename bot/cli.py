@@ -49,7 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="TOML config file (default: ./config.toml if it exists)",
     )
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
+    parser.add_argument(
+        "--log-level",
+        default=None,
+        choices=["DEBUG", "INFO", "WARNING"],
+        help="INFO by default; WARNING for sandbox, whose log lines would interleave the chat",
+    )
     parser.add_argument(
         "--log-format",
         default="text",
@@ -63,6 +68,43 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="receive updates on a webhook (see [webhook] in config.example.toml) "
         "instead of long polling; polling again later removes the webhook",
+    )
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="try the bot in this terminal: no token, no network, sample data",
+        description="Run the real bot against a pretend Telegram on this computer and chat "
+        "with it here: type as a user; /as NAME switches who types, /clock +1d moves time, "
+        "[N] presses a button, /sandbox lists these. Needs no token and no network.",
+    )
+    sandbox.add_argument(
+        "--as-admin", action="store_true", help="type as an owner of the bot (/post at once)"
+    )
+    sandbox.add_argument(
+        "--db",
+        type=Path,
+        metavar="PATH",
+        help="use and keep this database (created if missing, no sample loaded) instead of "
+        "a throw-away one holding the sample data; never the live bot's (use a copy)",
+    )
+    sandbox.add_argument(
+        "--script",
+        type=Path,
+        metavar="FILE",
+        help="take the lines from FILE ('-': standard input), one message a line, and write "
+        "the conversation to standard output",
+    )
+    sandbox.add_argument(
+        "--photos",
+        type=Path,
+        metavar="DIR",
+        help="save the photos the bot sends in DIR (default: a temporary directory, "
+        "removed at exit)",
+    )
+    sandbox.add_argument(
+        "--clock",
+        metavar="WHEN",
+        help="start the clock at WHEN, e.g. '2024-08-10 12:00' (in bot.timezone) or +1d, "
+        "instead of now",
     )
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -122,11 +164,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             for secret in (settings.telegram.token, settings.webhook.secret_token)
             if secret is not None
         ]
-        configure_logging(args.log_level, secrets, json_lines=args.log_format == "json")
+        level = args.log_level or ("WARNING" if args.command == "sandbox" else "INFO")
+        configure_logging(level, secrets, json_lines=args.log_format == "json")
         if args.command == "db" and args.db_command == "backup":
             return _db_backup(settings, args.path)
         if args.command == "db":
             return asyncio.run(_db_upgrade(settings))
+        if args.command == "sandbox":
+            return _sandbox(settings, args)
         if args.command == "load-sample":
             return asyncio.run(_load_sample(settings))
         if args.command == "import":
@@ -165,6 +210,45 @@ def _run(settings: Settings, *, webhook: bool) -> int:
         )
         return 1
     return 0
+
+
+def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.sandbox.clock import parse_clock_change
+    from bot.sandbox.console import main as run_console
+    from bot.sandbox.session import SandboxOptions
+
+    start = None
+    if args.clock is not None:
+        try:
+            start = parse_clock_change(args.clock, settings.bot.tzinfo)
+        except ValueError as error:
+            print(f"incident-bot: --clock: {error}", file=sys.stderr)
+            return EXIT_USAGE
+    if args.db is not None and args.db.resolve() == settings.storage.path.resolve():
+        # The sandbox writes to its database as the bot does, and the subscribers in it
+        # cannot be reached in a pretend Telegram: the bot would deactivate them all.
+        print(
+            "incident-bot: --db: that is the bot's own database (storage.path); give the "
+            "sandbox a copy: incident-bot db backup COPY, then --db COPY",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    options = SandboxOptions(
+        as_admin=args.as_admin, db_path=args.db, photos_dir=args.photos, start=start
+    )
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        # A transcript is UTF-8 like the files it ends up in; a terminal that cannot show
+        # an emoji gets a placeholder rather than a crash.
+        scripted = args.script is not None or not sys.stdin.isatty()
+        if scripted:
+            sys.stdout.reconfigure(encoding="utf-8")
+        else:
+            sys.stdout.reconfigure(errors="replace")
+    try:
+        return asyncio.run(run_console(settings, options, script=args.script, out=sys.stdout))
+    except KeyboardInterrupt:
+        print()  # Ctrl-C at the prompt: end its line before the shell's comes back
+        return 130
 
 
 async def _serve_webhook(app: IncidentBotApp, settings: Settings) -> None:

@@ -242,7 +242,8 @@ class Settings(BaseSettings):
             raise ConfigError(
                 "telegram.token: no bot token configured. Create a bot with @BotFather in "
                 "Telegram (send it /newbot), then set TELEGRAM_BOT_TOKEN or telegram.token "
-                "in config.toml. To try the bot without a token, run: incident-bot sandbox"
+                "in config.toml. To try the bot without a token, run: incident-bot sandbox "
+                "(in a checkout: make sandbox)"
             )
         return self.telegram.token.get_secret_value()
 

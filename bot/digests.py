@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 BATCH = 500
 LISTED_INCIDENTS = 10
 CHART_DAYS = 30
+# Sends to one chat run concurrently; a moment's delay puts the chart below the text.
+CHART_AFTER_DIGEST = timedelta(seconds=1)
 
 
 @dataclass
@@ -97,6 +99,7 @@ class DigestService:
                         await outbox.enqueue_message(
                             conn, chat_id=outcome.chat_id, kind=OutboxKind.DIGEST,
                             dedupe_key=f"{outcome.key}:chart", message=outcome.chart, now=now,
+                            not_before=now + CHART_AFTER_DIGEST,
                         )  # fmt: skip
                     if queued and outcome.status == "pending":
                         report.queued += 1

@@ -109,8 +109,10 @@ async def enqueue_message(
     priority: int = DIGEST_PRIORITY,
     status: str = "pending",
     note: str | None = None,
+    not_before: datetime | None = None,
 ) -> bool:
-    """Add one message; False if one with the same dedupe_key exists already."""
+    """Add one message, due at `not_before` (now if not given); False if one with the
+    same dedupe_key exists already."""
     cursor = await conn.execute(
         "INSERT INTO outbox (chat_id, kind, dedupe_key, payload, priority, status, not_before, "
         "last_error, created_at, settled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -122,7 +124,7 @@ async def enqueue_message(
             message.model_dump_json(),
             priority,
             status,
-            to_db_time(now),
+            to_db_time(not_before or now),
             note,
             to_db_time(now),
             None if status == "pending" else to_db_time(now),

@@ -50,16 +50,19 @@ async def test_digest_arrives_at_eight_local_with_one_shared_chart(
 
     clock.set(datetime(2025, 1, 16, 5, 0, tzinfo=UTC))
     await run_dispatcher(running_bot)
-    # Both digests and one chart go at once; the other chart waits for the upload's file id.
+    # The digests go first; a second later one chart is uploaded, and the other copy
+    # waits for its file id instead of uploading the same picture again.
+    await until(lambda: telegram.messages_sent >= sent_before + 2)
+    clock.advance(timedelta(seconds=1))
+    delivery_of(running_bot).wake()
     await until(lambda: telegram.messages_sent >= sent_before + 3)
     clock.advance(timedelta(seconds=3))
     delivery_of(running_bot).wake()
     await until(lambda: telegram.messages_sent >= sent_before + 4)
     chart_ids = []
     for person in (alice, bob):
-        messages = [await person.next_reply(), await person.next_reply()]
-        digest = next(m for m in messages if m.method == "sendMessage")
-        chart = next(m for m in messages if m.method == "sendPhoto")
+        digest, chart = await person.next_reply(), await person.next_reply()
+        assert (digest.method, chart.method) == ("sendMessage", "sendPhoto")
         assert digest.text.startswith("📰 Daily digest · 16 Jan 2025")
         assert "Iraq:" in digest.text
         assert chart.text == "Tension index, last 30 days: Iraq"
