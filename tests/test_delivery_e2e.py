@@ -69,16 +69,22 @@ async def queue_digest(
     delivery_of(app).wake()
 
 
+async def tower_published_for_alice_not_bob(
+    db: Database, owner: Person, alice: Person, bob: Person
+) -> int:
+    """Alice follows Jordan, Bob Syria; the owner publishes an incident in Jordan."""
+    await subscribe(db, [alice.chat_id], NOW, countries=["Jordan"])
+    await subscribe(db, [bob.chat_id], NOW, countries=["Syria"])
+    preview = await owner.says(TOWER_FORM)
+    await owner.presses(preview, "Publish")
+    return await incident_id_from((await owner.next_reply()).text)
+
+
 async def test_a_matching_subscriber_gets_one_alert_and_another_none(
     running_bot: IncidentBotApp, owner: Person, alice: Person, bob: Person, telegram: FakeBotApi
 ) -> None:
     db = services_of(running_bot).db
-    await subscribe(db, [alice.chat_id], NOW, countries=["Jordan"])
-    await subscribe(db, [bob.chat_id], NOW, countries=["Syria"])
-
-    preview = await owner.says(TOWER_FORM)
-    await owner.presses(preview, "Publish")
-    incident_id = await incident_id_from((await owner.next_reply()).text)
+    incident_id = await tower_published_for_alice_not_bob(db, owner, alice, bob)
 
     alert = await alice.next_reply()
     assert alert.text.startswith("🚨 New incident\n\nDrone strikes Tower 22 again")
@@ -282,11 +288,7 @@ async def test_a_correction_reaches_everyone_alerted_and_no_one_else(
     running_bot: IncidentBotApp, owner: Person, alice: Person, bob: Person, telegram: FakeBotApi
 ) -> None:
     db = services_of(running_bot).db
-    await subscribe(db, [alice.chat_id], NOW, countries=["Jordan"])
-    await subscribe(db, [bob.chat_id], NOW, countries=["Syria"])
-    preview = await owner.says(TOWER_FORM)
-    await owner.presses(preview, "Publish")
-    incident_id = await incident_id_from((await owner.next_reply()).text)
+    incident_id = await tower_published_for_alice_not_bob(db, owner, alice, bob)
     await alice.next_reply()  # the alert
 
     await owner.says(f"/edit {incident_id}\ninjured: at least 6")

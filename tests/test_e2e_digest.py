@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -14,16 +13,17 @@ from bot.app import DIGEST_DISPATCHER
 from bot.clock import ManualClock
 from bot.context import IncidentBotApp, delivery_of, services_of
 from bot.sandbox.fake_api import FakeBotApi
+from tests.delivery_helpers import eventually
 from tests.people import Person
 
 pytestmark = pytest.mark.usefixtures("running_bot")
 
 
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait for the fake to have received something, polling its counter."""
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
+async def until(condition: Callable[[], bool]) -> None:
+    async def holds() -> bool:
+        return condition()
+
+    await eventually(holds)
 
 
 async def run_dispatcher(app: IncidentBotApp) -> None:
