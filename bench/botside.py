@@ -1,0 +1,61 @@
+"""The bot under test: the real application, polling the fake, in this process."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from bench.common import BenchClock, alert_draft
+from bot.app import DIGEST_DISPATCHER, build_application
+from bot.config import Settings
+from bot.context import IncidentBotApp, delivery_of, services_of
+from bot.lifecycle import polling
+from storage.incidents import insert_incident
+from storage.outbox import depth, enqueue_alerts
+
+
+def bench_application(settings: Settings) -> IncidentBotApp:
+    """The application as `incident-bot run` assembles it, on the bench clock.
+
+    The periodic digest dispatcher is taken out: the benchmark that dispatches
+    digests calls it itself, to time it.
+    """
+    app = build_application(settings, BenchClock())
+    assert app.job_queue is not None
+    for job in app.job_queue.get_jobs_by_name(DIGEST_DISPATCHER):
+        job.schedule_removal()
+    return app
+
+
+@asynccontextmanager
+async def running_bot(settings: Settings) -> AsyncIterator[IncidentBotApp]:
+    """The application long-polling the fake, as `incident-bot run` runs it."""
+    async with polling(bench_application(settings), poll_timeout=10) as app:
+        yield app
+
+
+async def publish_alert(app: IncidentBotApp, n: int, severity: int = 4) -> tuple[int, float]:
+    """Store an incident and queue its alerts in one transaction, as Newsroom.publish does.
+
+    Returns how many alerts were queued and time.monotonic() just before the transaction.
+    """
+    services = services_of(app)
+    draft = alert_draft(n, severity=severity)
+    started = time.monotonic()
+    now = services.clock.now()
+    async with services.db.transaction() as conn:
+        incident_id = await insert_incident(conn, draft, now)
+        assert incident_id is not None
+        queued = await enqueue_alerts(conn, incident_id, draft.country, draft.severity, now)
+    delivery_of(app).wake()
+    return queued, started
+
+
+async def drained(app: IncidentBotApp, *, timeout: float = 120) -> None:
+    """Wait until every outbox row is settled (sent, failed or dropped)."""
+    reader = services_of(app).db.reader
+    async with asyncio.timeout(timeout):
+        while await depth(reader):
+            await asyncio.sleep(0.02)

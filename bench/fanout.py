@@ -1,0 +1,309 @@
+"""Benchmarks 1 and 2: one alert to many subscribers, unlimited and under a global limit.
+
+1. The engine's rate (enqueue → the fake has the last message) against a bare PTB
+   ``send_message`` loop of the same messages on the same backend, each at its best
+   concurrency.
+2. The same with the bot and the fake both limited to `limit` messages a second
+   overall: achieved rate / limit, and the 429s the fake had to send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+
+from bench.botside import drained, publish_alert, running_bot
+from bench.common import (
+    ANCHOR,
+    FIRST_SUBSCRIBER,
+    TOKEN,
+    Backend,
+    Figure,
+    Log,
+    alert_draft,
+    at_least,
+    bot_settings,
+)
+from bench.control import FakeServer
+from bench.datasets import copy_database, discard
+from bot.http_backend import make_request
+from bot.models import Incident
+from bot.render_delivery import alert_text
+
+
+@dataclass(frozen=True)
+class Trial:
+    concurrency: int
+    rate: float  # messages a second
+    seconds: float
+    rate_limited: int
+
+
+def alert_html() -> str:
+    """The card the engine sends for alert_draft(), rendered as the engine renders it."""
+    draft = alert_draft(0)
+    incident = Incident.model_validate(
+        {
+            **draft.model_dump(),
+            "id": 1_000_001,
+            "created_at": ANCHOR,
+            "updated_at": ANCHOR,
+        }
+    )
+    return alert_text(incident, ZoneInfo("Asia/Baghdad"))
+
+
+async def bare_loop(
+    fake: FakeServer, backend: Backend, concurrency: int, chat_ids: list[int], html: str
+) -> Trial:
+    """The ceiling: PTB's Bot sending `html` to every chat, `concurrency` at a time."""
+    bot = Bot(
+        TOKEN,
+        base_url=f"{fake.api_root}/bot",
+        base_file_url=f"{fake.api_root}/file/bot",
+        request=make_request(backend, connection_pool_size=concurrency),
+        get_updates_request=make_request(backend, connection_pool_size=1),
+    )
+    no_preview = LinkPreviewOptions(is_disabled=True)
+
+    async def send_all(chats: list[int]) -> None:
+        pending = iter(chats)
+
+        async def worker() -> None:
+            for chat_id in pending:
+                await bot.send_message(
+                    chat_id, html, parse_mode=ParseMode.HTML, link_preview_options=no_preview
+                )
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+    async with bot:
+        # Open the connections first, as the engine's have been by its warm-up.
+        await send_all(chat_ids[: concurrency * 4])
+        await fake.reset()
+        started = time.monotonic()
+        await send_all(chat_ids)
+        reached = await fake.expect(len(chat_ids), timeout=60)
+    assert reached.reached and reached.at is not None
+    seconds = reached.at - started
+    return Trial(concurrency, len(chat_ids) / seconds, seconds, reached.rate_limited)
+
+
+async def engine_run(
+    fake: FakeServer,
+    db_path: Path,
+    backend: Backend,
+    concurrency: int,
+    subscribers: int,
+    *,
+    rounds: int,
+    global_per_second: float = 100_000,
+    timeout: float = 120,
+) -> list[Trial]:
+    """Publish `rounds` alerts one after the other; a Trial for each.
+
+    Before them the bot opens its connections with a burst of plain sends, as the
+    ceiling's loop does, so neither pays for connecting inside the measurement.
+    """
+    settings = bot_settings(
+        db_path,
+        fake.api_root,
+        backend=backend,
+        concurrency=concurrency,
+        global_per_second=global_per_second,
+    )
+    trials: list[Trial] = []
+    async with running_bot(settings) as app:
+        if global_per_second >= 100_000:
+            warm = [FIRST_SUBSCRIBER + n for n in range(min(subscribers, concurrency * 4))]
+            await asyncio.gather(*(app.bot.send_message(chat, "Warming up.") for chat in warm))
+        for n in range(rounds):
+            await fake.reset()
+            queued, started = await publish_alert(app, n)
+            if queued != subscribers:
+                raise RuntimeError(f"{queued} alerts queued, expected {subscribers}")
+            reached = await fake.expect(queued, timeout=timeout)
+            if not reached.reached or reached.at is None:
+                counters = await fake.counters()
+                raise RuntimeError(f"fan-out did not complete: {counters}")
+            await drained(app)
+            seconds = reached.at - started
+            trials.append(Trial(concurrency, queued / seconds, seconds, reached.rate_limited))
+    return trials
+
+
+async def unlimited(
+    fake: FakeServer,
+    template: Path,
+    work_dir: Path,
+    *,
+    subscribers: int,
+    concurrencies: list[int],
+    rounds: int,
+    log: Log,
+) -> tuple[list[Figure], dict[Backend, int]]:
+    """Benchmark 1 for both backends; also returns the engine's best concurrency for each."""
+    await fake.set_limits()
+    await fake.add_users(FIRST_SUBSCRIBER, subscribers)
+    chat_ids = [FIRST_SUBSCRIBER + n for n in range(subscribers)]
+    html = alert_html()
+    figures: list[Figure] = []
+    best_concurrency: dict[Backend, int] = {}
+    for backend in ("aiohttp", "httpx"):
+        ceilings = []
+        for concurrency in concurrencies:
+            trial = max(
+                [
+                    await bare_loop(fake, backend, concurrency, chat_ids, html)
+                    for _ in range(rounds)
+                ],
+                key=lambda t: t.rate,
+            )
+            log(f"  ceiling {backend} c={concurrency}: {trial.rate:,.0f} msg/s")
+            ceilings.append(trial)
+        db_path = copy_database(template, work_dir / f"fanout-{backend}.sqlite3")
+        engines = []
+        try:
+            for concurrency in concurrencies:
+                trials = await engine_run(
+                    fake, db_path, backend, concurrency, subscribers, rounds=rounds
+                )
+                trial = max(trials, key=lambda t: t.rate)
+                log(f"  engine  {backend} c={concurrency}: {trial.rate:,.0f} msg/s")
+                engines.append(trial)
+        finally:
+            discard(db_path)
+        ceiling = max(ceilings, key=lambda t: t.rate)
+        engine = max(engines, key=lambda t: t.rate)
+        best_concurrency[backend] = engine.concurrency
+        ratio = engine.rate / ceiling.rate
+        detail = {
+            "engine_by_concurrency": {t.concurrency: round(t.rate, 1) for t in engines},
+            "ceiling_by_concurrency": {t.concurrency: round(t.rate, 1) for t in ceilings},
+            "engine_concurrency": engine.concurrency,
+            "ceiling_concurrency": ceiling.concurrency,
+            "messages": subscribers,
+        }
+        figures.append(
+            Figure(
+                key=f"fanout.{backend}.rate",
+                label=f"1. Fan-out {subscribers:,}, {backend}: engine",
+                value=engine.rate,
+                unit="msg/s",
+                goal="≥ 2,500 msg/s" if backend == "aiohttp" else "",
+                passed=at_least(engine.rate, 2500) if backend == "aiohttp" else None,
+                note=f"concurrency {engine.concurrency}",
+                extra=detail,
+            )
+        )
+        figures.append(
+            Figure(
+                key=f"fanout.{backend}.ceiling",
+                label=f"1. Fan-out {subscribers:,}, {backend}: bare PTB loop (ceiling)",
+                value=ceiling.rate,
+                unit="msg/s",
+                note=f"concurrency {ceiling.concurrency}",
+            )
+        )
+        figures.append(
+            Figure(
+                key=f"fanout.{backend}.ratio",
+                label=f"1. Fan-out {subscribers:,}, {backend}: engine / ceiling",
+                value=ratio,
+                unit="ratio",
+                goal="≥ 0.8",
+                passed=at_least(ratio, 0.8),
+                ceiling=ceiling.rate,
+            )
+        )
+    return figures, best_concurrency
+
+
+async def limited(
+    fake: FakeServer,
+    template: Path,
+    work_dir: Path,
+    *,
+    subscribers: int,
+    limit: float,
+    concurrency: int,
+    log: Log,
+) -> list[Figure]:
+    """Benchmark 2: the bot configured for `limit` msg/s overall, the fake enforcing it."""
+    db_path = copy_database(template, work_dir / "limited.sqlite3")
+    try:
+        conn = sqlite3.connect(db_path, isolation_level=None)
+        try:
+            conn.execute(
+                "DELETE FROM subscribers WHERE chat_id >= ?", (FIRST_SUBSCRIBER + subscribers,)
+            )
+        finally:
+            conn.close()
+        await fake.add_users(FIRST_SUBSCRIBER, subscribers)
+        # Per-chat limits are off at both ends: one message per chat, the overall limit is it.
+        await fake.set_limits(global_per_second=limit)
+        await fake.reset(keep_times=True)
+        settings = bot_settings(
+            db_path, fake.api_root, concurrency=concurrency, global_per_second=limit
+        )
+        async with running_bot(settings) as app:
+            # Let the bot's start-up calls (getMe, setMyCommands) leave the fake's bucket.
+            await asyncio.sleep(1.5)
+            await fake.reset(keep_times=True)
+            queued, started = await publish_alert(app, 0)
+            if queued != subscribers:
+                raise RuntimeError(f"{queued} alerts queued, expected {subscribers}")
+            reached = await fake.expect(queued, timeout=3 * subscribers / limit + 30, times=True)
+            await drained(app)
+    finally:
+        await fake.set_limits()
+        discard(db_path)
+    if not reached.reached or reached.at is None:
+        raise RuntimeError(f"limited fan-out did not complete: {await fake.counters()}")
+    seconds = reached.at - started
+    achieved = queued / seconds
+    times = reached.times
+    # After the first second the bucket's saved-up burst is spent: the steady pace.
+    steady_from = next((i for i, t in enumerate(times) if t - started >= 1.0), 0)
+    steady = (
+        (len(times) - 1 - steady_from) / (times[-1] - times[steady_from])
+        if len(times) - steady_from > 1
+        else float("nan")
+    )
+    log(f"  limited: {achieved:,.1f} msg/s, steady {steady:,.1f}, 429s {reached.rate_limited}")
+    return [
+        Figure(
+            key="limited.ratio",
+            label=f"2. Fan-out {subscribers:,} at {limit:g}/s: achieved / limit",
+            value=achieved / limit,
+            unit="ratio",
+            goal="≥ 0.95",
+            passed=at_least(achieved / limit, 0.95),
+            ceiling=limit,
+            note=f"{achieved:,.1f} msg/s over {seconds:.1f} s, burst included",
+            extra={"achieved": achieved, "seconds": seconds},
+        ),
+        Figure(
+            key="limited.steady_ratio",
+            label=f"2. Fan-out at {limit:g}/s: steady rate after 1 s / limit",
+            value=steady / limit,
+            unit="ratio",
+            ceiling=limit,
+            note=f"{steady:,.1f} msg/s",
+        ),
+        Figure(
+            key="limited.rate_limited",
+            label="2. Fan-out at the limit: 429s sent by the fake",
+            value=reached.rate_limited,
+            unit="count",
+            goal="0",
+            passed=reached.rate_limited == 0,
+        ),
+    ]

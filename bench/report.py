@@ -1,0 +1,205 @@
+"""The table, bench/results.json and bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from bench.common import Figure
+
+PACKAGES = ("python-telegram-bot", "aiohttp", "httpx", "aiosqlite", "pydantic")
+
+
+def machine_info() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory_gb: float | None = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory_gb = round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    versions["sqlite"] = sqlite3.sqlite_version
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "usable_cores": usable,
+        "memory_gb": memory_gb,
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "packages": versions,
+        "commit": _commit(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def _commit() -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=Path(__file__).parent,
+        )
+    except OSError:
+        return None
+    return done.stdout.strip() or None
+
+
+def format_value(figure: Figure) -> str:
+    value, unit = figure.value, figure.unit
+    if isinstance(value, float) and math.isnan(value):
+        return "n/a"
+    match unit:
+        case "msg/s":
+            text = f"{value:,.0f} msg/s"
+        case "ratio":
+            text = f"{value:.2f}"
+            if figure.ceiling is not None:
+                text += f" of {figure.ceiling:,.0f}"
+        case "ms":
+            text = f"{value:.1f} ms" if value >= 10 else f"{value:.2f} ms"
+        case "MB":
+            text = f"{value:,.0f} MB"
+        case "s":
+            text = f"{value:.1f} s"
+        case "count":
+            text = f"{value:,.0f}"
+        case _:
+            text = f"{value:g} {unit}"
+    return text
+
+
+def verdict(figure: Figure) -> str:
+    if figure.passed is None:
+        return ""
+    return "pass" if figure.passed else "MISS"
+
+
+def table(figures: list[Figure]) -> str:
+    rows = [("Figure", "Value", "Goal", "Result", "Note")]
+    rows += [
+        (f.label, format_value(f), f.goal, verdict(f), f.note)
+        for f in figures
+    ]  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = []
+    for index, row in enumerate(rows):
+        cells = [row[i].ljust(widths[i]) if i == 0 else row[i].rjust(widths[i]) for i in range(4)]
+        lines.append("  ".join(cells) + ("  " + row[4] if row[4] else ""))
+        if index == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown_table(figures: list[Figure]) -> str:
+    lines = ["| Figure | Value | Goal | Result | Note |", "| --- | ---: | ---: | :---: | --- |"]
+    for f in figures:
+        result = {"pass": "pass", "MISS": "**MISS**", "": ""}[verdict(f)]
+        cells = [f.label, format_value(f), f.goal, result, f.note]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def write_json(path: Path, document: dict[str, Any]) -> None:
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def results_document(
+    figures: list[Figure],
+    machine: dict[str, Any],
+    parameters: dict[str, Any],
+    started: datetime,
+    seconds: float,
+) -> dict[str, Any]:
+    goals = [f for f in figures if f.passed is not None]
+    return {
+        "date": started.isoformat(timespec="seconds"),
+        "duration_seconds": round(seconds, 1),
+        "command": "python -m bench " + " ".join(sys.argv[1:]),
+        "machine": {**machine, "load_average_at_end": [round(x, 2) for x in os.getloadavg()]},
+        "parameters": parameters,
+        "summary": {
+            "goals": len(goals),
+            "passed": sum(1 for f in goals if f.passed),
+            "missed": [f.label for f in goals if not f.passed],
+        },
+        "figures": [f.as_json() for f in figures],
+    }
+
+
+def results_markdown(document: dict[str, Any]) -> str:
+    figures = [Figure(**f) for f in document["figures"]]
+    machine = document["machine"]
+    packages = ", ".join(f"{name} {version}" for name, version in machine["packages"].items())
+    summary = document["summary"]
+    date = datetime.fromisoformat(document["date"]).astimezone(UTC)
+    missed = summary["missed"]
+    parameters = document["parameters"]
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `python -m bench` (`make bench`) from `bench/results.json`; run it again to",
+        "refresh both. How each figure is measured is described in the README, section",
+        '"Benchmarks".',
+        "",
+        f"- Date: {date:%Y-%m-%d %H:%M} UTC, {document['duration_seconds']:.0f} s in all",
+        f"- Machine: {machine['cpu']}, {machine['cores']} cores "
+        f"({machine['usable_cores']} usable), {machine['memory_gb']} GB RAM",
+        f"- {machine['implementation']} {machine['python']} on {machine['platform']}",
+        f"- {packages}",
+        f"- Commit: {machine['commit'] or 'unknown'}",
+        f"- Load average at start {machine['load_average_at_start']}, at end "
+        f"{machine['load_average_at_end']} (other work on the machine shows here)",
+        f"- Data: {parameters['incidents']:,} incidents, {parameters['subscribers']:,} "
+        f"subscribers; fan-out to {parameters['broadcast']:,}; limited fan-out to "
+        f"{parameters['limited_subscribers']:,} at {parameters['limit']:g} msg/s",
+        "",
+        f"Goals met: {summary['passed']} of {summary['goals']}.",
+        "",
+        markdown_table(figures),
+        "",
+    ]
+    if missed:
+        lines += ["Missed:", ""] + [f"- {label}" for label in missed] + [""]
+    lines += [
+        "How to read it:",
+        "",
+        "- The fake Bot API runs in a process of its own and is as strict as in the tests; it",
+        "  parses each distinct message text once, so that its pure-Python HTML parser is not",
+        "  what the fan-out figures measure.",
+        "- Fan-out rates run from the alerts' enqueue (for the ceiling: the loop's start) to the",
+        "  moment the fake stored the last message, on the machine's monotonic clock.",
+        "- Command latency is measured in the fake, from queueing the update (the bot is",
+        "  long-polling) to receiving the reply.",
+        "- The digest cycle dispatches every digest before the engine starts, then sends for a",
+        "  bounded time; the peak RSS covers the whole process.",
+        "- One run on a shared machine: the load averages above say how much else ran.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,154 @@
+"""Benchmark 4: the queries behind /latest, /search, alert matching and a digest.
+
+The real functions on the full database (a million incidents, a hundred thousand
+subscribers), each timed `runs` times after one warm-up call.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import aiosqlite
+
+from bench.common import ANCHOR, BenchClock, Figure, Log, at_most, bot_settings, percentile
+from bot.models import DigestFrequency, Subscription
+from bot.services import Services
+from storage.incidents import search_published
+from storage.outbox import enqueue_alerts, matching_subscribers
+
+T = TypeVar("T")
+
+SEARCH_TEXT = "drone Conoco"
+# Alerts about Iraq reach the most subscribers in the generated mix (those who chose it,
+# alone or with Syria, and those who chose everywhere): a typical severity, and the
+# highest, which nearly every one of them wants.
+MATCH_COUNTRY = "Iraq"
+MATCH_SEVERITIES = (3, 5)
+
+
+async def timed(call: Callable[[], Awaitable[T]], runs: int) -> tuple[list[float], T]:
+    """Milliseconds of each of `runs` calls after one warm-up call, and the last result."""
+    result = await call()
+    times: list[float] = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = await call()
+        times.append((time.perf_counter() - started) * 1000)
+    return times, result
+
+
+async def measure(db_path: Path, *, runs: int, log: Log) -> list[Figure]:
+    # The services as the application assembles them, with no Bot API behind them.
+    services = Services.create(bot_settings(db_path, "http://127.0.0.1:9"), BenchClock())
+    incidents, digests = services.incidents, services.digests
+    figures: list[Figure] = []
+    async with services.db as db:
+        # A weekly digest of everywhere: the most incidents one digest can cover.
+        subscription = Subscription(
+            chat_id=999_999,
+            chat_type="private",
+            regions=[],
+            digest=DigestFrequency.WEEKLY,
+            timezone="Asia/Baghdad",
+        )
+
+        started = time.perf_counter()
+        await digests.compose(subscription, ANCHOR)
+        cold_digest = (time.perf_counter() - started) * 1000
+
+        cases: list[tuple[str, str, Callable[[], Awaitable[object]], float, str]] = [
+            ("latest", "/latest query (newest 5)", lambda: incidents.latest(5), 5.0, ""),
+            (
+                "search",
+                f"Full-text search {SEARCH_TEXT!r}",
+                lambda: search_published(db.reader, SEARCH_TEXT, limit=10),
+                5.0,
+                "",
+            ),
+            *(
+                (
+                    f"matching.severity{severity}",
+                    f"Subscribers matching an alert ({MATCH_COUNTRY}, severity {severity})",
+                    _matching(db.reader, severity),
+                    50.0,
+                    "",
+                )
+                for severity in MATCH_SEVERITIES
+            ),
+            (
+                "digest",
+                "Building one digest (weekly, everywhere)",
+                lambda: digests.compose(subscription, ANCHOR),
+                50.0,
+                "tension index cached, as for every digest after the first",
+            ),
+        ]
+        for key, label, call, limit, note in cases:
+            times, result = await timed(call, runs)
+            p50, p99 = percentile(times, 0.5), percentile(times, 0.99)
+            size = _size(result)
+            log(f"  {key}: p50 {p50:.2f} ms, p99 {p99:.2f} ms ({size})")
+            figures.append(
+                Figure(key=f"storage.{key}.p50", label=f"4. {label}: p50", value=p50, unit="ms")
+            )
+            figures.append(
+                Figure(
+                    key=f"storage.{key}.p99",
+                    label=f"4. {label}: p99",
+                    value=p99,
+                    unit="ms",
+                    goal=f"< {limit:g} ms",
+                    passed=at_most(p99, limit),
+                    note="; ".join(filter(None, [size, note])),
+                )
+            )
+        # What publishing pays for that audience: one INSERT … SELECT, rolled back each time.
+        async with aiosqlite.connect(db_path, isolation_level=None) as conn:
+
+            async def enqueue_and_roll_back() -> int:
+                await conn.execute("BEGIN IMMEDIATE")
+                try:
+                    return await enqueue_alerts(
+                        conn, 1, MATCH_COUNTRY, MATCH_SEVERITIES[-1], ANCHOR
+                    )
+                finally:
+                    await conn.rollback()
+
+            times, queued = await timed(enqueue_and_roll_back, max(5, runs // 10))
+        log(f"  enqueue: p50 {percentile(times, 0.5):.1f} ms ({queued:,} rows)")
+        figures.append(
+            Figure(
+                key="storage.enqueue_alerts.p50",
+                label=f"4. Queueing the alerts of one incident ({MATCH_COUNTRY}, severity "
+                f"{MATCH_SEVERITIES[-1]}): p50",
+                value=percentile(times, 0.5),
+                unit="ms",
+                note=f"{queued:,} outbox rows in one statement, under the write lock",
+            )
+        )
+        figures.append(
+            Figure(
+                key="storage.digest.cold",
+                label="4. First digest of a cycle (computes the tension index)",
+                value=cold_digest,
+                unit="ms",
+            )
+        )
+    return figures
+
+
+def _matching(reader: aiosqlite.Connection, severity: int) -> Callable[[], Awaitable[list[int]]]:
+    return lambda: matching_subscribers(reader, MATCH_COUNTRY, severity)
+
+
+def _size(result: object) -> str:
+    if isinstance(result, list):
+        return f"{len(result):,} rows"
+    incidents = getattr(result, "incidents", None)
+    if isinstance(incidents, list):
+        total = getattr(result, "incident_total", len(incidents))
+        return f"{len(incidents)} incidents shown of {total:,}"
+    return ""
