@@ -58,7 +58,14 @@ WORDS = (
     "sirens sounded before impact", "officials reported damage to a hangar",
     "witnesses described several blasts", "a roadside bomb hit a patrol",
 )  # fmt: skip
-REGION_CHOICES: tuple[list[str], ...] = (["Iraq"], ["Syria"], ["Iraq", "Syria"], ["Levant"], ["Red Sea/Yemen"], [])
+REGION_CHOICES: tuple[list[str], ...] = (
+    ["Iraq"],
+    ["Syria"],
+    ["Iraq", "Syria"],
+    ["Levant"],
+    ["Red Sea/Yemen"],
+    [],
+)
 REGION_COUNTRIES = {
     "Iraq": ["Iraq"],
     "Syria": ["Syria"],
