@@ -185,7 +185,6 @@ class IncidentChange(BaseModel):
 class DraftOrigin(StrEnum):
     FORM = "form"
     GUIDED = "guided"
-    ARTICLE = "article"
 
 
 class DraftStatus(StrEnum):

@@ -28,10 +28,3 @@ def region_named(text: str) -> str | None:
         if name.casefold() == wanted:
             return name
     return _ALIASES.get(wanted)
-
-
-def region_of(country: str) -> str | None:
-    for name, countries in REGIONS.items():
-        if country in countries:
-            return name
-    return None

@@ -228,18 +228,6 @@ async def published_between(
     return await _with_sources(conn, rows), total
 
 
-async def severity_by_country(
-    conn: aiosqlite.Connection, since: datetime, until: datetime
-) -> dict[str, int]:
-    """Sum of severities of published incidents that occurred in [since, until), by country."""
-    async with conn.execute(
-        "SELECT country, sum(severity) FROM incidents WHERE status = 'published' "
-        "AND occurred_at >= ? AND occurred_at < ? GROUP BY country",
-        (to_db_time(since), to_db_time(until)),
-    ) as cursor:
-        return {row[0]: int(row[1]) for row in await cursor.fetchall()}
-
-
 def fts_query(text: str) -> str:
     """An FTS5 query matching every word of free text as a prefix.
 
