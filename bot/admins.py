@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from enum import IntEnum
+
+import aiosqlite
 
 from bot.clock import Clock
 from bot.models import AuditEntry
@@ -45,17 +47,10 @@ class AdminService:
         """Make `user_id` an editor; False if they already were one."""
         if user_id in self._owner_ids:
             raise AdminError(f"{user_id} is an owner already (owners are set in the config file).")
-        async with self._db.transaction() as conn:
-            added = await store.add_editor(conn, user_id, owner_id, self._clock.now())
-            if added:
-                await store.record_action(
-                    conn,
-                    at=self._clock.now(),
-                    actor_id=owner_id,
-                    action="grant",
-                    subject=f"user {user_id}",
-                )
-        return added
+        now = self._clock.now()
+        return await self._change_editors(
+            owner_id, user_id, "grant", lambda conn: store.add_editor(conn, user_id, owner_id, now)
+        )
 
     async def revoke(self, owner_id: int, user_id: int) -> bool:
         """Take editing away from `user_id`; False if they were not an editor."""
@@ -63,17 +58,26 @@ class AdminService:
             raise AdminError(
                 f"{user_id} is an owner; owners are removed from telegram.admins in the config."
             )
+        return await self._change_editors(
+            owner_id, user_id, "revoke", lambda conn: store.remove_editor(conn, user_id)
+        )
+
+    async def _change_editors(
+        self,
+        owner_id: int,
+        user_id: int,
+        action: str,
+        change: Callable[[aiosqlite.Connection], Awaitable[bool]],
+    ) -> bool:
+        """Apply `change` and, if it changed anything, audit it in the same transaction."""
         async with self._db.transaction() as conn:
-            removed = await store.remove_editor(conn, user_id)
-            if removed:
+            changed = await change(conn)
+            if changed:
                 await store.record_action(
-                    conn,
-                    at=self._clock.now(),
-                    actor_id=owner_id,
-                    action="revoke",
+                    conn, at=self._clock.now(), actor_id=owner_id, action=action,
                     subject=f"user {user_id}",
-                )
-        return removed
+                )  # fmt: skip
+        return changed
 
     async def record_refusal(self, user_id: int, attempted: str) -> None:
         async with self._db.transaction() as conn:
