@@ -60,6 +60,13 @@ class _Outcome:
     chart: OutgoingMessage | None = None  # the tension chart that follows the digest
 
 
+@dataclass(frozen=True)
+class _Rendered:
+    content: DigestContent
+    html: str
+    chart: OutgoingMessage | None
+
+
 class DigestService:
     def __init__(
         self,
@@ -84,7 +91,7 @@ class DigestService:
         """
         now = self._clock.now()
         report = DispatchReport()
-        rendered: dict[tuple[object, ...], DigestContent] = {}
+        rendered: dict[tuple[object, ...], _Rendered] = {}
         while due := await due_for_digest(self._db.reader, now, BATCH):
             outcomes = [await self._outcome(s, now, rendered, report) for s in due]
             async with self._db.transaction() as conn:
@@ -132,7 +139,7 @@ class DigestService:
         self,
         subscription: Subscription,
         now: datetime,
-        rendered: dict[tuple[object, ...], DigestContent],
+        rendered: dict[tuple[object, ...], _Rendered],
         report: DispatchReport,
     ) -> _Outcome:
         slot = subscription.next_digest_at
@@ -155,22 +162,28 @@ class DigestService:
             subscription.timezone, subscription.digest,
         )  # fmt: skip
         if same_digest not in rendered:
-            rendered[same_digest] = await self.compose(subscription, slot)
-        content = rendered[same_digest]
+            rendered[same_digest] = await self._render(subscription, slot)
+        shared = rendered[same_digest]
         status, note = "pending", None
-        if content.is_empty and subscription.skip_empty_digest:
+        if shared.content.is_empty and subscription.skip_empty_digest:
             status, note = "dropped", "nothing new; the subscriber skips empty digests"
             report.empty_skipped += 1
+        chart = shared.chart if status == "pending" and subscription.digest_chart else None
+        return _Outcome(
+            subscription.chat_id, key, shared.html, status, note, slot, following, chart
+        )
+
+    async def _render(self, subscription: Subscription, until: datetime) -> _Rendered:
+        """The digest text and chart message, once for all who get the same digest."""
+        content = await self.compose(subscription, until)
         chart = None
-        if status == "pending" and subscription.digest_chart and content.regions:
+        if content.regions:
             stored = await self._charts.chart(content.regions, CHART_DAYS)
             names = ", ".join(region.name for region in content.regions)
             chart = OutgoingMessage(
                 html=f"Tension index, last {CHART_DAYS} days: {esc(names)}", chart_key=stored.key
             )
-        return _Outcome(
-            subscription.chat_id, key, digest_text(content), status, note, slot, following, chart
-        )
+        return _Rendered(content, digest_text(content), chart)
 
     async def compose(self, subscription: Subscription, until: datetime) -> DigestContent:
         """What the digest of `subscription` ending at `until` says."""
