@@ -39,11 +39,11 @@ from typing import Any
 from aiohttp import web
 
 import bot.sandbox.fake_api as fake_module
+from bot.render.telegram_html import Entity
 from bot.sandbox import validation
 from bot.sandbox.fake_api import FakeBotApi, FakeChat, RateLimits
 from bot.sandbox.objects import FakeUser
 from bot.sandbox.validation import FormattedText
-from bot.telegram_html import Entity
 
 JsonDict = dict[str, Any]
 

@@ -35,7 +35,7 @@ from bench.control import FakeServer
 from bench.datasets import copy_database, discard
 from bot.http_backend import make_request
 from bot.models import Incident
-from bot.render_delivery import alert_text
+from bot.render.delivery import alert_text
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,6 @@ from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
-from bot.admins import Role
-from bot.channel import ChannelFeed
 from bot.clock import Clock, SystemClock
 from bot.commands import menu_for
 from bot.config import Settings
@@ -25,6 +23,8 @@ from bot.delivery.composer import OutboxComposer
 from bot.delivery.engine import DeliveryEngine
 from bot.delivery.rate_limiter import ChatRateLimiter
 from bot.http_backend import api_request, polling_request
+from bot.newsroom.admins import Role
+from bot.newsroom.channel import ChannelFeed
 from bot.persistence import SqliteConversationPersistence
 from bot.services import Services
 from handlers import register_handlers

@@ -21,8 +21,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.context import IncidentBotApp
 from bot.lifecycle import ALLOWED_UPDATES
 from bot.log_setup import configure_logging
-from bot.sample import load_sample
-from bot.transfer import (
+from bot.newsroom.transfer import (
     FORMATS,
     Format,
     TransferError,
@@ -31,6 +30,7 @@ from bot.transfer import (
     output_file,
     parse_moment,
 )
+from bot.record.sample import load_sample
 from storage.db import Database, backup_database
 
 EXIT_USAGE = 2

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from telegram import BotCommand
 
-from bot.admins import Role
+from bot.newsroom.admins import Role
 
 
 @dataclass(frozen=True)

@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from bot.admins import AdminService
 from bot.clock import Clock
 from bot.config import Settings
-from bot.digests import DigestService
-from bot.incidents import IncidentService
-from bot.newsroom import Newsroom
-from bot.subscriptions import SubscriptionService
-from bot.tension import TensionIndex
-from bot.tension_charts import TensionCharts
-from bot.troops import TroopService
+from bot.newsroom.admins import AdminService
+from bot.newsroom.changes import Newsroom
+from bot.record.incidents import IncidentService
+from bot.record.troops import TroopService
+from bot.subscriptions.digests import DigestService
+from bot.subscriptions.service import SubscriptionService
+from bot.tension.chart_store import TensionCharts
+from bot.tension.index import TensionIndex
 from storage.db import Database
 
 

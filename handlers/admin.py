@@ -8,10 +8,10 @@ from telegram import Bot, BotCommandScopeChat, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ApplicationHandlerStop
 
-from bot.admins import Role
 from bot.commands import GUARDED_COMMANDS, menu_for
 from bot.context import BotContext, IncidentBotApp, services_of
-from bot.render_newsroom import audit_log
+from bot.newsroom.admins import Role
+from bot.render.newsroom import audit_log
 from handlers.replies import UsageError, reply_html
 
 log = logging.getLogger(__name__)

@@ -7,15 +7,15 @@ import re
 from telegram import Update
 
 from bot.context import BotContext
-from bot.forms import (
+from bot.newsroom.forms import (
     TROOP_KEYS,
     FormError,
     fields_from_incident,
     parse_form,
     troop_figure_from_fields,
 )
-from bot.render import troop_report
-from bot.render_newsroom import correction_done, editable_form
+from bot.render.incidents import troop_report
+from bot.render.newsroom import correction_done, editable_form
 from handlers.replies import UsageError, reply_html
 from handlers.text import text_after_command
 

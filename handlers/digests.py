@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import BotContext
-from bot.render_stats import stats_text
-from bot.stats import delivery_stats
+from bot.record.stats import delivery_stats
+from bot.render.stats import stats_text
 from handlers.replies import UsageError, reply_html
 
 

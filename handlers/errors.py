@@ -7,13 +7,13 @@ import logging
 from telegram import Update
 from telegram.error import Forbidden
 
-from bot.admins import AdminError
 from bot.context import BotContext
-from bot.forms import FormError
-from bot.newsroom import NewsroomError
-from bot.render import esc
-from bot.render_newsroom import form_problems
-from bot.subscriptions import SubscriptionError
+from bot.newsroom.admins import AdminError
+from bot.newsroom.changes import NewsroomError
+from bot.newsroom.forms import FormError
+from bot.render.incidents import esc
+from bot.render.newsroom import form_problems
+from bot.subscriptions.service import SubscriptionError
 from handlers.replies import UsageError, reply_html
 
 log = logging.getLogger(__name__)

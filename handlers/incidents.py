@@ -5,9 +5,9 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import BotContext
-from bot.incidents import DEFAULT_LATEST, MAX_LATEST
 from bot.models import IncidentPage
-from bot.render import esc, incident_card, incident_list
+from bot.record.incidents import DEFAULT_LATEST, MAX_LATEST
+from bot.render.incidents import esc, incident_card, incident_list
 from handlers.replies import UsageError, reply_html
 
 OLDER_PREFIX = "older"

@@ -11,15 +11,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot.article import propose_draft
-from bot.article_form import fields_from_article
 from bot.context import BotContext
-from bot.forms import FormError, parse_form
-from bot.guided_post import STEPS, AnswerError, mark_answered, next_step
 from bot.models import DraftOrigin
-from bot.newsroom import Preview
-from bot.render import esc
-from bot.render_newsroom import editable_form, form_problems, preview
+from bot.newsroom.changes import Preview
+from bot.newsroom.extracted_form import fields_from_article
+from bot.newsroom.extractor import propose_draft
+from bot.newsroom.forms import FormError, parse_form
+from bot.newsroom.guided_post import STEPS, AnswerError, mark_answered, next_step
+from bot.render.incidents import esc
+from bot.render.newsroom import editable_form, form_problems, preview
 from handlers.replies import UsageError, reply_html
 from handlers.text import text_after_command
 

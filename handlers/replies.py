@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Message, Update
 
-from bot.telegram_html import split_html
+from bot.render.telegram_html import split_html
 
 MESSAGE_LIMIT = 4096
 

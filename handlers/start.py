@@ -6,8 +6,8 @@ from telegram import Update
 
 from bot.commands import PUBLIC_COMMANDS
 from bot.context import BotContext
-from bot.render import esc
-from bot.subscriptions import DEEP_LINK_PREFIX
+from bot.render.incidents import esc
+from bot.subscriptions.service import DEEP_LINK_PREFIX
 from handlers.replies import reply_html
 from handlers.subscriptions import subscribe_from_link
 

@@ -12,7 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.models import DigestFrequency, Subscription
-from bot.render_subscriptions import (
+from bot.render.subscriptions import (
     NO_ALERTS,
     SECTION_OF,
     Menu,
@@ -22,7 +22,7 @@ from bot.render_subscriptions import (
     subscription_summary,
     unsubscribed_text,
 )
-from bot.subscriptions import (
+from bot.subscriptions.service import (
     EVERYWHERE_LINK,
     SubscriberChat,
     SubscriptionError,

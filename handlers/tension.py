@@ -6,9 +6,9 @@ from telegram import Update
 
 from bot.context import BotContext
 from bot.regions import REGIONS
-from bot.render import esc
-from bot.render_tension import CAPTION_LIMIT, tension_text
-from bot.telegram_html import parse_html
+from bot.render.incidents import esc
+from bot.render.telegram_html import parse_html
+from bot.render.tension import CAPTION_LIMIT, tension_text
 from handlers.replies import UsageError, reply_html
 
 ALL_REGIONS_DAYS = 30

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import BotContext
-from bot.render import esc, troop_report
+from bot.render.incidents import esc, troop_report
 from handlers.replies import reply_html
 
 

@@ -13,7 +13,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.context import IncidentBotApp
 from bot.lifecycle import polling
-from bot.sample import load_sample
+from bot.record.sample import load_sample
 from bot.sandbox.fake_api import FakeBotApi
 from storage.db import Database
 from tests.people import Person

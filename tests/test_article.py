@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.article import ArticleDraft, load_gazetteer, propose_draft
 from bot.models import Count, Qualifier
+from bot.newsroom.extractor import ArticleDraft, load_gazetteer, propose_draft
 from bot.regions import REGIONS
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from bot.clock import ManualClock
 from bot.config import DeliverySettings, TensionSettings
-from bot.digests import DigestService
 from bot.models import DigestFrequency, OutboxItem, Subscription, TroopFigureDraft
-from bot.schedule import next_digest_time
-from bot.tension import TensionIndex
-from bot.tension_charts import TensionCharts
+from bot.subscriptions.digests import DigestService
+from bot.subscriptions.schedule import next_digest_time
+from bot.tension.chart_store import TensionCharts
+from bot.tension.index import TensionIndex
 from storage.db import Database
 from storage.incidents import insert_incident
 from storage.outbox import items_for

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from bot.admins import Role
 from bot.commands import ADMIN_COMMANDS, menu_for
 from bot.context import IncidentBotApp, services_of
+from bot.newsroom.admins import Role
 from bot.sandbox.fake_api import FakeBotApi
 from storage.db import Database
 from tests.people import Person

@@ -7,9 +7,9 @@ import io
 import pytest
 from PIL import Image
 
-from bot.charts import HEIGHT_PX, WIDTH_PX
 from bot.clock import ManualClock
 from bot.sandbox.fake_api import FakeBotApi
+from bot.tension.charts import HEIGHT_PX, WIDTH_PX
 from tests.people import Person
 
 pytestmark = pytest.mark.usefixtures("running_bot")

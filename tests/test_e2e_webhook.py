@@ -12,7 +12,7 @@ from bot.app import build_application
 from bot.clock import ManualClock
 from bot.config import Settings, WebhookSettings
 from bot.lifecycle import polling
-from bot.sample import load_sample
+from bot.record.sample import load_sample
 from bot.sandbox.fake_api import FakeBotApi
 from bot.webhook import HEALTH_PATH, SECRET_HEADER, WebhookServer, serving_webhook
 from storage.db import Database

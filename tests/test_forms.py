@@ -5,7 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.forms import (
+from bot.models import Count, Qualifier
+from bot.newsroom.forms import (
     KEYS,
     FormError,
     draft_from_fields,
@@ -17,7 +18,6 @@ from bot.forms import (
     parse_source,
     troop_figure_from_fields,
 )
-from bot.models import Count, Qualifier
 from tests.factories import incident_draft
 
 BAGHDAD = ZoneInfo("Asia/Baghdad")

@@ -4,8 +4,8 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.models import Incident, Status, TroopFigure, TroopSummary
-from bot.render import incident_card, incident_list, troop_report
-from bot.telegram_html import parse_html
+from bot.render.incidents import incident_card, incident_list, troop_report
+from bot.render.telegram_html import parse_html
 from tests.factories import incident_draft
 
 BAGHDAD = ZoneInfo("Asia/Baghdad")

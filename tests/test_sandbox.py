@@ -23,13 +23,13 @@ import pytest
 
 from bot.config import Settings
 from bot.models import OutboxKind
+from bot.render.telegram_html import parse_html
 from bot.sandbox.clock import SandboxClock, describe_shift, parse_clock_change
 from bot.sandbox.console import outcome_lines, parse_script, run_lines
 from bot.sandbox.objects import SentMessage
 from bot.sandbox.session import PEOPLE, Arrival, Outcome, Popup, Sandbox, SandboxOptions
 from bot.sandbox.terminal import button_lines, buttons_of, first_words, format_text
 from bot.sandbox.terminal import message_lines as lines_of
-from bot.telegram_html import parse_html
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC_SCRIPTS = sorted((ROOT / "docs").glob("sandbox-*.txt"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 
 from bot.models import DigestFrequency, Subscription
-from bot.schedule import next_digest_time, quiet_until
+from bot.subscriptions.schedule import next_digest_time, quiet_until
 
 
 def subscription(**overrides: object) -> Subscription:

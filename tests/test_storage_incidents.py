@@ -7,7 +7,7 @@ import aiosqlite
 import pytest
 
 from bot.clock import ManualClock
-from bot.sample import load_sample, read_sample
+from bot.record.sample import load_sample, read_sample
 from storage.db import Database, bundled_migrations, schema_version
 from storage.incidents import (
     fts_query,

@@ -8,8 +8,8 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.models import DigestFrequency, Subscription
-from bot.render_subscriptions import Section, subscription_menu
-from bot.subscriptions import (
+from bot.render.subscriptions import Section, subscription_menu
+from bot.subscriptions.service import (
     NotSubscribedError,
     SubscriberChat,
     SubscriptionError,

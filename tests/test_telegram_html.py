@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from bot.telegram_html import (
+from bot.render.telegram_html import (
     Entity,
     HtmlError,
     ParsedHtml,

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PIL import Image
 
-from bot.charts import HEIGHT_PX, WIDTH_PX, tension_chart
 from bot.clock import ManualClock
 from bot.config import TensionSettings
-from bot.tension import Level, TensionIndex, Trend, decayed, incident_weight, level_for
+from bot.tension.charts import HEIGHT_PX, WIDTH_PX, tension_chart
+from bot.tension.index import Level, TensionIndex, Trend, decayed, incident_weight, level_for
 from storage.db import Database
 from storage.incidents import insert_incident, mark_retracted
 from storage.tension import WeighedIncident

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-import bot.transfer
+import bot.newsroom.transfer
 from bot.clock import ManualClock
 from bot.models import Count, Incident, Qualifier, Source, Status
-from bot.transfer import (
+from bot.newsroom.transfer import (
     ImportReport,
     RowProblem,
     TransferError,
@@ -189,7 +189,7 @@ async def test_a_crash_part_way_leaves_nothing_imported(
             raise RuntimeError("disk on fire")
         return await insert_incident(*args, **kwargs)
 
-    monkeypatch.setattr(bot.transfer, "insert_incident", insert_then_crash)
+    monkeypatch.setattr(bot.newsroom.transfer, "insert_incident", insert_then_crash)
     with pytest.raises(RuntimeError, match="disk on fire"):
         await import_(db, ACLED_CSV, clock)
     assert await all_incidents(db) == []
@@ -413,7 +413,7 @@ def _comparable(incidents: list[Incident]) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 async def test_export_then_import_into_an_empty_database_reproduces_it(
-    sample_db: Database, clock: ManualClock, tmp_path: Path, fmt: bot.transfer.Format
+    sample_db: Database, clock: ManualClock, tmp_path: Path, fmt: bot.newsroom.transfer.Format
 ) -> None:
     await _enrich(sample_db, clock)
     original = await all_incidents(sample_db)
@@ -441,7 +441,7 @@ async def test_jsonl_export_is_one_object_per_line_in_the_documented_shape(
     await export_incidents(sample_db, out, "jsonl")
     records = [json.loads(line) for line in out.getvalue().splitlines()]
     awkward = next(r for r in records if r["external_id"] == "awkward-1")
-    assert list(awkward) == list(bot.transfer.COLUMNS)
+    assert list(awkward) == list(bot.newsroom.transfer.COLUMNS)
     assert awkward["occurred_at"] == "2024-08-05T18:30:00Z"
     assert (awkward["injured"], awkward["injured_qualifier"]) == (900, "about")
     assert (awkward["status"], awkward["retraction_reason"]) == ("retracted", "Misattributed.")

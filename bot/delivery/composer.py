@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.delivery.composition import Composition, Drop, Hold, Send
 from bot.models import OutboxItem, OutboxKind, OutgoingMessage
-from bot.render_delivery import alert_text
-from bot.schedule import quiet_until
+from bot.render.delivery import alert_text
+from bot.subscriptions.schedule import quiet_until
 from storage.charts import get_chart
 from storage.db import Database
 from storage.incidents import get_incident

@@ -41,6 +41,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.render.telegram_html import Entity, utf16_length
 from bot.sandbox.faults import (
     ApiError,
     Fault,
@@ -72,7 +73,6 @@ from bot.sandbox.validation import (
     validate_commands,
 )
 from bot.sandbox.wire import Upload, coerce_params, read_params
-from bot.telegram_html import Entity, utf16_length
 
 # The people, chats and faults are re-exported so that tests can import everything from here.
 __all__ = [

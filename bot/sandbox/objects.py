@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bot.telegram_html import Entity
+from bot.render.telegram_html import Entity
 
 __all__ = [
     "ChatType",

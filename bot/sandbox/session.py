@@ -26,7 +26,7 @@ from bot.config import Settings, StorageSettings, WebhookSettings
 from bot.context import IncidentBotApp, delivery_of, services_of
 from bot.lifecycle import polling
 from bot.models import OutboxKind, OutboxStatus
-from bot.sample import load_sample
+from bot.record.sample import load_sample
 from bot.sandbox.clock import ClockChange, SandboxClock
 from bot.sandbox.fake_api import FakeBotApi
 from bot.sandbox.objects import FakeUser, SentMessage

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.render.telegram_html import Entity
 from bot.sandbox.objects import SentMessage
-from bot.telegram_html import Entity
 
 __all__ = [
     "Button",

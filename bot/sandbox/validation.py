@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.render.telegram_html import Entity, HtmlError, parse_html, utf16_length
 from bot.sandbox.faults import ApiError, bad_request
-from bot.telegram_html import Entity, HtmlError, parse_html, utf16_length
 
 __all__ = [
     "ALL_UPDATE_TYPES",

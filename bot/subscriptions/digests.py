@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.config import DeliverySettings
 from bot.models import DigestFrequency, OutboxKind, OutgoingMessage, Subscription
-from bot.render import esc
-from bot.render_digest import DigestContent, digest_text
-from bot.schedule import next_digest_time
-from bot.subscriptions import countries_covered
-from bot.tension import TensionIndex
-from bot.tension_charts import TensionCharts
+from bot.render.digest import DigestContent, digest_text
+from bot.render.incidents import esc
+from bot.subscriptions.schedule import next_digest_time
+from bot.subscriptions.service import countries_covered
+from bot.tension.chart_store import TensionCharts
+from bot.tension.index import TensionIndex
 from storage import outbox
 from storage.db import Database
 from storage.incidents import published_between

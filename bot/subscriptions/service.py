@@ -22,7 +22,7 @@ import aiosqlite
 from bot.clock import Clock
 from bot.models import DigestFrequency, Subscription
 from bot.regions import REGIONS, region_named
-from bot.schedule import next_digest_time
+from bot.subscriptions.schedule import next_digest_time
 from storage.db import Database
 from storage.subscribers import delete_subscription, get_subscription, save_subscription
 

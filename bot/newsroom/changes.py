@@ -16,13 +16,6 @@ from typing import Protocol
 import aiosqlite
 
 from bot.clock import Clock
-from bot.forms import (
-    Fields,
-    changed_keys,
-    check_field,
-    draft_from_fields,
-    fields_from_incident,
-)
 from bot.models import (
     Draft,
     DraftOrigin,
@@ -33,7 +26,14 @@ from bot.models import (
     OutgoingMessage,
     TroopFigureDraft,
 )
-from bot.render_delivery import correction_text
+from bot.newsroom.forms import (
+    Fields,
+    changed_keys,
+    check_field,
+    draft_from_fields,
+    fields_from_incident,
+)
+from bot.render.delivery import correction_text
 from storage import drafts as draft_store
 from storage import incidents as incident_store
 from storage.admins import record_action

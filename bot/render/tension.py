@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import tzinfo
 
-from bot.render import esc, format_date
-from bot.tension import Level, RegionTension
+from bot.render.incidents import esc, format_date
+from bot.tension.index import Level, RegionTension
 
 LEVEL_MARK = {
     Level.LOW: "🟢",

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.models import DigestFrequency, Subscription
 from bot.regions import REGIONS
-from bot.render import esc, format_time, severity_badge
+from bot.render.incidents import esc, format_time, severity_badge
 
 Button = tuple[str, str]
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from bot.models import Incident, TroopFigure
-from bot.render import esc, format_date, incident_line, source_link
-from bot.render_tension import region_line
-from bot.telegram_html import parse_html, split_html
-from bot.tension import RegionTension
+from bot.render.incidents import esc, format_date, incident_line, source_link
+from bot.render.telegram_html import parse_html, split_html
+from bot.render.tension import region_line
+from bot.tension.index import RegionTension
 
 MESSAGE_LIMIT = 4096
 _CUT_NOTE = "\n…cut to fit one message: /latest shows the rest."

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 import matplotlib.dates as mdates
 from matplotlib.figure import Figure
 
-from bot.tension import RegionTension
+from bot.tension.index import RegionTension
 
 WIDTH_PX = 1200
 HEIGHT_PX = 800

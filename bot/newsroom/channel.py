@@ -7,7 +7,7 @@ from datetime import tzinfo
 from telegram import Bot
 
 from bot.models import Incident, IncidentChange
-from bot.render import incident_card
+from bot.render.incidents import incident_card
 from storage.channel import channel_post_of, remember_channel_post
 from storage.db import Database
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
-from bot.render import esc, format_time
-from bot.stats import DeliveryStats
+from bot.record.stats import DeliveryStats
+from bot.render.incidents import esc, format_time
 
 
 def stats_text(stats: DeliveryStats, zone: tzinfo) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.article import ArticleDraft
-from bot.forms import Fields
+from bot.newsroom.extractor import ArticleDraft
+from bot.newsroom.forms import Fields
 
 
 def fields_from_article(proposal: ArticleDraft) -> Fields:

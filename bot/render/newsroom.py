@@ -6,10 +6,10 @@ import json
 from collections.abc import Sequence
 from datetime import tzinfo
 
-from bot.forms import Fields, form_text
 from bot.models import AuditEntry, IncidentChange
-from bot.newsroom import Preview
-from bot.render import esc, format_date, format_time, incident_details
+from bot.newsroom.changes import Preview
+from bot.newsroom.forms import Fields, form_text
+from bot.render.incidents import esc, format_date, format_time, incident_details
 
 
 def preview(draft: Preview, zone: tzinfo) -> str:

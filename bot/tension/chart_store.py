@@ -11,9 +11,9 @@ import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
 
-from bot.charts import tension_chart
 from bot.clock import Clock
-from bot.tension import RegionTension, TensionIndex
+from bot.tension.charts import tension_chart
+from bot.tension.index import RegionTension, TensionIndex
 from storage import charts as store
 from storage.db import Database
 

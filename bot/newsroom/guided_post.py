@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.forms import EVENT_TYPES, Fields
+from bot.newsroom.forms import EVENT_TYPES, Fields
 
 ANSWERED = "_answered"  # form key listing the steps done, so optional ones are not re-asked
 

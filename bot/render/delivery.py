@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from bot.models import Incident, IncidentChange
-from bot.render import esc, incident_card
+from bot.render.incidents import esc, incident_card
 
 
 def alert_text(incident: Incident, zone: tzinfo) -> str:
