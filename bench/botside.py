@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from bench.common import BenchClock, alert_draft
+from bench.common import BenchClock, alert_incident
 from bot.app import DIGEST_DISPATCHER, build_application
 from bot.config import Settings
 from bot.context import IncidentBotApp, delivery_of, services_of
@@ -42,7 +42,7 @@ async def publish_alert(app: IncidentBotApp, n: int, severity: int = 4) -> tuple
     Returns how many alerts were queued and time.monotonic() just before the transaction.
     """
     services = services_of(app)
-    draft = alert_draft(n, severity=severity)
+    draft = alert_incident(n, severity=severity)
     started = time.monotonic()
     now = services.clock.now()
     async with services.db.transaction() as conn:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot.config import Settings
-from bot.models import IncidentDraft
+from bot.models import IncidentContent
 
 Backend = Literal["aiohttp", "httpx"]
 BACKENDS: tuple[Backend, ...] = ("aiohttp", "httpx")
@@ -115,9 +115,9 @@ def percentile(values: Sequence[float], share: float) -> float:
     return ordered[rank - 1]
 
 
-def alert_draft(n: int, country: str = "Iraq", severity: int = 4) -> IncidentDraft:
+def alert_incident(n: int, country: str = "Iraq", severity: int = 4) -> IncidentContent:
     """A realistic incident to publish: the kind of card subscribers get most."""
-    return IncidentDraft.model_validate(
+    return IncidentContent.model_validate(
         {
             "external_id": f"bench-alert:{n}:{time.time_ns()}",
             "occurred_at": ANCHOR - timedelta(hours=1),

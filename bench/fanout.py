@@ -27,7 +27,7 @@ from bench.common import (
     Backend,
     Figure,
     Log,
-    alert_draft,
+    alert_incident,
     at_least,
     bot_settings,
 )
@@ -47,8 +47,8 @@ class Trial:
 
 
 def alert_html() -> str:
-    """The card the engine sends for alert_draft(), rendered as the engine renders it."""
-    draft = alert_draft(0)
+    """The card the engine sends for alert_incident(), rendered as the engine renders it."""
+    draft = alert_incident(0)
     incident = Incident.model_validate(
         {
             **draft.model_dump(),

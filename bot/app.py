@@ -19,7 +19,7 @@ from bot.context import (
     delivery_of,
     services_of,
 )
-from bot.delivery.composer import OutboxComposer
+from bot.delivery.decide import OutboxDecider
 from bot.delivery.engine import DeliveryEngine
 from bot.delivery.rate_limiter import ChatRateLimiter
 from bot.http_backend import api_request, polling_request
@@ -63,7 +63,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Inciden
     attach_services(app, services)
     delivery = DeliveryEngine(
         app.bot, services.db, services.clock, settings.delivery,
-        OutboxComposer(services.db, services.clock),
+        OutboxDecider(services.db, services.clock),
     )  # fmt: skip
     attach_delivery(app, delivery)
     services.newsroom.listeners.append(delivery)

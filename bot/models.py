@@ -69,7 +69,7 @@ class Source(BaseModel):
     url: AnyHttpUrl | None = None
 
 
-class IncidentDraft(BaseModel):
+class IncidentContent(BaseModel):
     """Everything an incident carries before storage gives it an id."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
@@ -109,13 +109,13 @@ class IncidentDraft(BaseModel):
         return sorted({tag for tag in cleaned if tag})
 
     @model_validator(mode="after")
-    def _coordinates_come_in_pairs(self) -> IncidentDraft:
+    def _coordinates_come_in_pairs(self) -> IncidentContent:
         if (self.latitude is None) != (self.longitude is None):
             raise ValueError("latitude and longitude must be given together")
         return self
 
 
-class Incident(IncidentDraft):
+class Incident(IncidentContent):
     id: int
     status: Status = Status.PUBLISHED
     retraction_reason: str | None = None
@@ -136,7 +136,7 @@ class IncidentPage(BaseModel):
     )
 
 
-class TroopFigureDraft(BaseModel):
+class TroopFigureContent(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     force: NonEmptyText = Field(description="The deploying force, e.g. 'United States'.")
@@ -146,7 +146,7 @@ class TroopFigureDraft(BaseModel):
     source: Source
 
 
-class TroopFigure(TroopFigureDraft):
+class TroopFigure(TroopFigureContent):
     id: int
 
 
@@ -194,7 +194,11 @@ class DraftStatus(StrEnum):
 
 
 class Draft(BaseModel):
-    """An incident being written: the one-shot form's fields, as the admin typed them."""
+    """An incident being written with /post, not yet published: its form's fields as typed.
+
+    The preview calls it "Draft N"; the /draft command does not make one, it proposes the
+    form from a report for the admin to send as /post.
+    """
 
     id: int
     owner_id: int

@@ -12,6 +12,7 @@ from bot.commands import GUARDED_COMMANDS, menu_for
 from bot.context import BotContext, IncidentBotApp, services_of
 from bot.newsroom.admins import Role
 from bot.render.newsroom import audit_log
+from handlers.incoming import acting_user_id, command_of, message_of
 from handlers.replies import UsageError, reply_html
 
 log = logging.getLogger(__name__)
@@ -23,9 +24,7 @@ MAX_AUDIT = 50
 
 async def guard_command(update: Update, context: BotContext) -> None:
     """Runs before the admin commands; stops the update for anyone not allowed."""
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    command = message.text.split()[0].split("@")[0].lstrip("/").lower()
+    command = command_of(message_of(update)).lstrip("/").lower()
     await _require(update, context, GUARDED_COMMANDS[command], f"/{command}")
 
 
@@ -49,7 +48,7 @@ async def _require(update: Update, context: BotContext, needed: Role, attempted:
 
 async def grant(update: Update, context: BotContext) -> None:
     user_id = _user_id_argument(context.args or [], "/grant")
-    added = await context.services.admins.grant(_actor(update), user_id)
+    added = await context.services.admins.grant(acting_user_id(update), user_id)
     await _show_menu(context, user_id, Role.EDITOR)
     state = "is now an editor" if added else "was already an editor"
     await reply_html(update, f"User <code>{user_id}</code> {state}.")
@@ -57,7 +56,7 @@ async def grant(update: Update, context: BotContext) -> None:
 
 async def revoke(update: Update, context: BotContext) -> None:
     user_id = _user_id_argument(context.args or [], "/revoke")
-    removed = await context.services.admins.revoke(_actor(update), user_id)
+    removed = await context.services.admins.revoke(acting_user_id(update), user_id)
     await _show_menu(context, user_id, Role.NOBODY)
     state = "is no longer an editor" if removed else "was not an editor"
     await reply_html(update, f"User <code>{user_id}</code> {state}.")
@@ -106,8 +105,3 @@ def _user_id_argument(args: list[str], command: str) -> int:
             "ids cannot — the user can get theirs from @userinfobot)."
         )
     return int(args[0])
-
-
-def _actor(update: Update) -> int:
-    assert update.effective_user is not None
-    return update.effective_user.id

@@ -1,4 +1,4 @@
-"""/edit, /retract and /settroops."""
+"""/edit and /retract: corrections to published incidents."""
 
 from __future__ import annotations
 
@@ -7,17 +7,10 @@ import re
 from telegram import Update
 
 from bot.context import BotContext
-from bot.newsroom.forms import (
-    TROOP_KEYS,
-    FormError,
-    fields_from_incident,
-    parse_form,
-    troop_figure_from_fields,
-)
-from bot.render.incidents import troop_report
+from bot.newsroom.forms import FormError, fields_from_incident, parse_form
 from bot.render.newsroom import correction_done, editable_form
+from handlers.incoming import acting_user_id, message_of, text_after_command
 from handlers.replies import UsageError, reply_html
-from handlers.text import text_after_command
 
 _ID_THEN_REST = re.compile(r"#?(\d+)(?:\s+(.*))?$", re.DOTALL)
 _EDIT_USAGE = (
@@ -39,7 +32,7 @@ async def edit(update: Update, context: BotContext) -> None:
     parsed = parse_form(form)
     if parsed.problems:
         raise FormError(parsed.problems)
-    change = await services.newsroom.edit(incident_id, parsed.fields, _actor(update))
+    change = await services.newsroom.edit(incident_id, parsed.fields, acting_user_id(update))
     await reply_html(update, correction_done(change))
 
 
@@ -49,35 +42,13 @@ async def retract(update: Update, context: BotContext) -> None:
     )
     if not reason:
         raise UsageError("Say why it is retracted, e.g. /retract 12 Duplicate of #11")
-    change = await context.services.newsroom.retract(incident_id, reason, _actor(update))
+    change = await context.services.newsroom.retract(incident_id, reason, acting_user_id(update))
     await reply_html(update, correction_done(change))
-
-
-async def settroops(update: Update, context: BotContext) -> None:
-    assert update.effective_message is not None
-    parsed = parse_form(text_after_command(update.effective_message), TROOP_KEYS)
-    if not parsed.fields and not parsed.problems:
-        raise UsageError(
-            "Send the figure as lines after /settroops:\nforce: United States\nhost: Iraq\n"
-            "count: nearly 2,500\nas_of: 2024-08-06\nsource: Reuters https://www.reuters.com/…"
-        )
-    if parsed.problems:
-        raise FormError(parsed.problems)
-    figure = troop_figure_from_fields(parsed.fields)
-    await context.services.newsroom.add_troop_figure(figure, _actor(update))
-    summaries = await context.services.troops.summaries(figure.host_country)
-    await reply_html(update, f"Added.\n\n{troop_report(summaries)}")
 
 
 def _id_and_rest(update: Update, usage: str) -> tuple[int, str]:
     """The incident number that starts the text, and whatever follows it."""
-    assert update.effective_message is not None
-    match = _ID_THEN_REST.match(text_after_command(update.effective_message))
+    match = _ID_THEN_REST.match(text_after_command(message_of(update)))
     if match is None:
         raise UsageError(usage)
     return int(match.group(1)), (match.group(2) or "").strip()
-
-
-def _actor(update: Update) -> int:
-    assert update.effective_user is not None
-    return update.effective_user.id

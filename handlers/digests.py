@@ -1,13 +1,11 @@
-"""/digest and /stats, and the job that wakes the digest dispatcher."""
+"""/digest, and the job that wakes the digest dispatcher."""
 
 from __future__ import annotations
 
 from telegram import Update
 
 from bot.context import BotContext
-from bot.record.stats import delivery_stats
-from bot.render.stats import stats_text
-from handlers.replies import UsageError, reply_html
+from handlers.replies import UsageError
 
 
 async def digest_now(update: Update, context: BotContext) -> None:
@@ -15,12 +13,6 @@ async def digest_now(update: Update, context: BotContext) -> None:
     if not await context.services.digests.send_now(update.effective_chat.id):
         raise UsageError("You are not subscribed. /subscribe first, then /digest.")
     context.delivery.wake()
-
-
-async def stats(update: Update, context: BotContext) -> None:
-    services = context.services
-    figures = await delivery_stats(services.db, services.clock, services.timezone)
-    await reply_html(update, stats_text(figures, services.timezone))
 
 
 async def dispatch_digests(context: BotContext) -> None:

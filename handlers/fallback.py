@@ -6,13 +6,12 @@ from telegram import Update
 
 from bot.context import BotContext
 from bot.render.incidents import esc
+from handlers.incoming import command_of, message_of
 from handlers.replies import reply_html
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    command = message.text.split()[0].split("@")[0]
+    command = command_of(message_of(update))
     await reply_html(update, f"I don't know {esc(command)}. /help lists what I can do.")
 
 

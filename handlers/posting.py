@@ -14,14 +14,14 @@ from telegram.ext import (
 from bot.context import BotContext
 from bot.models import DraftOrigin
 from bot.newsroom.changes import Preview
-from bot.newsroom.extracted_form import fields_from_article
-from bot.newsroom.extractor import propose_draft
+from bot.newsroom.extracted_form import fields_from_proposal
+from bot.newsroom.extractor import propose_incident
 from bot.newsroom.forms import FormError, parse_form
 from bot.newsroom.guided_post import STEPS, AnswerError, mark_answered, next_step
 from bot.render.incidents import esc
 from bot.render.newsroom import editable_form, form_problems, preview
+from handlers.incoming import acting_user_id, message_of, text_after_command
 from handlers.replies import UsageError, reply_html
-from handlers.text import text_after_command
 
 DRAFT_PREFIX = "draft"
 ASKING = 1
@@ -29,8 +29,8 @@ ASKING = 1
 
 async def post(update: Update, context: BotContext) -> int:
     """/post with a form shows its preview; /post alone starts (or resumes) the guided one."""
-    form = text_after_command(_message(update))
-    user_id = _user_id(update)
+    form = text_after_command(message_of(update))
+    user_id = acting_user_id(update)
     if form:
         parsed = parse_form(form)
         if parsed.problems:
@@ -48,12 +48,12 @@ async def post(update: Update, context: BotContext) -> int:
 
 async def guided_answer(update: Update, context: BotContext) -> int:
     newsroom = context.services.newsroom
-    draft = await newsroom.guided_draft(_user_id(update))
+    draft = await newsroom.guided_draft(acting_user_id(update))
     step = next_step(draft.fields)
     if step is None:
         return await _ask_next(update, context)
     try:
-        answers = step.to_fields(_message(update).text or "")
+        answers = step.to_fields(message_of(update).text or "")
     except AnswerError as error:
         await reply_html(update, esc(str(error)))
         return ASKING
@@ -66,7 +66,7 @@ async def guided_answer(update: Update, context: BotContext) -> int:
 
 async def _ask_next(update: Update, context: BotContext) -> int:
     newsroom = context.services.newsroom
-    draft = await newsroom.guided_draft(_user_id(update))
+    draft = await newsroom.guided_draft(acting_user_id(update))
     step = next_step(draft.fields)
     if step is not None:
         number = STEPS.index(step) + 1
@@ -85,22 +85,22 @@ async def _ask_next(update: Update, context: BotContext) -> int:
 
 
 async def cancel(update: Update, context: BotContext) -> int:
-    draft = await context.services.newsroom.guided_draft(_user_id(update))
+    draft = await context.services.newsroom.guided_draft(acting_user_id(update))
     await context.services.newsroom.cancel(draft.id)
     await reply_html(update, "Draft dropped. Nothing was published.")
     return ConversationHandler.END
 
 
-async def draft_from_article(update: Update, context: BotContext) -> None:
-    message = _message(update)
+async def propose_from_report(update: Update, context: BotContext) -> None:
+    message = message_of(update)
     text = text_after_command(message)
     if not text and message.reply_to_message is not None:
         text = message.reply_to_message.text or ""
     if not text.strip():
         raise UsageError("Paste the report after /draft, or reply /draft to a message holding it.")
 
-    proposal = propose_draft(text, published=message.date.date())
-    fields = fields_from_article(proposal)
+    proposal = propose_incident(text, published=message.date.date())
+    fields = fields_from_proposal(proposal)
     notes = "Proposed from the report — check every line, then send it back to preview it."
     if proposal.notes:
         notes += "\n" + "\n".join(f"• {note}" for note in proposal.notes)
@@ -115,7 +115,7 @@ async def draft_button(update: Update, context: BotContext) -> None:
     newsroom = context.services.newsroom
     await query.answer()
     if action == "publish":
-        incident = await newsroom.publish(draft_id, _user_id(update))
+        incident = await newsroom.publish(draft_id, acting_user_id(update))
         await _close_preview(query.message, f"✅ Published as #{incident.id}.")
         await reply_html(update, f"Published as #{incident.id}. /incident {incident.id} shows it.")
     elif action == "edit":
@@ -147,16 +147,6 @@ async def _close_preview(message: object, status: str) -> None:
     # The buttons go, so a second press cannot publish the same draft twice.
     if isinstance(message, Message) and message.text_html is not None:
         await message.edit_text(f"{message.text_html}\n\n<b>{esc(status)}</b>", reply_markup=None)
-
-
-def _message(update: Update) -> Message:
-    assert update.effective_message is not None
-    return update.effective_message
-
-
-def _user_id(update: Update) -> int:
-    assert update.effective_user is not None
-    return update.effective_user.id
 
 
 def conversation() -> ConversationHandler[BotContext]:

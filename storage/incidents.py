@@ -11,7 +11,7 @@ from uuid import uuid4
 
 import aiosqlite
 
-from bot.models import Count, Incident, IncidentDraft, IncidentPage, Source
+from bot.models import Count, Incident, IncidentContent, IncidentPage, Source
 from storage.codec import from_db_time, to_db_time
 
 _COLUMNS = (
@@ -24,7 +24,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 async def insert_incident(
-    conn: aiosqlite.Connection, draft: IncidentDraft, now: datetime
+    conn: aiosqlite.Connection, draft: IncidentContent, now: datetime
 ) -> int | None:
     """Store a new incident and return its id; None if its external_id is already stored.
 
@@ -53,7 +53,7 @@ async def insert_incident(
 
 
 async def _insert_sources(
-    conn: aiosqlite.Connection, incident_id: int, draft: IncidentDraft
+    conn: aiosqlite.Connection, incident_id: int, draft: IncidentContent
 ) -> None:
     await conn.executemany(
         "INSERT INTO incident_sources (incident_id, position, name, url) VALUES (?, ?, ?, ?)",
@@ -65,7 +65,7 @@ async def _insert_sources(
 
 
 async def update_incident(
-    conn: aiosqlite.Connection, incident_id: int, draft: IncidentDraft, now: datetime
+    conn: aiosqlite.Connection, incident_id: int, draft: IncidentContent, now: datetime
 ) -> None:
     """Replace an incident's reported fields and sources; its id and status stay."""
     assignments = ", ".join(f"{column} = ?" for column in _REPORTED_COLUMNS)
@@ -246,7 +246,7 @@ _REPORTED_COLUMNS = (
 )  # fmt: skip
 
 
-def _reported_values(draft: IncidentDraft) -> tuple[object, ...]:
+def _reported_values(draft: IncidentContent) -> tuple[object, ...]:
     return (
         to_db_time(draft.occurred_at),
         to_db_time(draft.reported_at) if draft.reported_at else None,

@@ -6,12 +6,12 @@ from datetime import date, datetime
 
 import aiosqlite
 
-from bot.models import Count, Source, TroopFigure, TroopFigureDraft, TroopSummary
+from bot.models import Count, Source, TroopFigure, TroopFigureContent, TroopSummary
 from storage.codec import to_db_time
 
 
 async def insert_troop_figure(
-    conn: aiosqlite.Connection, draft: TroopFigureDraft, now: datetime
+    conn: aiosqlite.Connection, draft: TroopFigureContent, now: datetime
 ) -> int | None:
     """Store a figure; None if that force, host and date already have one."""
     cursor = await conn.execute(

@@ -13,7 +13,7 @@ from storage.db import Database
 from storage.incidents import get_incident, insert_incident
 from storage.outbox import depth, enqueue_alerts, items_for
 from storage.subscribers import get_subscription, save_subscription
-from tests.factories import incident_draft
+from tests.factories import incident_content
 
 
 async def subscribe(
@@ -46,7 +46,7 @@ async def publish(app: IncidentBotApp, **overrides: Any) -> Incident:
     does, without the draft and the admin round trip; then wake the engine."""
     services = services_of(app)
     now = services.clock.now()
-    draft = incident_draft(**overrides)
+    draft = incident_content(**overrides)
     async with services.db.transaction() as conn:
         incident_id = await insert_incident(conn, draft, now)
         assert incident_id is not None

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.models import IncidentDraft
+from bot.models import IncidentContent
 
 
-def incident_draft(**overrides: Any) -> IncidentDraft:
+def incident_content(**overrides: Any) -> IncidentContent:
     fields: dict[str, Any] = {
         "occurred_at": datetime(2024, 8, 5, 18, 30, tzinfo=UTC),
         "title": "Rockets strike Ain al-Asad Air Base",
@@ -27,4 +27,4 @@ def incident_draft(**overrides: Any) -> IncidentDraft:
         "tags": ["rocket"],
     }
     fields.update(overrides)
-    return IncidentDraft.model_validate(fields)
+    return IncidentContent.model_validate(fields)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.models import Count, Qualifier
-from bot.newsroom.extractor import ArticleDraft, load_gazetteer, propose_draft
+from bot.newsroom.extractor import ReportProposal, load_gazetteer, propose_incident
 from bot.regions import REGIONS
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -23,7 +23,7 @@ def at_least(value: int) -> Count:
     return Count(value=value, qualifier=Qualifier.AT_LEAST)
 
 
-def place_name(draft: ArticleDraft) -> str | None:
+def place_name(draft: ReportProposal) -> str | None:
     return draft.place.name if draft.place else None
 
 
@@ -31,8 +31,8 @@ def place_name(draft: ArticleDraft) -> str | None:
 
 
 @pytest.fixture(scope="module")
-def ain_al_asad() -> ArticleDraft:
-    return propose_draft(AIN_AL_ASAD_REPORT.read_text("utf-8"))
+def ain_al_asad() -> ReportProposal:
+    return propose_incident(AIN_AL_ASAD_REPORT.read_text("utf-8"))
 
 
 def test_the_fixture_keeps_its_distractors() -> None:
@@ -43,7 +43,7 @@ def test_the_fixture_keeps_its_distractors() -> None:
     assert "at least two missiles" in text and "a number of British soldiers" in text
 
 
-def test_report_places_the_attack_at_ain_al_asad_in_iraq(ain_al_asad: ArticleDraft) -> None:
+def test_report_places_the_attack_at_ain_al_asad_in_iraq(ain_al_asad: ReportProposal) -> None:
     assert ain_al_asad.place is not None
     assert ain_al_asad.place.name == "Ain al-Asad Air Base"
     assert ain_al_asad.place.kind == "base"
@@ -51,24 +51,24 @@ def test_report_places_the_attack_at_ain_al_asad_in_iraq(ain_al_asad: ArticleDra
     assert ain_al_asad.country == "Iraq"
 
 
-def test_report_is_a_rocket_attack(ain_al_asad: ArticleDraft) -> None:
+def test_report_is_a_rocket_attack(ain_al_asad: ReportProposal) -> None:
     assert ain_al_asad.weapon == "rocket"
     assert ain_al_asad.event_type == "Explosions/Remote violence"
     assert ain_al_asad.sub_event_type == "Shelling/artillery/missile attack"
 
 
-def test_report_counts_at_least_five_injured_and_no_dead(ain_al_asad: ArticleDraft) -> None:
+def test_report_counts_at_least_five_injured_and_no_dead(ain_al_asad: ReportProposal) -> None:
     assert ain_al_asad.injured == at_least(5)
     assert ain_al_asad.killed is None
     assert ain_al_asad.severity == 4
 
 
-def test_report_says_no_one_claimed_it(ain_al_asad: ArticleDraft) -> None:
+def test_report_says_no_one_claimed_it(ain_al_asad: ReportProposal) -> None:
     assert ain_al_asad.claimed_by is None
     assert ain_al_asad.claim_status == "none"
 
 
-def test_report_names_the_armed_actors(ain_al_asad: ArticleDraft) -> None:
+def test_report_names_the_armed_actors(ain_al_asad: ReportProposal) -> None:
     for actor in ("Iran-backed militias", "UK forces", "US forces", "Hezbollah", "Hamas"):
         assert actor in ain_al_asad.actors
     assert {"Houthis", "Islamic State", "Israeli forces"} <= set(ain_al_asad.actors)
@@ -77,7 +77,7 @@ def test_report_names_the_armed_actors(ain_al_asad: ArticleDraft) -> None:
 
 
 def test_report_notes_the_vague_count_and_the_background_places(
-    ain_al_asad: ArticleDraft,
+    ain_al_asad: ReportProposal,
 ) -> None:
     notes = "\n".join(ain_al_asad.notes)
     assert "a number of British soldiers" in notes
@@ -85,7 +85,7 @@ def test_report_notes_the_vague_count_and_the_background_places(
     assert "chose Ain al-Asad Air Base" in notes
 
 
-def test_report_title_and_summary_are_composed_not_copied(ain_al_asad: ArticleDraft) -> None:
+def test_report_title_and_summary_are_composed_not_copied(ain_al_asad: ReportProposal) -> None:
     assert ain_al_asad.title == "Rocket attack on Ain al-Asad Air Base"
     assert ain_al_asad.summary == (
         "A rocket attack on Ain al-Asad Air Base (Anbar, Iraq), aimed at US and UK forces, "
@@ -107,7 +107,7 @@ TOWER_22 = (
 
 
 def test_deadly_drone_attack_on_tower_22_claimed_by_the_islamic_resistance() -> None:
-    draft = propose_draft(TOWER_22, published=date(2024, 1, 29))
+    draft = propose_incident(TOWER_22, published=date(2024, 1, 29))
     assert place_name(draft) == "Tower 22"
     assert draft.country == "Jordan"
     assert (draft.weapon, draft.sub_event_type) == ("drone", "Air/drone strike")
@@ -131,7 +131,7 @@ HODEIDAH = (
 
 
 def test_us_and_uk_strikes_on_hodeidah_are_airstrikes() -> None:
-    draft = propose_draft(HODEIDAH, published=date(2024, 2, 4))
+    draft = propose_incident(HODEIDAH, published=date(2024, 2, 4))
     assert place_name(draft) == "Hodeidah"
     assert draft.country == "Yemen"
     assert draft.weapon == "airstrike"
@@ -144,7 +144,7 @@ def test_us_and_uk_strikes_on_hodeidah_are_airstrikes() -> None:
 
 
 def test_a_militias_strike_is_not_an_airstrike() -> None:
-    draft = propose_draft("The strike on Harir base was the third this week.")
+    draft = propose_incident("The strike on Harir base was the third this week.")
     assert draft.weapon is None
     assert place_name(draft) == "Harir Air Base"
 
@@ -157,7 +157,7 @@ ROADSIDE_BOMB = (
 
 
 def test_roadside_bomb_is_an_ied() -> None:
-    draft = propose_draft(ROADSIDE_BOMB)
+    draft = propose_incident(ROADSIDE_BOMB)
     assert draft.weapon == "IED"
     assert draft.sub_event_type == "Remote explosive/landmine/IED"
     assert draft.title == "IED attack in Diwaniyah"
@@ -168,13 +168,13 @@ def test_roadside_bomb_is_an_ied() -> None:
 
 
 def test_suicide_bombing_outranks_the_car_bomb_it_used() -> None:
-    draft = propose_draft("A suicide car bomb killed 12 people at a market in Kirkuk.")
+    draft = propose_incident("A suicide car bomb killed 12 people at a market in Kirkuk.")
     assert (draft.weapon, draft.sub_event_type) == ("suicide bomb", "Suicide bomb")
     assert draft.severity == 5
 
 
 def test_clashes_are_battles() -> None:
-    draft = propose_draft(
+    draft = propose_incident(
         "Clashes between SDF fighters and tribal gunmen in Deir ez-Zor province killed nine."
     )
     assert (draft.event_type, draft.sub_event_type) == ("Battles", "Armed clash")
@@ -183,7 +183,7 @@ def test_clashes_are_battles() -> None:
 
 
 def test_an_israeli_drone_strike_in_south_lebanon() -> None:
-    draft = propose_draft(
+    draft = propose_incident(
         "An Israeli drone strike killed two Hezbollah fighters in southern Lebanon on Monday.",
         published=date(2024, 8, 7),
     )
@@ -195,7 +195,7 @@ def test_an_israeli_drone_strike_in_south_lebanon() -> None:
 
 
 def test_an_israeli_airstrike_names_its_perpetrator_and_victims() -> None:
-    draft = propose_draft(
+    draft = propose_incident(
         "An Israeli airstrike on a building in Damascus killed five members of the Revolutionary "
         "Guards, Iranian state media reported."
     )
@@ -208,7 +208,7 @@ def test_an_israeli_airstrike_names_its_perpetrator_and_victims() -> None:
 
 
 def test_a_force_quoted_as_a_source_is_not_the_target() -> None:
-    draft = propose_draft(
+    draft = propose_incident(
         "Houthi rebels fired two anti-ship missiles at a tanker in the Red Sea, the US military "
         "said. No injuries were reported."
     )
@@ -235,18 +235,18 @@ def test_a_force_quoted_as_a_source_is_not_the_target() -> None:
     ],
 )
 def test_the_date_of_the_attack(wording: str, published: date | None, expected: date) -> None:
-    draft = propose_draft(f"A rocket attack hit Erbil Air Base {wording}.", published=published)
+    draft = propose_incident(f"A rocket attack hit Erbil Air Base {wording}.", published=published)
     assert draft.occurred == expected
 
 
 def test_a_weekday_without_a_publication_date_is_left_for_the_admin() -> None:
-    draft = propose_draft("A rocket attack hit Erbil Air Base on Monday.")
+    draft = propose_incident("A rocket attack hit Erbil Air Base on Monday.")
     assert draft.occurred is None
     assert any('"Monday" needs the publication date' in note for note in draft.notes)
 
 
 def test_dates_of_background_events_are_not_used() -> None:
-    draft = propose_draft(
+    draft = propose_incident(
         "A rocket attack hit Erbil Air Base. Haniyeh was killed in Tehran on 31 July 2024."
     )
     assert draft.occurred is None
@@ -257,7 +257,7 @@ def test_dates_of_background_events_are_not_used() -> None:
 
 
 def test_no_known_place_leaves_the_place_empty_with_a_note() -> None:
-    draft = propose_draft("A rocket attack targeted a checkpoint; three people were wounded.")
+    draft = propose_incident("A rocket attack targeted a checkpoint; three people were wounded.")
     assert draft.place is None
     assert draft.country is None
     assert draft.title == "Rocket attack"
@@ -287,7 +287,7 @@ def test_no_known_place_leaves_the_place_empty_with_a_note() -> None:
     ],
 )
 def test_places_are_found_by_their_alternate_spellings(spelling: str, expected: str) -> None:
-    assert place_name(propose_draft(f"A drone attack targeted {spelling}.")) == expected
+    assert place_name(propose_incident(f"A drone attack targeted {spelling}.")) == expected
 
 
 def test_every_gazetteer_spelling_finds_its_place() -> None:
@@ -295,13 +295,13 @@ def test_every_gazetteer_spelling_finds_its_place() -> None:
         (alias, place.name)
         for place in load_gazetteer()
         for alias in (place.name, *place.aliases)
-        if place_name(propose_draft(f"A rocket attack hit {alias} overnight.")) != place.name
+        if place_name(propose_incident(f"A rocket attack hit {alias} overnight.")) != place.name
     ]
     assert missed == []
 
 
 def test_the_attack_site_beats_where_a_leader_was_killed() -> None:
-    draft = propose_draft(
+    draft = propose_incident(
         "A drone attack targeted Erbil Air Base, days after Ismail Haniyeh was killed in Tehran."
     )
     assert place_name(draft) == "Erbil Air Base"
@@ -309,14 +309,14 @@ def test_the_attack_site_beats_where_a_leader_was_killed() -> None:
 
 
 def test_the_launch_site_is_not_the_attack_site() -> None:
-    draft = propose_draft("A drone launched from Yemen struck Eilat, wounding a man.")
+    draft = propose_incident("A drone launched from Yemen struck Eilat, wounding a man.")
     assert place_name(draft) == "Eilat"
     assert draft.country == "Israel"
     assert draft.injured == exactly(1)
 
 
 def test_a_country_is_narrowed_to_the_base_named_later() -> None:
-    draft = propose_draft(
+    draft = propose_incident(
         "Rockets were fired at US forces in western Iraq on Tuesday. "
         "Two of the rockets struck inside Ain al-Asad Air Base, officials said."
     )
@@ -325,26 +325,26 @@ def test_a_country_is_narrowed_to_the_base_named_later() -> None:
 
 
 def test_a_group_named_after_a_country_is_not_a_place() -> None:
-    draft = propose_draft("The Islamic Resistance in Iraq said it launched a drone attack.")
+    draft = propose_incident("The Islamic Resistance in Iraq said it launched a drone attack.")
     assert draft.place is None
     assert draft.actors == ("Islamic Resistance in Iraq",)
 
 
 def test_bashar_al_asad_is_not_the_air_base() -> None:
-    draft = propose_draft("Bashar al-Asad condemned the drone attack on Homs.")
+    draft = propose_incident("Bashar al-Asad condemned the drone attack on Homs.")
     assert place_name(draft) == "Homs"
 
 
 def test_tyre_the_city_is_not_a_car_tyre() -> None:
-    assert place_name(propose_draft("A drone strike hit a car in Tyre.")) == "Tyre"
-    assert propose_draft("The rocket attack burst a tyre on the truck.").place is None
+    assert place_name(propose_incident("A drone strike hit a car in Tyre.")) == "Tyre"
+    assert propose_incident("The rocket attack burst a tyre on the truck.").place is None
 
 
 # --- Casualty counts
 
 
 def test_troop_numbers_and_missiles_are_not_casualties() -> None:
-    draft = propose_draft(
+    draft = propose_incident(
         "Nearly 2, 500 US troops are stationed in Iraq, with 900 more in Syria. "
         "At least two missiles landed near Erbil airport."
     )
@@ -352,7 +352,7 @@ def test_troop_numbers_and_missiles_are_not_casualties() -> None:
 
 
 def test_a_number_of_injured_is_noted_not_counted() -> None:
-    draft = propose_draft("A rocket attack on Camp Taji injured a number of soldiers.")
+    draft = propose_incident("A rocket attack on Camp Taji injured a number of soldiers.")
     assert draft.injured is None
     assert draft.severity == 3
     assert any('"injured a number of"' in note for note in draft.notes)
@@ -372,7 +372,7 @@ def test_a_number_of_injured_is_noted_not_counted() -> None:
     ],
 )
 def test_injured_counts_and_their_qualifiers(wording: str, expected: Count) -> None:
-    draft = propose_draft(f"A drone attack hit Erbil Air Base and {wording}.")
+    draft = propose_incident(f"A drone attack hit Erbil Air Base and {wording}.")
     assert draft.injured == expected
 
 
@@ -390,11 +390,11 @@ def test_injured_counts_and_their_qualifiers(wording: str, expected: Count) -> N
     ],
 )
 def test_killed_counts(sentence: str, expected: Count) -> None:
-    assert propose_draft(sentence).killed == expected
+    assert propose_incident(sentence).killed == expected
 
 
 def test_a_wars_death_toll_is_not_the_attacks() -> None:
-    draft = propose_draft(
+    draft = propose_incident(
         "An Israeli airstrike killed two people in Rafah. "
         "The war in Gaza has killed more than 40,000 people since October."
     )
@@ -402,7 +402,7 @@ def test_a_wars_death_toll_is_not_the_attacks() -> None:
 
 
 def test_a_date_is_not_a_casualty_count() -> None:
-    draft = propose_draft("The rocket attack on Aug. 5 injured four contractors at Al Udeid.")
+    draft = propose_incident("The rocket attack on Aug. 5 injured four contractors at Al Udeid.")
     assert draft.injured == exactly(4)
 
 
@@ -433,7 +433,7 @@ def test_a_date_is_not_a_casualty_count() -> None:
     ],
 )
 def test_claims_of_responsibility(sentence: str, status: str, group: str | None) -> None:
-    draft = propose_draft(f"A rocket attack hit Erbil Air Base. {sentence}")
+    draft = propose_incident(f"A rocket attack hit Erbil Air Base. {sentence}")
     assert (draft.claim_status, draft.claimed_by) == (status, group)
 
 
@@ -453,11 +453,11 @@ def test_claims_of_responsibility(sentence: str, status: str, group: str | None)
     ],
 )
 def test_severity(text: str, severity: int) -> None:
-    assert propose_draft(text).severity == severity
+    assert propose_incident(text).severity == severity
 
 
 def test_a_report_of_no_attack_proposes_a_plain_incident() -> None:
-    draft = propose_draft("Officials in Erbil met on Monday to discuss the budget.")
+    draft = propose_incident("Officials in Erbil met on Monday to discuss the budget.")
     assert (draft.title, draft.event_type, draft.weapon) == ("Incident in Erbil", None, None)
     assert any("set the event type by hand" in note for note in draft.notes)
 

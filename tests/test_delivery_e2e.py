@@ -17,7 +17,7 @@ from telegram.request import HTTPXRequest
 from bot.clock import ManualClock
 from bot.config import DeliverySettings, Settings
 from bot.context import IncidentBotApp, delivery_of, services_of
-from bot.delivery.composer import OutboxComposer
+from bot.delivery.decide import OutboxDecider
 from bot.delivery.engine import DeliveryEngine
 from bot.models import OutboxItem, OutboxKind, OutboxStatus, OutgoingMessage
 from bot.sandbox.fake_api import FakeBotApi, Fault
@@ -34,7 +34,7 @@ from tests.delivery_helpers import (
     subscribe,
     subscription_of,
 )
-from tests.factories import incident_draft
+from tests.factories import incident_content
 from tests.people import Person
 from tests.test_e2e_admin import TOWER_FORM, incident_id_from
 from tests.test_fake_api import png
@@ -261,11 +261,11 @@ async def test_a_send_that_times_out_is_tried_again(
     async with Database(tmp_path / "engine.sqlite3") as db, bot:
         await subscribe(db, [alice.chat_id], NOW)
         async with db.transaction() as conn:
-            incident_id = await insert_incident(conn, incident_draft(), NOW)
+            incident_id = await insert_incident(conn, incident_content(), NOW)
             assert incident_id is not None
             await enqueue_alerts(conn, incident_id, "Iraq", 3, NOW)
         settings = DeliverySettings(max_attempts=3, retry_backoff_seconds=5)
-        engine = DeliveryEngine(bot, db, clock, settings, OutboxComposer(db, clock))
+        engine = DeliveryEngine(bot, db, clock, settings, OutboxDecider(db, clock))
         await engine.start()
         try:
             for attempts, retry_at in [

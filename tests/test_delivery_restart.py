@@ -29,7 +29,7 @@ from storage.outbox import enqueue_alerts
 from storage.subscribers import save_subscription
 from tests.conftest import NOW
 from tests.delivery_helpers import eventually, publish, subscribe
-from tests.factories import incident_draft
+from tests.factories import incident_content
 
 CONCURRENCY = 16
 
@@ -86,7 +86,7 @@ async def prepare_broadcast(path: Path, readers: list[int]) -> None:
                 chat_id=reader, chat_type="private", digest=DigestFrequency.OFF
             )
             await save_subscription(conn, subscription, [], now)
-        incident_id = await insert_incident(conn, incident_draft(severity=4), now)
+        incident_id = await insert_incident(conn, incident_content(severity=4), now)
         assert incident_id is not None
         assert await enqueue_alerts(conn, incident_id, "Iraq", 4, now) == len(readers)
 

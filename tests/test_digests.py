@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from bot.clock import ManualClock
 from bot.config import DeliverySettings, TensionSettings
-from bot.models import DigestFrequency, OutboxItem, Subscription, TroopFigureDraft
+from bot.models import DigestFrequency, OutboxItem, Subscription, TroopFigureContent
 from bot.subscriptions.digests import DigestService
 from bot.subscriptions.schedule import next_digest_time
 from bot.tension.chart_store import TensionCharts
@@ -16,7 +16,7 @@ from storage.incidents import insert_incident
 from storage.outbox import items_for
 from storage.subscribers import get_subscription, save_subscription
 from storage.troops import insert_troop_figure
-from tests.factories import incident_draft
+from tests.factories import incident_content
 
 CHAT = 501
 MONDAY_EIGHT_LONDON = datetime(2025, 3, 24, 8, 0, tzinfo=UTC)  # GMT until 30 March
@@ -44,7 +44,7 @@ async def subscribe(
 
 
 async def publish(db: Database, at: datetime, **overrides: object) -> None:
-    draft = incident_draft(occurred_at=at - timedelta(hours=1), **overrides)
+    draft = incident_content(occurred_at=at - timedelta(hours=1), **overrides)
     async with db.transaction() as conn:
         await insert_incident(conn, draft, at)
 
@@ -158,7 +158,7 @@ async def test_an_empty_digest_says_so_in_one_line_or_is_skipped(db: Database) -
 async def test_weekly_digest_lists_troop_figure_changes(db: Database) -> None:
     clock = ManualClock(MONDAY_EIGHT_LONDON - timedelta(days=3))
     await subscribe(db, clock, ["Syria"], digest=DigestFrequency.WEEKLY, digest_weekday=0)
-    figure = TroopFigureDraft.model_validate(
+    figure = TroopFigureContent.model_validate(
         {"force": "United States", "host_country": "Syria",
          "count": {"value": 2000, "qualifier": "about"}, "as_of": date(2025, 3, 20),
          "source": {"name": "Pentagon", "url": "https://defense.example/x"}}

@@ -10,7 +10,7 @@ from bot.commands import PUBLIC_COMMANDS
 from bot.context import IncidentBotApp
 from bot.sandbox.fake_api import FakeBotApi
 from storage.incidents import insert_incident
-from tests.factories import incident_draft
+from tests.factories import incident_content
 from tests.people import Person
 
 pytestmark = pytest.mark.usefixtures("running_bot")
@@ -129,7 +129,7 @@ async def test_a_listing_over_4096_characters_arrives_in_pieces_with_the_button_
     async with services.db.transaction() as conn:
         for n in range(25):
             title = f"Long report {n} " + "with many words & details " * 10
-            draft = incident_draft(
+            draft = incident_content(
                 title=title.strip(), occurred_at=datetime(2025, 1, 1, tzinfo=UTC)
             )
             await insert_incident(conn, draft, services.clock.now())

@@ -9,16 +9,16 @@ from bot.models import Count, Qualifier
 from bot.newsroom.forms import (
     KEYS,
     FormError,
-    draft_from_fields,
     fields_from_incident,
     form_text,
+    incident_from_fields,
     parse_count,
     parse_form,
     parse_occurred,
     parse_source,
     troop_figure_from_fields,
 )
-from tests.factories import incident_draft
+from tests.factories import incident_content
 
 BAGHDAD = ZoneInfo("Asia/Baghdad")
 
@@ -85,14 +85,14 @@ def test_sources_are_named_links_or_bare_links_named_after_their_host() -> None:
 
 
 def test_an_incident_survives_a_trip_through_its_form() -> None:
-    original = incident_draft(
+    original = incident_content(
         killed={"value": 3, "qualifier": "exact"},
         claimed_by="Islamic Resistance in Iraq",
         perpetrator="Militia",
         tags=["drone", "us-forces"],
     )
     fields = parse_form(form_text(fields_from_incident(original, BAGHDAD))).fields
-    again = draft_from_fields(fields, BAGHDAD)
+    again = incident_from_fields(fields, BAGHDAD)
     assert again.model_dump(exclude={"external_id", "reported_at"}) == original.model_dump(
         exclude={"external_id", "reported_at"}
     )

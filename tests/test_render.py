@@ -6,14 +6,14 @@ from zoneinfo import ZoneInfo
 from bot.models import Incident, Status, TroopFigure, TroopSummary
 from bot.render.incidents import incident_card, incident_list, troop_report
 from bot.render.telegram_html import parse_html
-from tests.factories import incident_draft
+from tests.factories import incident_content
 
 BAGHDAD = ZoneInfo("Asia/Baghdad")
 STAMP = datetime(2024, 8, 6, tzinfo=UTC)
 
 
 def stored(**overrides: object) -> Incident:
-    draft = incident_draft(**overrides)
+    draft = incident_content(**overrides)
     return Incident(**draft.model_dump(), id=7, created_at=STAMP, updated_at=STAMP)
 
 

@@ -16,7 +16,7 @@ from storage.incidents import (
     latest_published,
     search_published,
 )
-from tests.factories import incident_draft
+from tests.factories import incident_content
 
 
 async def test_opening_applies_every_migration_and_enables_wal(db: Database) -> None:
@@ -36,7 +36,7 @@ async def test_reopening_applies_nothing(db: Database) -> None:
 async def test_incident_round_trips_with_sources_and_counts(
     db: Database, clock: ManualClock
 ) -> None:
-    draft = incident_draft(
+    draft = incident_content(
         killed={"value": 3, "qualifier": "exact"},
         sources=[
             {"name": "One", "url": "https://one.example/x"},
@@ -61,7 +61,7 @@ async def test_incident_round_trips_with_sources_and_counts(
 async def test_a_failed_transaction_leaves_nothing_behind(db: Database, clock: ManualClock) -> None:
     with pytest.raises(RuntimeError):
         async with db.transaction() as conn:
-            await insert_incident(conn, incident_draft(), clock.now())
+            await insert_incident(conn, incident_content(), clock.now())
             raise RuntimeError("crash after the first write")
     page = await latest_published(db.reader, limit=5)
     assert page.incidents == []
@@ -83,9 +83,9 @@ async def test_latest_is_newest_first_and_pages_without_gaps_or_repeats(
 ) -> None:
     async with db.transaction() as conn:
         for day in range(12):
-            when = incident_draft().occurred_at + timedelta(days=day % 6)  # ties on purpose
+            when = incident_content().occurred_at + timedelta(days=day % 6)  # ties on purpose
             await insert_incident(
-                conn, incident_draft(occurred_at=when, title=f"t{day}"), clock.now()
+                conn, incident_content(occurred_at=when, title=f"t{day}"), clock.now()
             )
     seen: list[int] = []
     cursor = None
@@ -147,7 +147,7 @@ async def test_concurrent_writers_never_see_database_is_locked(
 ) -> None:
     async def write(n: int) -> None:
         async with db.transaction() as conn:
-            await insert_incident(conn, incident_draft(title=f"t{n}"), clock.now())
+            await insert_incident(conn, incident_content(title=f"t{n}"), clock.now())
 
     await asyncio.gather(*(write(n) for n in range(40)))
     page = await latest_published(db.reader, limit=20)

@@ -6,7 +6,7 @@ from storage.db import Database
 from storage.incidents import insert_incident
 from storage.outbox import enqueue_alerts, matching_subscribers
 from storage.subscribers import save_subscription
-from tests.factories import incident_draft
+from tests.factories import incident_content
 
 
 async def subscribe(db: Database, clock: ManualClock, chat_id: int, regions: list[str],
@@ -34,7 +34,7 @@ async def test_alerts_match_country_everywhere_and_severity_and_are_enqueued_onc
     assert await matching_subscribers(db.reader, "Lebanon", 5) == [1]
 
     async with db.transaction() as conn:
-        incident_id = await insert_incident(conn, incident_draft(), clock.now())
+        incident_id = await insert_incident(conn, incident_content(), clock.now())
         assert incident_id is not None
         assert await enqueue_alerts(conn, incident_id, "Iraq", 4, clock.now()) == 3
         assert await enqueue_alerts(conn, incident_id, "Iraq", 4, clock.now()) == 0

@@ -3,13 +3,13 @@ from __future__ import annotations
 from datetime import date
 
 from bot.clock import ManualClock
-from bot.models import TroopFigureDraft
+from bot.models import TroopFigureContent
 from storage.db import Database
 from storage.troops import insert_troop_figure, latest_troop_summaries
 
 
-def figure(count: int, as_of: date, qualifier: str = "about") -> TroopFigureDraft:
-    return TroopFigureDraft.model_validate(
+def figure(count: int, as_of: date, qualifier: str = "about") -> TroopFigureContent:
+    return TroopFigureContent.model_validate(
         {
             "force": "United States",
             "host_country": "Syria",

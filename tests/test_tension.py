@@ -16,7 +16,7 @@ from bot.tension.index import Level, TensionIndex, Trend, decayed, incident_weig
 from storage.db import Database
 from storage.incidents import insert_incident, mark_retracted
 from storage.tension import WeighedIncident
-from tests.factories import incident_draft
+from tests.factories import incident_content
 
 SETTINGS = TensionSettings()
 NEW_YEAR = datetime(2025, 1, 1, tzinfo=UTC)
@@ -47,7 +47,7 @@ def test_levels_follow_the_ratio_thresholds() -> None:
 
 
 async def add(db: Database, at: datetime, severity: int, **fields: object) -> int:
-    draft = incident_draft(occurred_at=at, severity=severity, injured=None, **fields)
+    draft = incident_content(occurred_at=at, severity=severity, injured=None, **fields)
     async with db.transaction() as conn:
         incident_id = await insert_incident(conn, draft, at)
     assert incident_id is not None

@@ -35,7 +35,7 @@ from bot.newsroom.transfer import (
 from storage.db import Database
 from storage.incidents import get_incident, insert_incident
 from storage.transfer import iter_incidents, set_status
-from tests.factories import incident_draft
+from tests.factories import incident_content
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ONE_BAD_JSONL = FIXTURES / "incidents_one_bad.jsonl"
@@ -383,7 +383,7 @@ async def _enrich(db: Database, clock: ManualClock) -> None:
     async with db.transaction() as conn:
         incident_id = await insert_incident(
             conn,
-            incident_draft(
+            incident_content(
                 external_id="awkward-1",
                 reported_at=datetime(2024, 8, 6, 7, 0, tzinfo=UTC),
                 summary='Two lines,\nwith "quotes", commas; and العربية.',

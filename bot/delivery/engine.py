@@ -35,7 +35,7 @@ from telegram.ext import ExtBot
 
 from bot.clock import Clock
 from bot.config import DeliverySettings
-from bot.delivery.composition import Composer, Drop, Hold, Send
+from bot.delivery.outcomes import Decide, Drop, Hold, Send
 from bot.delivery.rate_limiter import ChatRateLimiter, RateLimiterClosed, send_in_bulk
 from bot.models import Incident, IncidentChange, OutboxItem, OutgoingMessage
 from storage import outbox
@@ -63,13 +63,13 @@ class DeliveryEngine:
         db: Database,
         clock: Clock,
         settings: DeliverySettings,
-        composer: Composer,
+        decide: Decide,
     ) -> None:
         self._bot = bot
         self._db = db
         self._clock = clock
         self._settings = settings
-        self._compose = composer
+        self._decide = decide
         self._limiter = _limiter_of(bot)
         self._wakeup = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
@@ -195,8 +195,8 @@ class DeliveryEngine:
         if delay > _LONGEST_WAIT_IN_A_SLOT:
             await self._retry(item, self._after(delay), "waiting for flood control", attempt=False)
             return
-        composition = await self._compose(item)
-        match composition:
+        outcome = await self._decide(item)
+        match outcome:
             case Drop(reason):
                 await self._settle(item, "dropped", reason)
                 return
@@ -206,7 +206,7 @@ class DeliveryEngine:
             case Send(message):
                 pass
             case _:
-                assert_never(composition)
+                assert_never(outcome)
         try:
             sent = await self._send(item.chat_id, message)
         except RetryAfter as error:

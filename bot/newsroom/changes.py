@@ -22,16 +22,16 @@ from bot.models import (
     DraftStatus,
     Incident,
     IncidentChange,
-    IncidentDraft,
+    IncidentContent,
     OutgoingMessage,
-    TroopFigureDraft,
+    TroopFigureContent,
 )
 from bot.newsroom.forms import (
     Fields,
     changed_keys,
     check_field,
-    draft_from_fields,
     fields_from_incident,
+    incident_from_fields,
 )
 from bot.render.delivery import correction_text
 from storage import drafts as draft_store
@@ -64,7 +64,7 @@ class NewsroomListener(Protocol):
 @dataclass(frozen=True)
 class Preview:
     draft_id: int
-    incident: IncidentDraft
+    incident: IncidentContent
     possible_duplicates: list[Incident]
 
 
@@ -79,7 +79,7 @@ class Newsroom:
 
     async def propose(self, owner_id: int, fields: Fields, origin: DraftOrigin) -> Preview:
         """Validate a whole form and keep it as a draft; raise FormError if it is invalid."""
-        incident = draft_from_fields(fields, self._zone)
+        incident = incident_from_fields(fields, self._zone)
         async with self._db.transaction() as conn:
             draft_id = await draft_store.create_draft(
                 conn, owner_id, origin, fields, self._clock.now()
@@ -88,7 +88,7 @@ class Newsroom:
 
     async def preview(self, draft_id: int) -> Preview:
         draft = await self._open_draft(draft_id)
-        incident = draft_from_fields(draft.fields, self._zone)
+        incident = incident_from_fields(draft.fields, self._zone)
         return Preview(draft_id, incident, await self._duplicates_of(incident))
 
     async def draft(self, draft_id: int) -> Draft | None:
@@ -131,10 +131,10 @@ class Newsroom:
             raise NewsroomError(f"That draft was already published as #{draft.incident_id}.")
         if draft.status is DraftStatus.CANCELLED:
             raise NewsroomError("That draft was cancelled.")
-        incident_draft = draft_from_fields(draft.fields, self._zone)
+        content = incident_from_fields(draft.fields, self._zone)
         now = self._clock.now()
         async with self._db.transaction() as conn:
-            incident_id = await incident_store.insert_incident(conn, incident_draft, now)
+            incident_id = await incident_store.insert_incident(conn, content, now)
             if incident_id is None:
                 raise NewsroomError("An incident with that external id is already stored.")
             if not await draft_store.close_draft(
@@ -142,16 +142,14 @@ class Newsroom:
             ):
                 raise NewsroomError("That draft was closed while you were publishing it.")
             # Alerts are queued in the same transaction: published means alerted.
-            alerts = await enqueue_alerts(
-                conn, incident_id, incident_draft.country, incident_draft.severity, now
-            )
+            alerts = await enqueue_alerts(conn, incident_id, content.country, content.severity, now)
             await record_action(
                 conn,
                 at=now,
                 actor_id=actor_id,
                 action="publish",
                 subject=f"incident {incident_id}",
-                detail={"title": incident_draft.title, "alerts": alerts},
+                detail={"title": content.title, "alerts": alerts},
             )
         incident = await self._get(incident_id)
         for listener in self.listeners:
@@ -166,7 +164,7 @@ class Newsroom:
             raise NewsroomError(f"#{incident_id} is retracted; it can no longer be edited.")
         fields = {**fields_from_incident(before, self._zone), **changes}
         # What the form does not carry stays as it was.
-        after_draft = draft_from_fields(fields, self._zone).model_copy(
+        after_draft = incident_from_fields(fields, self._zone).model_copy(
             update={"external_id": before.external_id, "reported_at": before.reported_at}
         )
         changed = changed_keys(before, after_draft)
@@ -212,7 +210,7 @@ class Newsroom:
             )
         return await self._announce(before, ["status"])
 
-    async def add_troop_figure(self, figure: TroopFigureDraft, actor_id: int) -> int:
+    async def add_troop_figure(self, figure: TroopFigureContent, actor_id: int) -> int:
         now = self._clock.now()
         async with self._db.transaction() as conn:
             figure_id = await insert_troop_figure(conn, figure, now)
@@ -259,7 +257,7 @@ class Newsroom:
             raise NewsroomError("That draft is no longer open.")
         return draft
 
-    async def _duplicates_of(self, incident: IncidentDraft) -> list[Incident]:
+    async def _duplicates_of(self, incident: IncidentContent) -> list[Incident]:
         return await incident_store.published_near(
             self._db.reader, incident.location, incident.occurred_at, DUPLICATE_WINDOW
         )

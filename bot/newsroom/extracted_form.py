@@ -1,12 +1,12 @@
-"""A proposed draft from a news report, as the /post form an admin checks and sends."""
+"""A proposal read from a news report, as the /post form an admin checks and sends."""
 
 from __future__ import annotations
 
-from bot.newsroom.extractor import ArticleDraft
+from bot.newsroom.extractor import ReportProposal
 from bot.newsroom.forms import Fields
 
 
-def fields_from_article(proposal: ArticleDraft) -> Fields:
+def fields_from_proposal(proposal: ReportProposal) -> Fields:
     """Every key the admin must fill is present, empty where the report did not say."""
     place = proposal.place
     fields: Fields = {

@@ -1,4 +1,4 @@
-"""Propose an incident draft from the pasted text of a news report.
+"""Propose an incident from the pasted text of a news report (the /draft command).
 
 The reading is rule-based and deterministic: the same text always gives the same proposal,
 and every rule can be read here. It proposes; an admin checks, edits and publishes. So where
@@ -47,7 +47,7 @@ class Place:
 
 
 @dataclass(frozen=True)
-class ArticleDraft:
+class ReportProposal:
     """A proposed incident, for an admin to check: every field may be wrong, `notes` say where.
 
     Fields the report does not give are None; event types use ACLED's vocabulary.
@@ -1375,7 +1375,7 @@ def _responsibility(claim: _Claim, perpetrator: str | None) -> str:
 # The entry point
 
 
-def propose_draft(text: str, *, published: date | None = None) -> ArticleDraft:
+def propose_incident(text: str, *, published: date | None = None) -> ReportProposal:
     """Read a pasted news report and propose the incident it describes.
 
     `published` (the report's date, or when it was pasted) resolves "on Monday" and dates
@@ -1395,7 +1395,7 @@ def propose_draft(text: str, *, published: date | None = None) -> ArticleDraft:
     injured_count = injured.count if injured else None
     attack = weapon is not None or bool(reading.attack_sentences)
     words = _event_words(weapon, attack)
-    return ArticleDraft(
+    return ReportProposal(
         title=_compose_title(words, place),
         occurred=occurred,
         place=place,

@@ -15,7 +15,7 @@
     (the summary may run over several lines and must come last)
 
 A form is kept as the admin typed it (key → list of values) until it is turned
-into an IncidentDraft, so a half-finished one can be stored, shown and resumed.
+into an IncidentContent, so a half-finished one can be stored, shown and resumed.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from urllib.parse import urlparse
 
 from pydantic import TypeAdapter, ValidationError
 
-from bot.models import Count, Incident, IncidentDraft, Qualifier, Source, TroopFigureDraft
+from bot.models import Count, Incident, IncidentContent, Qualifier, Source, TroopFigureContent
 
 Fields = dict[str, list[str]]
 
@@ -136,7 +136,7 @@ def parse_form(text: str, keys: tuple[str, ...] = KEYS) -> ParsedForm:
 TROOP_KEYS = ("force", "host", "count", "as_of", "source")
 
 
-def troop_figure_from_fields(fields: Mapping[str, list[str]]) -> TroopFigureDraft:
+def troop_figure_from_fields(fields: Mapping[str, list[str]]) -> TroopFigureContent:
     """Validate a /settroops form; raise FormError listing every problem at once."""
     problems = [f"{key}: missing" for key in TROOP_KEYS if not _first(fields, key)]
     data: dict[str, Any] = {}
@@ -157,7 +157,7 @@ def troop_figure_from_fields(fields: Mapping[str, list[str]]) -> TroopFigureDraf
     if problems:
         raise FormError(problems)
     try:
-        return TroopFigureDraft.model_validate(data)
+        return TroopFigureContent.model_validate(data)
     except ValidationError as error:
         raise FormError(_describe(error)) from None
 
@@ -169,7 +169,7 @@ def _parse_date(text: str) -> date:
         raise ValueError("expected an ISO date, e.g. 2024-08-06") from None
 
 
-def draft_from_fields(fields: Mapping[str, list[str]], zone: tzinfo) -> IncidentDraft:
+def incident_from_fields(fields: Mapping[str, list[str]], zone: tzinfo) -> IncidentContent:
     """Validate a whole form; raise FormError listing every problem at once."""
     problems = [f"{key}: missing" for key in REQUIRED if not _first(fields, key)]
     data: dict[str, Any] = {}
@@ -183,7 +183,7 @@ def draft_from_fields(fields: Mapping[str, list[str]], zone: tzinfo) -> Incident
     if problems:
         raise FormError(problems)
     try:
-        return IncidentDraft.model_validate(data)
+        return IncidentContent.model_validate(data)
     except ValidationError as error:
         raise FormError(_describe(error)) from None
 
@@ -200,7 +200,7 @@ def check_field(key: str, values: list[str], zone: tzinfo) -> str | None:
     except ValueError as error:
         return f"{key}: {error}"
     for name, value in data.items():
-        info = IncidentDraft.model_fields[name]
+        info = IncidentContent.model_fields[name]
         try:
             field_type: Any = (
                 Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
@@ -212,7 +212,7 @@ def check_field(key: str, values: list[str], zone: tzinfo) -> str | None:
     return None
 
 
-def fields_from_incident(incident: IncidentDraft, zone: tzinfo) -> Fields:
+def fields_from_incident(incident: IncidentContent, zone: tzinfo) -> Fields:
     """The form that would produce this incident: the starting point of an edit."""
     local = incident.occurred_at.astimezone(zone)
     fields: Fields = {
@@ -249,11 +249,12 @@ def form_text(fields: Mapping[str, list[str]], *, blanks: bool = False) -> str:
     return "\n".join(lines)
 
 
-def changed_keys(before: Incident, after: IncidentDraft) -> list[str]:
+def changed_keys(before: Incident, after: IncidentContent) -> list[str]:
     """The form keys whose values differ between a stored incident and its edit."""
-    old = IncidentDraft.model_validate(before.model_dump(include=set(IncidentDraft.model_fields)))
+    content_keys = set(IncidentContent.model_fields)
+    old = IncidentContent.model_validate(before.model_dump(include=content_keys))
     changed = []
-    for name in IncidentDraft.model_fields:
+    for name in IncidentContent.model_fields:
         key = _KEY_OF_FIELD.get(name, name)
         if key in KEYS and key not in changed and getattr(old, name) != getattr(after, name):
             changed.append(key)
@@ -311,7 +312,7 @@ def _first(fields: Mapping[str, list[str]], key: str) -> str:
     return values[0].strip()
 
 
-def _coordinates_text(incident: IncidentDraft) -> str:
+def _coordinates_text(incident: IncidentContent) -> str:
     if incident.latitude is None or incident.longitude is None:
         return ""
     return f"{incident.latitude:.5f}, {incident.longitude:.5f}"

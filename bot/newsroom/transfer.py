@@ -25,7 +25,7 @@ from pydantic_core import ErrorDetails
 from tqdm import tqdm  # type: ignore[import-untyped, unused-ignore]
 
 from bot.clock import Clock
-from bot.models import Incident, IncidentDraft, Status
+from bot.models import Incident, IncidentContent, Status
 from storage.db import Database
 from storage.incidents import insert_incident
 from storage.transfer import iter_incidents, set_status
@@ -149,7 +149,7 @@ class ImportReport:
         return self.rows - self.invalid
 
 
-class ImportedIncident(IncidentDraft):
+class ImportedIncident(IncidentContent):
     """One row of an import file: a draft, and the status it had where it was exported."""
 
     model_config = ConfigDict(extra="forbid")
@@ -419,7 +419,7 @@ def _from_documented(raw: Mapping[str, Any], *, cells: bool) -> ImportedIncident
     return incident
 
 
-def derived_external_id(incident: IncidentDraft) -> str:
+def derived_external_id(incident: IncidentContent) -> str:
     """A stable id for a row that has none, so importing it again adds nothing."""
 
     def fold(text: str) -> str:
@@ -511,11 +511,11 @@ def acled_severity(fatalities: int) -> int:
 
 
 def _max_length(field_name: str) -> int:
-    for constraint in IncidentDraft.model_fields[field_name].metadata:
+    for constraint in IncidentContent.model_fields[field_name].metadata:
         limit = getattr(constraint, "max_length", None)
         if isinstance(limit, int):
             return limit
-    raise LookupError(f"IncidentDraft.{field_name} has no maximum length")
+    raise LookupError(f"IncidentContent.{field_name} has no maximum length")
 
 
 def _truncate(text: str, limit: int) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from bot.clock import Clock
-from bot.models import IncidentDraft, TroopFigureDraft
+from bot.models import IncidentContent, TroopFigureContent
 from storage.db import Database
 from storage.incidents import insert_incident
 from storage.troops import insert_troop_figure
@@ -21,10 +21,10 @@ class SampleLoadResult:
     figures_total: int
 
 
-def read_sample() -> tuple[list[IncidentDraft], list[TroopFigureDraft]]:
+def read_sample() -> tuple[list[IncidentContent], list[TroopFigureContent]]:
     raw = json.loads(resources.files("bot.data").joinpath("sample.json").read_text("utf-8"))
-    incidents = [IncidentDraft.model_validate(item) for item in raw["incidents"]]
-    figures = [TroopFigureDraft.model_validate(item) for item in raw["troop_figures"]]
+    incidents = [IncidentContent.model_validate(item) for item in raw["incidents"]]
+    figures = [TroopFigureContent.model_validate(item) for item in raw["troop_figures"]]
     return incidents, figures
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from html import escape
 
-from bot.models import Incident, IncidentDraft, Source, TroopSummary
+from bot.models import Incident, IncidentContent, Source, TroopSummary
 
 _SEVERITY_WORDS = {1: "minor", 2: "low", 3: "moderate", 4: "high", 5: "severe"}
 
@@ -29,7 +29,7 @@ def format_date(moment: datetime, zone: tzinfo) -> str:
     return f"{local.day} {local:%b %Y}"
 
 
-def place_of(incident: IncidentDraft) -> str:
+def place_of(incident: IncidentContent) -> str:
     parts = [incident.location]
     if incident.admin1 and incident.admin1 != incident.location:
         parts.append(incident.admin1)
@@ -41,7 +41,7 @@ def severity_badge(severity: int) -> str:
     return f"{'●' * severity}{'○' * (5 - severity)} {_SEVERITY_WORDS[severity]}"
 
 
-def casualties(incident: IncidentDraft) -> str:
+def casualties(incident: IncidentContent) -> str:
     parts = []
     if incident.killed is not None:
         parts.append(f"{incident.killed} killed")
@@ -85,7 +85,7 @@ def incident_card(incident: Incident, zone: tzinfo) -> str:
     return "\n".join([*lines, "", incident_details(incident, zone)])
 
 
-def incident_details(incident: IncidentDraft, zone: tzinfo) -> str:
+def incident_details(incident: IncidentContent, zone: tzinfo) -> str:
     """Everything about an incident below its title, for cards and draft previews."""
     lines = [f"<b>When:</b> {format_time(incident.occurred_at, zone)}"]
     where = esc(place_of(incident))

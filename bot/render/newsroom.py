@@ -12,15 +12,15 @@ from bot.newsroom.forms import Fields, form_text
 from bot.render.incidents import esc, format_date, format_time, incident_details
 
 
-def preview(draft: Preview, zone: tzinfo) -> str:
+def preview(shown: Preview, zone: tzinfo) -> str:
     lines = [
-        f"<b>Draft {draft.draft_id} — not published yet</b>",
+        f"<b>Draft {shown.draft_id} — not published yet</b>",
         "",
-        f"<b>{esc(draft.incident.title)}</b>",
+        f"<b>{esc(shown.incident.title)}</b>",
         "",
-        incident_details(draft.incident, zone),
+        incident_details(shown.incident, zone),
     ]
-    for other in draft.possible_duplicates:
+    for other in shown.possible_duplicates:
         lines.append(
             f"\n⚠️ <b>Possible duplicate</b> of #{other.id}: {esc(other.title)} "
             f"({format_date(other.occurred_at, zone)}, {esc(other.location)})"

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.delivery.composition import Composition, Drop, Hold, Send
+from bot.delivery.outcomes import Drop, Hold, Outcome, Send
 from bot.models import OutboxItem, OutboxKind, OutgoingMessage
 from bot.render.delivery import alert_text
 from bot.subscriptions.schedule import quiet_until
@@ -21,13 +21,13 @@ UPLOAD_PATIENCE = timedelta(seconds=30)
 UPLOAD_RECHECK = timedelta(seconds=2)
 
 
-class OutboxComposer:
+class OutboxDecider:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
         self._uploads: dict[str, datetime] = {}
 
-    async def __call__(self, item: OutboxItem) -> Composition:
+    async def __call__(self, item: OutboxItem) -> Outcome:
         subscription = await get_subscription(self._db.reader, item.chat_id)
         if subscription is None or not subscription.active:
             return Drop("no longer subscribed")
@@ -45,7 +45,7 @@ class OutboxComposer:
         zone = ZoneInfo(subscription.timezone)
         return Send(OutgoingMessage(html=alert_text(incident, zone)))
 
-    async def _with_chart(self, message: OutgoingMessage) -> Composition:
+    async def _with_chart(self, message: OutgoingMessage) -> Outcome:
         """A message naming a stored chart gets its picture: by file id once uploaded."""
         if message.chart_key is None:
             return Send(message)

@@ -28,5 +28,5 @@ class Drop:
     reason: str
 
 
-Composition = Send | Hold | Drop
-Composer = Callable[[OutboxItem], Awaitable[Composition]]
+Outcome = Send | Hold | Drop
+Decide = Callable[[OutboxItem], Awaitable[Outcome]]

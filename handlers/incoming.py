@@ -1,0 +1,30 @@
+"""Reading an incoming update: who acts, the message, the command and the text after it."""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+
+
+def acting_user_id(update: Update) -> int:
+    """The numeric id of the user behind the update (admins are known by id only)."""
+    assert update.effective_user is not None
+    return update.effective_user.id
+
+
+def message_of(update: Update) -> Message:
+    assert update.effective_message is not None
+    return update.effective_message
+
+
+def command_of(message: Message) -> str:
+    """The command as typed, e.g. "/latest", without a "@botname" suffix."""
+    assert message.text is not None
+    return message.text.split()[0].split("@")[0]
+
+
+def text_after_command(message: Message) -> str:
+    """The raw text after the command, newlines kept (context.args loses them)."""
+    text = message.text or ""
+    first_line, _, rest = text.partition("\n")
+    _, _, after_command = first_line.partition(" ")
+    return "\n".join(part for part in (after_command.strip(), rest) if part).strip()
