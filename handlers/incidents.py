@@ -6,6 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import BotContext
 from bot.models import IncidentPage
+from bot.places import PlaceQuery, UnknownPlace, resolve_place
 from bot.record.incidents import DEFAULT_LATEST, MAX_LATEST
 from bot.render.incidents import esc, incident_card, incident_list
 from handlers.replies import UsageError, reply_html
@@ -16,17 +17,27 @@ _MAX_PLACE_BYTES = 40
 _MAX_SEARCH_CHARS = 100
 
 
-def parse_latest_args(args: list[str]) -> tuple[int, str | None]:
+def parse_latest_args(args: list[str]) -> tuple[int, PlaceQuery | None]:
+    """`/latest [N] [place]` or `/latest [place] [N]`: the count may come either side."""
     count = DEFAULT_LATEST
     if args and args[0].lstrip("-").isdigit():
-        count = int(args[0])
-        args = args[1:]
-        if not 1 <= count <= MAX_LATEST:
-            raise UsageError(f"I can show 1 to {MAX_LATEST} incidents at a time, e.g. /latest 10")
+        count, args = int(args[0]), args[1:]
+    elif args and args[-1].lstrip("-").isdigit():
+        count, args = int(args[-1]), args[:-1]
+    if not 1 <= count <= MAX_LATEST:
+        raise UsageError(f"I can show 1 to {MAX_LATEST} incidents at a time, e.g. /latest 10")
     place = " ".join(args).strip() or None
     if place and len(place.encode()) > _MAX_PLACE_BYTES:
         raise UsageError("That place name is too long. Try a country, province or base name.")
-    return count, place
+    return count, place_query(place) if place else None
+
+
+def place_query(text: str) -> PlaceQuery:
+    """The place someone asks about, or a usage error suggesting what they may mean."""
+    try:
+        return resolve_place(text)
+    except UnknownPlace as unknown:
+        raise UsageError(str(unknown)) from None
 
 
 def parse_incident_id(args: list[str]) -> int:
@@ -46,23 +57,28 @@ async def older(update: Update, context: BotContext) -> None:
     assert query is not None and query.data is not None
     _, count_text, cursor_text, place = query.data.split(":", 3)
     await query.answer()
+    query_place = place_query(place) if place else None
     page = await context.services.incidents.latest(
-        int(count_text), place or None, older_than=int(cursor_text)
+        int(count_text), query_place, older_than=int(cursor_text)
     )
-    await _send_page(update, context, page, int(count_text), place or None)
+    await _send_page(update, context, page, int(count_text), query_place)
 
 
 async def _send_page(
-    update: Update, context: BotContext, page: IncidentPage, count: int, place: str | None
+    update: Update,
+    context: BotContext,
+    page: IncidentPage,
+    count: int,
+    place: PlaceQuery | None,
 ) -> None:
-    where = f" in {place}" if place else ""
+    where = f" in {place.label}" if place else ""
     if not page.incidents:
         await reply_html(update, esc(f"No published incidents{where} to show."))
         return
     heading = f"Latest incidents{where}"
     markup = None
     if page.older_cursor is not None:
-        data = f"{OLDER_PREFIX}:{count}:{page.older_cursor}:{place or ''}"
+        data = f"{OLDER_PREFIX}:{count}:{page.older_cursor}:{place.text if place else ''}"
         markup = InlineKeyboardMarkup([[InlineKeyboardButton("Older ▸", callback_data=data)]])
     await reply_html(
         update, incident_list(heading, page.incidents, context.services.timezone), markup

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.models import Count, Qualifier
-from bot.newsroom.extractor import ReportProposal, load_gazetteer, propose_incident
+from bot.newsroom.extractor import ReportProposal, propose_incident
+from bot.places import gazetteer
 from bot.regions import REGIONS
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -293,7 +294,7 @@ def test_places_are_found_by_their_alternate_spellings(spelling: str, expected: 
 def test_every_gazetteer_spelling_finds_its_place() -> None:
     missed = [
         (alias, place.name)
-        for place in load_gazetteer()
+        for place in gazetteer().places
         for alias in (place.name, *place.aliases)
         if place_name(propose_incident(f"A rocket attack hit {alias} overnight.")) != place.name
     ]
@@ -466,15 +467,15 @@ def test_a_report_of_no_attack_proposes_a_plain_incident() -> None:
 
 
 def test_gazetteer_covers_every_country_of_every_region() -> None:
-    countries = {place.country for place in load_gazetteer()}
+    countries = {place.country for place in gazetteer().places}
     expected = {country for members in REGIONS.values() for country in members}
     assert countries == expected
-    named = {place.name for place in load_gazetteer() if place.kind == "country"}
+    named = {place.name for place in gazetteer().places if place.kind == "country"}
     assert named == expected
 
 
 def test_gazetteer_places_are_well_formed() -> None:
-    places = load_gazetteer()
+    places = gazetteer().places
     assert len({place.name for place in places}) == len(places)
     for place in places:
         assert place.kind in {"base", "city", "province", "country"}
@@ -518,9 +519,9 @@ def test_gazetteer_places_are_well_formed() -> None:
     ],
 )
 def test_gazetteer_knows_the_places_attacks_happen_at(name: str) -> None:
-    assert name in {place.name for place in load_gazetteer()}
+    assert name in {place.name for place in gazetteer().places}
 
 
 def test_every_iraqi_province_is_known() -> None:
-    provinces = [p for p in load_gazetteer() if p.country == "Iraq" and p.kind == "province"]
+    provinces = [p for p in gazetteer().places if p.country == "Iraq" and p.kind == "province"]
     assert len(provinces) >= 19

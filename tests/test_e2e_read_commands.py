@@ -53,7 +53,28 @@ async def test_latest_refuses_bad_arguments_with_a_useful_answer(alice: Person) 
     reply = await alice.says("/latest 500")
     assert reply.text == "I can show 1 to 20 incidents at a time, e.g. /latest 10"
     nowhere = await alice.says("/latest Atlantis")
-    assert nowhere.text == "No published incidents in Atlantis to show."
+    assert nowhere.text.startswith("I don't know the place Atlantis. Try a region, country")
+
+
+async def test_latest_suggests_the_place_a_misspelling_resembles(alice: Person) -> None:
+    reply = await alice.says("/latest Irak")
+    assert reply.text == "I don't know the place Irak — did you mean Iraq?"
+
+
+async def test_latest_takes_its_count_after_the_place_too(alice: Person) -> None:
+    reply = await alice.says("/latest Iraq 3")
+    lines = [line for line in reply.text.splitlines() if line.startswith("#")]
+    assert reply.text.startswith("Latest incidents in Iraq")
+    assert len(lines) == 3 and all(line.endswith("Iraq") for line in lines)
+
+
+async def test_latest_reads_acled_spellings_as_the_places_they_name(alice: Person) -> None:
+    reply = await alice.says("/latest 2 Ain al Asad Airbase")
+    assert reply.text.startswith("Latest incidents in Ain al-Asad Air Base")
+    lines = [line for line in reply.text.splitlines() if line.startswith("#")]
+    assert len(lines) == 2 and all("Ain al-Asad Air Base, Anbar, Iraq" in line for line in lines)
+    province = await alice.says("/latest Al Anbar")
+    assert province.text.startswith("Latest incidents in Anbar Governorate")
 
 
 async def test_incident_card_from_the_seed_article(alice: Person) -> None:

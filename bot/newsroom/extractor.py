@@ -20,30 +20,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property, lru_cache
-from importlib import resources
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from bot.models import Count, Qualifier
+from bot.places import SPECIFICITY, Place, gazetteer
 
 _T = TypeVar("_T")
 
 # ---------------------------------------------------------------------------------------------
 # Public types
-
-
-@dataclass(frozen=True)
-class Place:
-    """A place from the gazetteer, with the spellings it is found by."""
-
-    name: str  # canonical, e.g. "Ain al-Asad Air Base"
-    kind: str  # "base" | "city" | "province" | "country"
-    country: str  # spelled as in bot.regions
-    admin1: str  # province/governorate, "" for a country
-    latitude: float
-    longitude: float
-    aliases: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -70,44 +55,6 @@ class ReportProposal:
     severity: int
     summary: str
     notes: tuple[str, ...]
-
-
-# ---------------------------------------------------------------------------------------------
-# Gazetteer
-
-_PlaceKind = Literal["base", "city", "province", "country"]
-
-# A base is more specific than the city it serves, and so on up.
-_SPECIFICITY: dict[str, int] = {"country": 0, "province": 1, "city": 2, "base": 3}
-
-
-class _PlaceRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(min_length=1)
-    kind: _PlaceKind
-    country: str = Field(min_length=1)
-    admin1: str
-    latitude: float = Field(ge=-90, le=90)
-    longitude: float = Field(ge=-180, le=180)
-    aliases: tuple[str, ...] = ()
-
-
-class _GazetteerFile(BaseModel):
-    note: str = ""
-    places: list[_PlaceRecord]
-
-
-@lru_cache(maxsize=1)
-def _gazetteer() -> tuple[Place, ...]:
-    raw = resources.files("bot.data").joinpath("gazetteer.json").read_text("utf-8")
-    parsed = _GazetteerFile.model_validate_json(raw)
-    return tuple(Place(**record.model_dump()) for record in parsed.places)
-
-
-def load_gazetteer() -> list[Place]:
-    """Every known place; the file is read and validated once per process."""
-    return list(_gazetteer())
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -710,7 +657,7 @@ class _PlaceMention:
 
     @property
     def rank(self) -> int:
-        return _SPECIFICITY[self.place.kind]
+        return SPECIFICITY[self.place.kind]
 
 
 def _alias_pattern(alias: str) -> str:
@@ -729,7 +676,7 @@ def _alias_pattern(alias: str) -> str:
 @lru_cache(maxsize=1)
 def _place_patterns() -> tuple[tuple[Place, re.Pattern[str]], ...]:
     # Most specific first, so that of two places sharing a spelling the more specific wins.
-    places = sorted(_gazetteer(), key=lambda place: -_SPECIFICITY[place.kind])
+    places = sorted(gazetteer().places, key=lambda place: -SPECIFICITY[place.kind])
     patterns: list[tuple[Place, re.Pattern[str]]] = []
     for place in places:
         aliases = sorted({place.name, *place.aliases}, key=len, reverse=True)
@@ -752,7 +699,7 @@ def _find_places(text: str, actors: Sequence[_ActorMention]) -> list[_PlaceMenti
 
 
 def _contains(outer: Place, inner: Place) -> bool:
-    if _SPECIFICITY[inner.kind] <= _SPECIFICITY[outer.kind] or inner.country != outer.country:
+    if SPECIFICITY[inner.kind] <= SPECIFICITY[outer.kind] or inner.country != outer.country:
         return False
     return outer.kind == "country" or inner.admin1 == outer.admin1
 

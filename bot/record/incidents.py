@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.models import Incident, IncidentPage
-from bot.regions import REGIONS, region_named
+from bot.places import PlaceQuery
 from storage.db import Database
 from storage.incidents import get_incident, latest_published, search_published
 
@@ -17,15 +17,15 @@ class IncidentService:
         self._db = db
 
     async def latest(
-        self, count: int, place: str | None = None, older_than: int | None = None
+        self, count: int, place: PlaceQuery | None = None, older_than: int | None = None
     ) -> IncidentPage:
-        """The newest published incidents; `place` is a region grouping or a place name."""
-        region = region_named(place) if place else None
+        """The newest published incidents; `place` a region, country, province or site."""
+        countries = place.countries if place else ()
         return await latest_published(
             self._db.reader,
             limit=count,
-            place=None if region else place,
-            countries=REGIONS[region] if region else (),
+            place=place.term if place and not countries else None,
+            countries=countries,
             older_than=older_than,
         )
 

@@ -1,0 +1,315 @@
+"""The one gazetteer: every country, province and site the bot knows, and how to find them.
+
+Everything that takes a place from a person or a file checks it here — the forms, `/edit`,
+imports, the article extractor, and the commands that ask about a place (`/latest`,
+`/search`, `/subscribe`, `/tension`) — so that "Al Anbar" from an ACLED export and
+"Anbar" typed in `/post` land on the same name, and "Irak" is answered with a suggestion
+rather than with an empty result.
+
+The hierarchy is country → province (admin1) → site (a base, town or sea area). Provinces
+and sites know their country; sites carry coordinates; countries a generous bounding box.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from importlib import resources
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from bot.regions import REGIONS, region_named
+
+PlaceKind = Literal["base", "city", "province", "country"]
+
+# A base is more specific than the city it serves, and so on up.
+SPECIFICITY: dict[str, int] = {"country": 0, "province": 1, "city": 2, "base": 3}
+SITE_KINDS: frozenset[str] = frozenset({"base", "city"})
+
+
+@dataclass(frozen=True)
+class BoundingBox:
+    south: float
+    west: float
+    north: float
+    east: float
+
+    def holds(self, latitude: float, longitude: float) -> bool:
+        return self.south <= latitude <= self.north and self.west <= longitude <= self.east
+
+
+@dataclass(frozen=True)
+class Place:
+    """A place from the gazetteer, with the spellings it is found by."""
+
+    name: str  # canonical, e.g. "Ain al-Asad Air Base"
+    kind: str  # "base" | "city" | "province" | "country"
+    country: str  # spelled as in bot.regions
+    admin1: str  # province/governorate as incidents record it; "" for a country
+    latitude: float
+    longitude: float
+    aliases: tuple[str, ...]
+    bbox: BoundingBox | None = None  # countries only
+    # Spellings of a province's admin1 in data ("Al Basrah"), not looked for in prose.
+    admin1_aliases: tuple[str, ...] = ()
+
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        """The name, the aliases and, for a province, the admin1 names incidents use."""
+        extra = (self.admin1,) if self.kind == "province" and self.admin1 else ()
+        return (self.name, *self.aliases, *extra, *self.admin1_aliases)
+
+    @property
+    def short_name(self) -> str:
+        """How people name it: a province by its admin1 ("Anbar"), others by name."""
+        return self.admin1 if self.kind == "province" and self.admin1 else self.name
+
+    @property
+    def is_site(self) -> bool:
+        return self.kind in SITE_KINDS
+
+
+class _BoxRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    south: float = Field(ge=-90, le=90)
+    west: float = Field(ge=-180, le=180)
+    north: float = Field(ge=-90, le=90)
+    east: float = Field(ge=-180, le=180)
+
+
+class _PlaceRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    kind: PlaceKind
+    country: str = Field(min_length=1)
+    admin1: str
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    aliases: tuple[str, ...] = ()
+    bbox: _BoxRecord | None = None
+    admin1_aliases: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _countries_have_boxes(self) -> _PlaceRecord:
+        if (self.kind == "country") != (self.bbox is not None):
+            raise ValueError("a country, and only a country, has a bounding box")
+        if self.admin1_aliases and self.kind != "province":
+            raise ValueError("only a province has admin1 aliases")
+        return self
+
+
+class _GazetteerFile(BaseModel):
+    note: str = ""
+    places: list[_PlaceRecord]
+
+
+_SUGGESTION_CUTOFF = 0.72
+
+
+# Letters that transliterations of the same Arabic or Persian sound swap freely.
+_SOUNDS = str.maketrans({"q": "k", "c": "k", "w": "u", "y": "i", "e": "i", "o": "u"})
+# Only suggestions nearly as close as the closest: "Irak" is Iraq rather than Iran.
+_SUGGESTION_SPREAD = 0.05
+
+
+def _likeness(typed: str, known: str) -> float:
+    """difflib's similarity, averaged with that of the letters in any order (a transposed
+    "Sirya" is a slip) and with that of the sounds ("Irak" sounds like "Iraq")."""
+    in_order = difflib.SequenceMatcher(None, typed, known).ratio()
+    any_order = difflib.SequenceMatcher(None, sorted(typed), sorted(known)).ratio()
+    sounds = difflib.SequenceMatcher(
+        None, typed.translate(_SOUNDS), known.translate(_SOUNDS)
+    ).ratio()
+    return (in_order + any_order + sounds) / 3
+
+
+def spelling_key(text: str) -> str:
+    """What two spellings must share to name the same place: case, dashes, quotes and
+    spacing aside ("Ain al-Asad" = "ain al Asad"; "Dar'a" = "Dara")."""
+    folded = re.sub(r"['\u2019\u2018`\u02bc]", "", text.casefold())
+    return " ".join(re.findall(r"[^\W_]+", folded))
+
+
+class Gazetteer:
+    """Look-ups by any spelling, and suggestions for a spelling that matches nothing."""
+
+    def __init__(self, places: Iterable[Place]) -> None:
+        self.places: tuple[Place, ...] = tuple(places)
+        self._by_key: dict[str, list[Place]] = {}
+        for place in sorted(self.places, key=lambda p: -SPECIFICITY[p.kind]):
+            for spelling in place.spellings:
+                found = self._by_key.setdefault(spelling_key(spelling), [])
+                if place not in found:
+                    found.append(place)
+
+    @cached_property
+    def countries(self) -> tuple[Place, ...]:
+        return tuple(place for place in self.places if place.kind == "country")
+
+    def find(self, text: str) -> list[Place]:
+        """Every place spelled `text`, most specific first ("Erbil": the city, then the
+        province)."""
+        return list(self._by_key.get(spelling_key(text), ()))
+
+    def country(self, text: str) -> Place | None:
+        """The country spelled `text` ("iraq", "UAE"), or None."""
+        return next((p for p in self.find(text) if p.kind == "country"), None)
+
+    def country_named(self, name: str) -> Place:
+        """The country with this canonical name; KeyError for one the gazetteer lacks."""
+        found = self.country(name)
+        if found is None or found.name != name:
+            raise KeyError(name)
+        return found
+
+    def province(self, text: str, country: str | None = None) -> Place | None:
+        """The province (admin1) spelled `text`, in `country` when given."""
+        return next(
+            (
+                p
+                for p in self.find(text)
+                if p.kind == "province" and (country is None or p.country == country)
+            ),
+            None,
+        )
+
+    def site(self, text: str, country: str | None = None) -> Place | None:
+        """The base, town or sea area spelled `text`, in `country` when given."""
+        return next(
+            (p for p in self.find(text) if p.is_site and (country is None or p.country == country)),
+            None,
+        )
+
+    def in_country(self, country: str, latitude: float, longitude: float) -> bool:
+        """Whether a point lies within the country's (generous) bounding box."""
+        box = self.country_named(country).bbox
+        return box is not None and box.holds(latitude, longitude)
+
+    def admin1_names(self, country: str) -> frozenset[str]:
+        """The admin1 names incidents in `country` use: its provinces' and its sites'."""
+        return frozenset(p.admin1 for p in self.places if p.country == country and p.admin1)
+
+    def suggest(
+        self,
+        text: str,
+        *,
+        kinds: Iterable[str] | None = None,
+        country: str | None = None,
+        extra: Iterable[str] = (),
+        limit: int = 3,
+    ) -> list[str]:
+        """Short names close to a spelling that matched nothing ("Irak" → Iraq);
+        `extra` adds other names to choose from, such as the regions."""
+        wanted = set(kinds) if kinds is not None else None
+        names_by_key: dict[str, str] = {spelling_key(name): name for name in extra}
+        for place in self.places:
+            if wanted is not None and place.kind not in wanted:
+                continue
+            if country is not None and place.country != country:
+                continue
+            for spelling in place.spellings:
+                names_by_key.setdefault(spelling_key(spelling), place.short_name)
+        key = spelling_key(text)
+        scored = sorted(
+            ((_likeness(key, known), known) for known in names_by_key),
+            key=lambda pair: -pair[0],
+        )
+        if not scored or scored[0][0] < _SUGGESTION_CUTOFF:
+            return []
+        floor = max(_SUGGESTION_CUTOFF, scored[0][0] - _SUGGESTION_SPREAD)
+        close = [known for score, known in scored if score >= floor]
+        return list(dict.fromkeys(names_by_key[known] for known in close))[:limit]
+
+    def mentions(self, text: str) -> bool:
+        """Whether `text` is part of some known spelling ("Asad" of "Ain al-Asad")."""
+        key = spelling_key(text)
+        return len(key) >= 3 and any(key in known for known in self._by_key)
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> Gazetteer:
+    """The bundled gazetteer; the file is read and validated once per process."""
+    raw = resources.files("bot.data").joinpath("gazetteer.json").read_text("utf-8")
+    parsed = _GazetteerFile.model_validate_json(raw)
+    return Gazetteer(
+        Place(
+            **record.model_dump(exclude={"bbox"}),
+            bbox=BoundingBox(**record.bbox.model_dump()) if record.bbox else None,
+        )
+        for record in parsed.places
+    )
+
+
+def did_you_mean(names: list[str]) -> str:
+    """ " — did you mean Iraq?", or "" without suggestions."""
+    if not names:
+        return ""
+    if len(names) == 1:
+        return f" — did you mean {names[0]}?"
+    return f" — did you mean {', '.join(names[:-1])} or {names[-1]}?"
+
+
+# ---------------------------------------------------------------------------------------------
+# Places people ask about: /latest, /search, /subscribe, /tension
+
+
+class UnknownPlace(ValueError):
+    """A place name that is neither a region nor in the gazetteer."""
+
+    def __init__(self, text: str, suggestions: list[str]) -> None:
+        self.text = text
+        self.suggestions = suggestions
+        hint = did_you_mean(suggestions) or (
+            ". Try a region, country, province or base, e.g. Levant, Iraq, Anbar or Tower 22."
+        )
+        super().__init__(f"I don't know the place {text}{hint}")
+
+
+@dataclass(frozen=True)
+class PlaceQuery:
+    """What someone asking about `text` means: a region's countries, or one name that a
+    country, an admin1 region or a location may carry."""
+
+    text: str
+    region: str | None = None
+    place: Place | None = None
+
+    @property
+    def countries(self) -> tuple[str, ...]:
+        if self.region is not None:
+            return REGIONS[self.region]
+        if self.place is not None and self.place.kind == "country":
+            return (self.place.name,)
+        return ()
+
+    @property
+    def term(self) -> str:
+        """The name to match in incidents: the canonical one when the place is known."""
+        if self.place is None:
+            return self.text
+        return self.place.admin1 if self.place.kind == "province" else self.place.name
+
+    @property
+    def label(self) -> str:
+        return self.region or (self.place.name if self.place else self.text)
+
+
+def resolve_place(text: str) -> PlaceQuery:
+    """Read a place someone asks about; UnknownPlace (with suggestions) when it is none."""
+    text = " ".join(text.split())
+    if region := region_named(text):
+        return PlaceQuery(text, region=region)
+    known = gazetteer()
+    found = known.find(text)
+    if found:
+        # A country or province before a site: "Erbil" asks about the province around it.
+        return PlaceQuery(text, place=min(found, key=lambda p: SPECIFICITY[p.kind]))
+    if known.mentions(text):
+        return PlaceQuery(text)
+    raise UnknownPlace(text, known.suggest(text, extra=REGIONS))

@@ -1,0 +1,98 @@
+"""The one gazetteer: look-ups by any spelling, suggestions, bounding boxes, place queries."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.places import UnknownPlace, gazetteer, resolve_place, spelling_key
+
+
+def test_spellings_differing_in_case_dashes_and_quotes_share_a_key() -> None:
+    assert spelling_key("Ain al-Asad") == spelling_key("ain  AL asad")
+    assert spelling_key("Dar'a") == spelling_key("Dara")
+
+
+@pytest.mark.parametrize(
+    ("spelling", "name", "kind"),
+    [
+        ("iraq", "Iraq", "country"),
+        ("UAE", "United Arab Emirates", "country"),
+        ("Al Anbar", "Anbar Governorate", "province"),
+        ("Anbar", "Anbar Governorate", "province"),
+        ("Al Basrah", "Basra Governorate", "province"),
+        ("Ain al Asad Airbase", "Ain al-Asad Air Base", "base"),
+        ("ain al-asad", "Ain al-Asad Air Base", "base"),
+    ],
+)
+def test_places_are_found_by_any_spelling(spelling: str, name: str, kind: str) -> None:
+    found = gazetteer().find(spelling)
+    assert (found[0].name, found[0].kind) == (name, kind)
+
+
+def test_provinces_and_sites_know_their_country_and_sites_their_coordinates() -> None:
+    known = gazetteer()
+    province = known.province("Al Anbar")
+    site = known.site("Ain al Asad Airbase")
+    assert province is not None and province.country == "Iraq" and province.admin1 == "Anbar"
+    assert site is not None and (site.country, site.admin1) == ("Iraq", "Anbar")
+    assert known.in_country("Iraq", site.latitude, site.longitude)
+
+
+def test_a_lookup_within_a_country_ignores_other_countries() -> None:
+    assert gazetteer().site("Aleppo", country="Iraq") is None
+    assert gazetteer().province("Anbar", country="Syria") is None
+
+
+def test_every_site_lies_in_its_countrys_box() -> None:
+    known = gazetteer()
+    outside = [
+        p.name
+        for p in known.places
+        if p.kind != "country" and not known.in_country(p.country, p.latitude, p.longitude)
+    ]
+    assert outside == []
+
+
+def test_coordinates_far_from_a_country_are_outside_it() -> None:
+    assert not gazetteer().in_country("Iraq", 33.5, 36.3)  # Damascus
+    assert not gazetteer().in_country("Jordan", 95.0, 200.0)
+
+
+@pytest.mark.parametrize(
+    ("spelling", "suggested"),
+    [("Irak", "Iraq"), ("Sirya", "Syria"), ("Anbr", "Anbar"), ("Lebannon", "Lebanon")],
+)
+def test_a_misspelling_gets_the_place_it_resembles(spelling: str, suggested: str) -> None:
+    assert gazetteer().country(spelling) is None
+    assert suggested in gazetteer().suggest(spelling)
+
+
+def test_a_name_like_nothing_gets_no_suggestion() -> None:
+    assert gazetteer().suggest("Narnia", kinds={"country"}) == []
+
+
+def test_suggestions_can_be_limited_to_a_kind() -> None:
+    assert gazetteer().suggest("Irak", kinds={"country"}) == ["Iraq"]
+
+
+@pytest.mark.parametrize(
+    ("text", "countries", "term"),
+    [
+        ("levant", ("Lebanon", "Israel", "Palestine", "Jordan"), "levant"),
+        ("jordan", ("Jordan",), "Jordan"),
+        ("Al Anbar", (), "Anbar"),
+        ("Ain al Asad Airbase", (), "Ain al-Asad Air Base"),
+        ("Asad", (), "Asad"),
+    ],
+)
+def test_a_place_query_reads_regions_countries_provinces_sites_and_parts_of_names(
+    text: str, countries: tuple[str, ...], term: str
+) -> None:
+    query = resolve_place(text)
+    assert (query.countries, query.term) == (countries, term)
+
+
+def test_an_unknown_place_query_says_so_with_suggestions() -> None:
+    with pytest.raises(UnknownPlace) as raised:
+        resolve_place("Irak")
+    assert str(raised.value) == "I don't know the place Irak — did you mean Iraq?"
