@@ -17,7 +17,13 @@ from pathlib import Path
 from telegram.error import InvalidToken, NetworkError
 
 from bot.clock import SystemClock
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import (
+    DEFAULT_CONFIG_PATH,
+    ConfigError,
+    Settings,
+    describe_settings,
+    load_settings,
+)
 from bot.context import IncidentBotApp
 from bot.lifecycle import ALLOWED_UPDATES
 from bot.log_setup import configure_logging
@@ -30,52 +36,159 @@ from bot.newsroom.transfer import (
     output_file,
     parse_moment,
 )
-from bot.record.sample import load_sample
-from storage.db import Database, backup_database
+from bot.record.sample import load_sample, remove_sample
+from storage.db import Database
+from storage.maintenance import (
+    DatabaseInUse,
+    UnusableBackup,
+    backup_database,
+    check_backup,
+    holding_database,
+    lock_path,
+    restore_database,
+)
 
+EXIT_OK = 0
+EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_STATUSES = """exit status:
+  0  done
+  1  the command failed (e.g. a bad row in an import, a backup that could not be written)
+  2  wrong usage or configuration: the message names the option, argument or key"""
 log = logging.getLogger("incident-bot")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="incident-bot",
-        description="A Telegram bot that records security incidents and tells people about them.",
+        description="A Telegram bot that records security incidents and tells people about them. "
+        "The options below work before or after any command.",
+        parents=[_global_options()],
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help="TOML config file (default: ./config.toml if it exists)",
+    parser.set_defaults(config=None, log_level=None, log_format="text")
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", help="what to do (run when none is given)"
     )
-    parser.add_argument(
-        "--log-level",
-        default=None,
-        choices=["DEBUG", "INFO", "WARNING"],
-        help="INFO by default; WARNING for sandbox, whose log lines would interleave the chat",
-    )
-    parser.add_argument(
-        "--log-format",
-        default="text",
-        choices=["text", "json"],
-        help="one line per event: plain text (default) or JSON objects",
-    )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    runner = commands.add_parser("run", help="run the bot; the default command")
+    runner = _command(
+        commands, "run", "run the bot; the default command",
+        "Run the bot with long polling until Ctrl-C or SIGTERM (which stop it cleanly), "
+        "or on a webhook with --webhook.",
+    )  # fmt: skip
     runner.add_argument(
         "--webhook",
         action="store_true",
         help="receive updates on a webhook (see [webhook] in config.example.toml) "
         "instead of long polling; polling again later removes the webhook",
     )
-    sandbox = commands.add_parser(
-        "sandbox",
-        help="try the bot in this terminal: no token, no network, sample data",
-        description="Run the real bot against a pretend Telegram on this computer and chat "
+    _add_sandbox(commands)
+    config = _command(commands, "config", "check the configuration")
+    config_actions = config.add_subparsers(
+        dest="config_command", metavar="ACTION", required=True, help="check"
+    )
+    _command(
+        config_actions, "check", "validate the configuration and print the effective settings",
+        "Read the config file (--config PATH, or ./config.toml) and the INCIDENT_BOT_* "
+        "environment variables, report every problem, or print the settings the bot would "
+        "use, with secrets masked.",
+    )  # fmt: skip
+    db = _command(commands, "db", "database maintenance: upgrade, backup, restore")
+    db_actions = db.add_subparsers(
+        dest="db_command", metavar="ACTION", required=True, help="upgrade, backup or restore"
+    )
+    _command(
+        db_actions, "upgrade", "apply pending schema migrations",
+        "Apply the schema migrations the database (storage.path) lacks, and exit. "
+        "run does this too.",
+    )  # fmt: skip
+    backup = _command(
+        db_actions, "backup", "copy the database to PATH, safely, even while the bot runs",
+        "Copy the database (storage.path) to PATH with SQLite's online backup, safely while "
+        "the bot runs. The copy appears under PATH only when complete.",
+    )  # fmt: skip
+    backup.add_argument("path", type=Path, metavar="PATH", help="the file to write the copy to")
+    backup.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
+    restore = _command(
+        db_actions, "restore", "replace the database with a backup; the bot must be stopped",
+        "Replace the database (storage.path) with BACKUP. Refused while the bot runs, and "
+        "unless BACKUP passes SQLite's integrity check. The replaced database is kept beside "
+        "it as storage.path.replaced-TIME.",
+    )  # fmt: skip
+    restore.add_argument(
+        "backup", type=Path, metavar="BACKUP", help="a file written by 'incident-bot db backup'"
+    )
+    sample = _command(commands, "sample", "the bundled sample data: load or remove it")
+    sample_actions = sample.add_subparsers(
+        dest="sample_command", metavar="ACTION", required=True, help="load or remove"
+    )
+    _command(sample_actions, "load", SAMPLE_LOAD_HELP)
+    _command(
+        sample_actions, "remove", "delete the sample incidents and troop figures",
+        "Delete every sample incident and troop figure, with the alerts and corrections "
+        "queued or sent about them, in one transaction. What you added yourself stays.",
+    )  # fmt: skip
+    _command(commands, "load-sample", "the same as 'sample load'")
+    _add_transfer(commands)
+    return parser
+
+
+SAMPLE_LOAD_HELP = "load the bundled sample incidents and troop figures (idempotent)"
+
+
+def _global_options() -> argparse.ArgumentParser:
+    # Defaults are SUPPRESS here, and set once on the main parser: otherwise a
+    # subcommand's default would overwrite an option given before the subcommand.
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--config",
+        type=Path,
+        default=argparse.SUPPRESS,
+        metavar="PATH",
+        help="TOML config file (default: ./config.toml if it exists)",
+    )
+    options.add_argument(
+        "--log-level",
+        default=argparse.SUPPRESS,
+        choices=["DEBUG", "INFO", "WARNING"],
+        help="INFO by default; WARNING for sandbox, whose log lines would interleave the chat",
+    )
+    options.add_argument(
+        "--log-format",
+        default=argparse.SUPPRESS,
+        choices=["text", "json"],
+        help="one line per event: plain text (default) or JSON objects",
+    )
+    return options
+
+
+_GLOBAL_OPTIONS = _global_options()
+
+
+def _command(
+    group: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    summary: str,
+    description: str | None = None,
+) -> argparse.ArgumentParser:
+    """A subcommand that takes the global options too, and lists the exit statuses."""
+    return group.add_parser(
+        name,
+        help=summary,
+        description=description or summary[0].upper() + summary[1:] + ".",
+        parents=[_GLOBAL_OPTIONS],
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def _add_sandbox(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sandbox = _command(
+        commands, "sandbox", "try the bot in this terminal: no token, no network, sample data",
+        "Run the real bot against a pretend Telegram on this computer and chat "
         "with it here: type as a user; /as NAME switches who types, /clock +1d moves time, "
         "[N] presses a button, /sandbox lists these. Needs no token and no network.",
-    )
+    )  # fmt: skip
     sandbox.add_argument(
         "--as-admin", action="store_true", help="type as an owner of the bot (/post at once)"
     )
@@ -106,33 +219,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="start the clock at WHEN, e.g. '2024-08-10 12:00' (in bot.timezone) or +1d, "
         "instead of now",
     )
-    db = commands.add_parser("db", help="database maintenance")
-    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    db_commands.add_parser("upgrade", help="apply pending schema migrations")
-    backup = db_commands.add_parser(
-        "backup", help="copy the database to PATH, safely, even while the bot runs"
-    )
-    backup.add_argument("path", type=Path, metavar="PATH")
-    commands.add_parser(
-        "load-sample", help="load the bundled sample incidents and troop figures (idempotent)"
-    )
-    importer = commands.add_parser(
-        "import",
-        help="import incidents from a CSV or JSON Lines file, or an ACLED export (idempotent)",
-        description="Import incidents from FILE (.csv, .jsonl or .ndjson), all in one "
+
+
+def _add_transfer(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    importer = _command(
+        commands, "import",
+        "import incidents from a CSV or JSON Lines file, or an ACLED export (idempotent)",
+        "Import incidents from FILE (.csv, .jsonl or .ndjson), all in one "
         "transaction. Every row is checked first; a bad row means nothing is imported "
-        "(exit status 1) unless --skip-invalid is given.",
+        "(exit status 1) unless --skip-invalid is given. The README describes the format.",
+    )  # fmt: skip
+    importer.add_argument(
+        "file", type=Path, metavar="FILE", help="a .csv, .jsonl or .ndjson file of incidents"
     )
-    importer.add_argument("file", type=Path, metavar="FILE")
     importer.add_argument(
         "--skip-invalid",
         action="store_true",
         help="import the valid rows and report the others, instead of importing nothing",
     )
-    exporter = commands.add_parser(
-        "export",
-        help="export every incident, retracted ones included, in the format import reads",
-    )
+    exporter = _command(
+        commands, "export",
+        "export every incident, retracted ones included, in the format import reads",
+        "Write every incident, retracted ones included (or those since DATE), as CSV or "
+        "JSON Lines, in the format import reads.",
+    )  # fmt: skip
     exporter.add_argument(
         "--format", dest="fmt", required=True, choices=FORMATS, help="JSON Lines or CSV"
     )
@@ -145,7 +255,6 @@ def build_parser() -> argparse.ArgumentParser:
     exporter.add_argument(
         "--output", type=Path, metavar="PATH", help="write to PATH instead of standard output"
     )
-    return parser
 
 
 def _since(text: str) -> datetime:
@@ -166,19 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         level = args.log_level or ("WARNING" if args.command == "sandbox" else "INFO")
         configure_logging(level, secrets, json_lines=args.log_format == "json")
-        if args.command == "db" and args.db_command == "backup":
-            return _db_backup(settings, args.path)
-        if args.command == "db":
-            return asyncio.run(_db_upgrade(settings))
-        if args.command == "sandbox":
-            return _sandbox(settings, args)
-        if args.command == "load-sample":
-            return asyncio.run(_load_sample(settings))
-        if args.command == "import":
-            return asyncio.run(_import(settings, args.file, skip_invalid=args.skip_invalid))
-        if args.command == "export":
-            return asyncio.run(_export(settings, args.fmt, args.since, args.output))
-        return _run(settings, webhook=getattr(args, "webhook", False))
+        return _dispatch(args, settings)
     except ConfigError as error:
         print(f"incident-bot: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -186,30 +283,68 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    match args.command, getattr(args, f"{args.command}_command", None):
+        case "config", "check":
+            return _config_check(settings, args.config)
+        case "db", "upgrade":
+            return asyncio.run(_db_upgrade(settings))
+        case "db", "backup":
+            return _db_backup(settings, args.path, force=args.force)
+        case "db", "restore":
+            return _db_restore(settings, args.backup)
+        case ("sample", "load") | ("load-sample", None):
+            return asyncio.run(_load_sample(settings))
+        case "sample", "remove":
+            return asyncio.run(_remove_sample(settings))
+        case "sandbox", None:
+            return _sandbox(settings, args)
+        case "import", None:
+            return asyncio.run(_import(settings, args.file, skip_invalid=args.skip_invalid))
+        case "export", None:
+            return asyncio.run(_export(settings, args.fmt, args.since, args.output))
+        case _:
+            return _run(settings, webhook=getattr(args, "webhook", False))
+
+
+def _fail(message: str, status: int = EXIT_FAILURE) -> int:
+    print(f"incident-bot: {message}", file=sys.stderr)
+    return status
+
+
 def _run(settings: Settings, *, webhook: bool) -> int:
     from bot.app import build_application
 
-    app = build_application(settings)
     try:
-        if webhook:
-            asyncio.run(_serve_webhook(app, settings))
-        else:
-            # PTB's own loop: it deletes any webhook first, and stops cleanly on SIGTERM.
-            app.run_polling(allowed_updates=ALLOWED_UPDATES)
+        with holding_database(settings.storage.path):
+            app = build_application(settings)
+            if webhook:
+                asyncio.run(_serve_webhook(app, settings))
+            else:
+                # PTB's own loop: it deletes any webhook first, and stops cleanly on SIGTERM.
+                app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    except DatabaseInUse:
+        return _fail(
+            f"storage.path: another incident-bot is already running on "
+            f"{settings.storage.path} (it holds {lock_path(settings.storage.path)})"
+        )
     except InvalidToken:
-        print(
-            "incident-bot: telegram.token: the Bot API refused this token; "
+        return _fail(
+            "telegram.token: the Bot API refused this token; "
             "check it with @BotFather (/token) and set it again",
-            file=sys.stderr,
+            EXIT_USAGE,
         )
-        return EXIT_USAGE
     except NetworkError as error:
-        print(
-            f"incident-bot: cannot reach the Bot API at {settings.telegram.api_root}: {error}",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+        return _fail(f"cannot reach the Bot API at {settings.telegram.api_root}: {error}")
+    return EXIT_OK
+
+
+def _config_check(settings: Settings, path: Path | None) -> int:
+    source = path or (DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None)
+    where = f"{source}" if source else "no config file (defaults)"
+    print(f"# {where} and the environment: no problems found. Effective settings:")
+    print(describe_settings(settings), end="")
+    return EXIT_OK
 
 
 def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
@@ -265,21 +400,57 @@ async def _serve_webhook(app: IncidentBotApp, settings: Settings) -> None:
         log.info("stopping: no new updates are taken; in-flight work is settled")
 
 
-def _db_backup(settings: Settings, target: Path) -> int:
+def _db_backup(settings: Settings, target: Path, *, force: bool) -> int:
     source = settings.storage.path
     if not source.exists():
-        print(f"incident-bot: storage.path: no database at {source} to back up", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(f"storage.path: no database at {source} to back up", EXIT_USAGE)
     if target.resolve() == source.resolve():
-        print("incident-bot: the backup must go to another file than the database", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail("the backup must go to another file than the database", EXIT_USAGE)
+    if not target.parent.is_dir():
+        return _fail(
+            f"{target}: there is no directory {target.parent} to put the backup in; "
+            f"create it first (mkdir -p {target.parent})",
+            EXIT_USAGE,
+        )
+    if target.exists() and not force:
+        return _fail(
+            f"{target} already exists; choose another name, or add --force to overwrite it",
+            EXIT_USAGE,
+        )
     try:
         backup_database(source, target)
     except (OSError, sqlite3.Error) as error:
-        print(f"incident-bot: backup to {target} failed: {error}", file=sys.stderr)
-        return 1
+        return _fail(f"backup to {target} failed: {error}")
     print(f"backed up {source} to {target}")
-    return 0
+    return EXIT_OK
+
+
+def _db_restore(settings: Settings, backup: Path) -> int:
+    database = settings.storage.path
+    if not backup.is_file():
+        return _fail(f"{backup}: no such backup file", EXIT_USAGE)
+    if backup.resolve() == database.resolve():
+        return _fail("that is the database itself (storage.path), not a backup", EXIT_USAGE)
+    try:
+        check_backup(backup)
+    except UnusableBackup as problem:
+        return _fail(f"{backup}: {problem}; nothing was changed")
+    kept = database.with_name(f"{database.name}.replaced-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
+    try:
+        with holding_database(database):
+            restore_database(backup, database, kept)
+    except DatabaseInUse:
+        return _fail(
+            f"a bot is running on {database}; stop it first (e.g. systemctl stop "
+            "incident-bot), then restore; nothing was changed"
+        )
+    except (OSError, sqlite3.Error) as error:
+        return _fail(f"restore from {backup} failed: {error}")
+    if kept.exists():
+        print(f"restored {database} from {backup}; the replaced database is kept as {kept}")
+    else:
+        print(f"restored {database} from {backup}")
+    return EXIT_OK
 
 
 async def _db_upgrade(settings: Settings) -> int:
@@ -300,6 +471,17 @@ async def _load_sample(settings: Settings) -> int:
         f"{result.figures_added} of {result.figures_total} troop figures were new"
     )
     return 0
+
+
+async def _remove_sample(settings: Settings) -> int:
+    async with Database(settings.storage.path) as db:
+        removed = await remove_sample(db)
+    print(
+        f"removed from {settings.storage.path}: {removed.incidents} sample incidents, "
+        f"{removed.figures} sample troop figures and {removed.messages} alerts and "
+        "corrections about them"
+    )
+    return EXIT_OK
 
 
 async def _import(settings: Settings, path: Path, *, skip_invalid: bool) -> int:

@@ -6,6 +6,7 @@ Precedence, highest first: INCIDENT_BOT_SECTION__KEY variables, TELEGRAM_BOT_TOK
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -29,6 +30,8 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+
+from bot.plain_errors import plain_message
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 OFFICIAL_API_BASE_URL = "https://api.telegram.org"
@@ -282,14 +285,60 @@ def _read_toml(path: Path, *, required: bool) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot be read: {error.strerror}") from None
 
 
+def _key_name(loc: tuple[int | str, ...]) -> str:
+    """`telegram.admins (item 1)` for pydantic's ('telegram', 'admins', 0)."""
+    key = ".".join(str(part) for part in loc if isinstance(part, str))
+    items = [f"item {part + 1}" for part in loc if isinstance(part, int)]
+    return f"{key} ({', '.join(items)})" if items else key
+
+
 def _describe(error: ValidationError, path: Path) -> str:
     # Only the location and message: pydantic's own str() would echo the input,
     # which for telegram.token is the secret.
     lines = []
     for problem in error.errors(include_input=False, include_url=False):
-        key = ".".join(str(part) for part in problem["loc"])
-        message = problem["msg"].removeprefix("Value error, ")
+        key = _key_name(problem["loc"])
         if problem["type"] == "extra_forbidden":
             message = "unknown key (see config.example.toml for the keys there are)"
+        else:
+            message = plain_message(problem)
         lines.append(f"{path}: {key}: {message}")
     return "\n".join(lines)
+
+
+def describe_settings(settings: Settings) -> str:
+    """The effective settings in the config file's own TOML, secrets masked.
+
+    What `incident-bot config check` prints: the file's values merged with the
+    environment's and the defaults, as the bot will use them.
+    """
+    lines: list[str] = []
+    _describe_table(settings.model_dump(mode="json"), [], lines)
+    return "\n".join(lines).strip() + "\n"
+
+
+def _describe_table(table: Mapping[str, Any], path: list[str], lines: list[str]) -> None:
+    # Plain keys first, then sub-tables ([a.b]) and arrays of tables ([[a.b]]), as TOML needs.
+    subtables: list[tuple[str, str, Mapping[str, Any]]] = []
+    for key, value in table.items():
+        if isinstance(value, Mapping):
+            subtables.append((f"[{'.'.join([*path, key])}]", key, value))
+        elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            subtables.extend((f"[[{'.'.join([*path, key])}]]", key, item) for item in value)
+        elif value is None:
+            lines.append(f"# {key}: not set")
+        else:
+            lines.append(f"{key} = {_toml_value(value)}")
+    for header, key, subtable in subtables:
+        lines.extend(["", header])
+        _describe_table(subtable, [*path, key], lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(str(value), ensure_ascii=False)

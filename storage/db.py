@@ -12,9 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, closing
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
@@ -97,19 +96,6 @@ class Database:
         await connection.execute("PRAGMA foreign_keys = ON")
         await connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
         return connection
-
-
-def backup_database(source: Path, target: Path) -> None:
-    """Copy a live database with SQLite's online backup API (blocking; run it in a thread).
-
-    The copy is written beside the target and renamed into place, so an
-    interrupted backup never leaves a half-written file under the target's name.
-    """
-    partial = target.with_name(target.name + ".partial")
-    partial.unlink(missing_ok=True)
-    with closing(sqlite3.connect(source)) as live, closing(sqlite3.connect(partial)) as copy:
-        live.backup(copy)
-    partial.replace(target)
 
 
 def bundled_migrations() -> list[tuple[int, str, str]]:

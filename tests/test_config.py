@@ -61,10 +61,10 @@ def test_missing_default_file_is_fine_but_a_named_missing_file_is_not(
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[telegram]\nadmins = ['alice']\n", "telegram.admins.0: Input should be a valid integer"),
-        ("[telegram]\nadmins = [-5]\n", "telegram.admins.0: Input should be greater than 0"),
+        ("[telegram]\nadmins = ['alice']\n", "telegram.admins (item 1): must be a whole number"),
+        ("[telegram]\nadmins = [-5]\n", "telegram.admins (item 1): must be more than 0"),
         ("[bot]\ntimezone = 'Mars/Olympus'\n", "bot.timezone: unknown timezone 'Mars/Olympus'"),
-        ("[telegram]\napi_base_url = 'not a url'\n", "telegram.api_base_url: Input should be"),
+        ("[telegram]\napi_base_url = 'x'\n", "telegram.api_base_url: must be a web address"),
         ("[telegram]\ntokne = 'x'\n", "telegram.tokne: unknown key"),
         ("[telegram\n", "not valid TOML"),
     ],

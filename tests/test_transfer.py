@@ -69,9 +69,9 @@ async def test_one_bad_row_means_nothing_is_imported_and_the_row_is_named(
 
     assert not report.committed
     assert report.problems == [
-        RowProblem(4, "severity: Input should be less than or equal to 5"),
+        RowProblem(4, "severity: must be 5 or less"),
     ]
-    assert str(report.problems[0]) == "line 4: severity: Input should be less than or equal to 5"
+    assert str(report.problems[0]) == "line 4: severity: must be 5 or less"
     assert (report.rows, report.valid, report.imported) == (4, 3, 0)
     assert await all_incidents(db) == []
 
@@ -83,8 +83,8 @@ async def test_csv_rows_are_named_by_their_first_line_with_every_problem(
     report = await import_(db, MULTILINE_CSV, clock)
 
     assert [str(problem) for problem in report.problems] == [
-        "line 4: killed_qualifier: Input should be 'exact', 'at least', 'about' or 'nearly'; "
-        "severity: Input should be a valid integer, unable to parse string as an integer"
+        "line 4: killed_qualifier: must be 'exact', 'at least', 'about' or 'nearly'; "
+        "severity: must be a whole number"
     ]
     assert await all_incidents(db) == []
 
@@ -488,7 +488,7 @@ def test_cli_import_is_all_or_nothing_and_reports_each_bad_line(tmp_path: Path) 
     assert refused.returncode == 1
     assert "Traceback" not in refused.stderr
     assert refused.stderr.splitlines() == [
-        "line 4: severity: Input should be less than or equal to 5",
+        "line 4: severity: must be 5 or less",
         "nothing imported: 1 of 4 rows are invalid; fix them, "
         "or use --skip-invalid to import the 3 valid ones",
     ]

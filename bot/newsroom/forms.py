@@ -30,6 +30,7 @@ from urllib.parse import urlparse
 from pydantic import TypeAdapter, ValidationError
 
 from bot.models import Count, Incident, IncidentContent, Qualifier, Source, TroopFigureContent
+from bot.plain_errors import plain_message
 
 Fields = dict[str, list[str]]
 
@@ -207,7 +208,7 @@ def check_field(key: str, values: list[str], zone: tzinfo) -> str | None:
             )
             TypeAdapter(field_type).validate_python(value)
         except ValidationError as error:
-            reasons = (p["msg"] for p in error.errors(include_input=False, include_url=False))
+            reasons = map(plain_message, error.errors(include_input=False, include_url=False))
             return f"{key}: {'; '.join(reasons)}"
     return None
 
@@ -386,5 +387,5 @@ def _describe(error: ValidationError) -> list[str]:
     for problem in error.errors(include_input=False, include_url=False):
         name = str(problem["loc"][0]) if problem["loc"] else "form"
         key = _KEY_OF_FIELD.get(name, name)
-        problems.append(f"{key}: {problem['msg'].removeprefix('Value error, ')}")
+        problems.append(f"{key}: {plain_message(problem)}")
     return problems

@@ -26,6 +26,7 @@ from tqdm import tqdm  # type: ignore[import-untyped, unused-ignore]
 
 from bot.clock import Clock
 from bot.models import Incident, IncidentContent, Status
+from bot.plain_errors import plain_message
 from storage.db import Database
 from storage.incidents import insert_incident
 from storage.transfer import iter_incidents, set_status
@@ -549,9 +550,7 @@ def _describe(detail: ErrorDetails, column_of: Mapping[str, str]) -> tuple[str, 
         loc = [f"{loc[0]}_qualifier" if loc[1] == "qualifier" else loc[0]]
     if loc:
         loc[0] = column_of.get(loc[0], loc[0])
-    message = detail["msg"].removeprefix("Value error, ")
-    if detail["type"] == "extra_forbidden":
-        message = "unknown field"
+    message = "unknown field" if detail["type"] == "extra_forbidden" else plain_message(detail)
     return ".".join(loc), message
 
 

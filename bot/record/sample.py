@@ -10,6 +10,7 @@ from bot.clock import Clock
 from bot.models import IncidentContent, TroopFigureContent
 from storage.db import Database
 from storage.incidents import insert_incident
+from storage.sample import RemovedSample, SampleRows, count_sample, delete_sample, mark_sample
 from storage.troops import insert_troop_figure
 
 
@@ -35,9 +36,25 @@ async def load_sample(db: Database, clock: Clock) -> SampleLoadResult:
     async with db.transaction() as conn:
         incidents_added = [await insert_incident(conn, draft, now) for draft in incidents]
         figures_added = [await insert_troop_figure(conn, draft, now) for draft in figures]
+        # Only the figures added now: the same force, host and date may hold a real one.
+        await mark_sample(
+            conn,
+            [draft.external_id for draft in incidents if draft.external_id],
+            [figure_id for figure_id in figures_added if figure_id is not None],
+        )
     return SampleLoadResult(
         incidents_added=sum(added is not None for added in incidents_added),
         incidents_total=len(incidents),
         figures_added=sum(added is not None for added in figures_added),
         figures_total=len(figures),
     )
+
+
+async def sample_rows(db: Database) -> SampleRows:
+    return await count_sample(db.reader)
+
+
+async def remove_sample(db: Database) -> RemovedSample:
+    """Delete the sample data and the messages about it, all in one transaction."""
+    async with db.transaction() as conn:
+        return await delete_sample(conn)

@@ -8,6 +8,7 @@ from datetime import datetime, time, tzinfo
 from bot.clock import Clock
 from storage import outbox
 from storage.db import Database
+from storage.sample import SampleRows, count_sample
 from storage.subscribers import subscribers_by_region
 
 
@@ -19,6 +20,7 @@ class DeliveryStats:
     failures: dict[str, int]
     dropped: dict[str, int]
     outbox_depth: int
+    sample: SampleRows
 
 
 async def delivery_stats(db: Database, clock: Clock, zone: tzinfo) -> DeliveryStats:
@@ -32,4 +34,5 @@ async def delivery_stats(db: Database, clock: Clock, zone: tzinfo) -> DeliverySt
         failures=counts.failures,
         dropped=counts.dropped,
         outbox_depth=await outbox.depth(db.reader),
+        sample=await count_sample(db.reader),
     )

@@ -29,4 +29,11 @@ def stats_text(stats: DeliveryStats, zone: tzinfo) -> str:
         lines.append("<b>Not sent, on purpose</b>")
         for reason, count in sorted(stats.dropped.items(), key=lambda item: -item[1]):
             lines.append(f"{count} × {esc(reason or 'unknown')}")
+    if stats.sample.incidents or stats.sample.figures:
+        lines.append("")
+        lines.append(
+            f"<b>Sample data:</b> {stats.sample.incidents} incidents and "
+            f"{stats.sample.figures} troop figures from the bundled sample are in the record; "
+            "<code>incident-bot sample remove</code> deletes them"
+        )
     return "\n".join(lines)

@@ -1,0 +1,204 @@
+"""Backups and restores from the command line, and removing the sample data."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, date, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+
+from bot import cli
+from bot.clock import ManualClock
+from bot.record.sample import load_sample, read_sample, remove_sample, sample_rows
+from bot.record.stats import delivery_stats
+from bot.render.stats import stats_text
+from storage.db import Database, bundled_migrations
+from storage.incidents import insert_incident
+from storage.maintenance import holding_database
+from storage.troops import insert_troop_figure
+from tests.conftest import NOW
+from tests.factories import incident_content
+
+SAMPLE_MARKS = 8  # the migration that adds the marks
+
+
+@pytest.fixture
+def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A live database holding the sample, named by the environment as the bot's."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "configure_logging", lambda *args, **kwargs: None)
+    path = tmp_path / "live.sqlite3"
+    monkeypatch.setenv("INCIDENT_BOT_STORAGE__PATH", str(path))
+    assert cli.main(["sample", "load"]) == 0
+    yield path
+
+
+def titles(path: Path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        return {row[0] for row in conn.execute("SELECT title FROM incidents")}
+
+
+def test_backup_change_restore_gives_back_the_record_and_keeps_the_replaced_one(
+    live: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = titles(live)
+    backup = tmp_path / "backups" / "monday.sqlite3"
+    backup.parent.mkdir()
+    assert cli.main(["db", "backup", str(backup)]) == 0
+    with sqlite3.connect(live) as conn:  # the change to undo, still in the write-ahead log
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("UPDATE incidents SET title = 'Changed after the backup' WHERE id = 1")
+        conn.execute("DELETE FROM troop_figures")
+        held_open = sqlite3.connect(live)  # keeps the WAL from being folded back in
+        held_open.execute("SELECT 1")
+    capsys.readouterr()
+    assert cli.main(["db", "restore", str(backup)]) == 0
+    held_open.close()
+    out = capsys.readouterr().out
+    kept = next(tmp_path.glob("live.sqlite3.replaced-*"))
+    assert f"restored {live} from {backup}; the replaced database is kept as {kept}" in out
+    assert titles(live) == before
+    with sqlite3.connect(live) as conn:
+        assert conn.execute("SELECT count(*) FROM troop_figures").fetchone()[0] == 6
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert "Changed after the backup" in titles(kept)
+
+
+def test_restore_is_refused_while_a_bot_holds_the_database(
+    live: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    backup = tmp_path / "copy.sqlite3"
+    assert cli.main(["db", "backup", str(backup)]) == 0
+    capsys.readouterr()
+    with holding_database(live):  # as the running bot does
+        assert cli.main(["db", "restore", str(backup)]) == 1
+    err = capsys.readouterr().err
+    assert f"a bot is running on {live}; stop it first" in err and "nothing was changed" in err
+    assert not list(tmp_path.glob("*.replaced-*"))
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"this is not a database at all, just some text" * 100, "not an SQLite database"),
+        (None, "an SQLite database, but not one of incident-bot's"),
+    ],
+)
+def test_restore_refuses_a_file_that_is_no_sound_backup(
+    live: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None,
+    problem: str,
+) -> None:  # fmt: skip
+    bad = tmp_path / "bad.sqlite3"
+    if content is None:
+        with sqlite3.connect(bad) as conn:
+            conn.execute("CREATE TABLE notes (text TEXT)")
+    else:
+        bad.write_bytes(content)
+    before = titles(live)
+    assert cli.main(["db", "restore", str(bad)]) == 1
+    assert f"{bad}: {problem}; nothing was changed" in capsys.readouterr().err
+    assert titles(live) == before
+
+
+def test_restore_refuses_a_damaged_backup(
+    live: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    backup = tmp_path / "damaged.sqlite3"
+    assert cli.main(["db", "backup", str(backup)]) == 0
+    with sqlite3.connect(backup) as conn:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        root = conn.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'incidents_published_newest'"
+        ).fetchone()[0]
+    data = bytearray(backup.read_bytes())
+    start = (root - 1) * page_size
+    data[start + 8 : start + page_size] = b"\xff" * (page_size - 8)  # an index page scrambled
+    backup.write_bytes(bytes(data))
+    capsys.readouterr()
+    assert cli.main(["db", "restore", str(backup)]) == 1
+    err = capsys.readouterr().err
+    assert f"{backup}: " in err and "nothing was changed" in err
+
+
+def test_backup_will_not_overwrite_without_force_and_names_a_missing_directory(
+    live: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "b.sqlite3"
+    target.write_text("an older backup")
+    assert cli.main(["db", "backup", str(target)]) == 2
+    assert f"{target} already exists; choose another name, or add --force" in (
+        capsys.readouterr().err
+    )
+    assert target.read_text() == "an older backup"
+    assert cli.main(["db", "backup", str(target), "--force"]) == 0
+    assert len(titles(target)) == 18
+    nowhere = tmp_path / "no" / "such" / "dir" / "b.sqlite3"
+    assert cli.main(["db", "backup", str(nowhere)]) == 2
+    assert (
+        f"there is no directory {nowhere.parent} to put the backup in; create it first "
+        f"(mkdir -p {nowhere.parent})" in capsys.readouterr().err
+    )
+
+
+async def test_sample_rows_are_counted_in_stats_and_removed_with_their_messages(
+    db: Database, clock: ManualClock
+) -> None:
+    await load_sample(db, clock)
+    await load_sample(db, clock)  # loading again marks nothing twice
+    async with db.transaction() as conn:
+        own = await insert_incident(conn, incident_content(title="Our own report"), clock.now())
+        for incident_id in (1, own):
+            await conn.execute(
+                "INSERT INTO outbox (chat_id, kind, dedupe_key, incident_id, not_before, "
+                "created_at) VALUES (?, 'alert', ?, ?, ?, ?)",
+                (7, f"alert:{incident_id}:7", incident_id, NOW.isoformat(), NOW.isoformat()),
+            )
+    counts = await sample_rows(db)
+    assert (counts.incidents, counts.figures) == (18, 6)
+    text = stats_text(await delivery_stats(db, clock, UTC), UTC)
+    assert "18 incidents and 6 troop figures from the bundled sample" in text
+
+    removed = await remove_sample(db)
+
+    assert (removed.incidents, removed.figures, removed.messages) == (18, 6, 1)
+    rows: dict[str, Any] = {}
+    for table in ("incidents", "troop_figures", "outbox", "incident_sources"):
+        async with db.reader.execute(f"SELECT count(*) FROM {table}") as cursor:
+            row = await cursor.fetchone()
+            rows[table] = row[0] if row else None
+    assert rows == {"incidents": 1, "troop_figures": 0, "outbox": 1, "incident_sources": 1}
+    fts = "SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH 'Tower'"
+    async with db.reader.execute(fts) as cursor:
+        assert await cursor.fetchall() == []
+    text = stats_text(await delivery_stats(db, clock, UTC), UTC)
+    assert "Sample data" not in text
+
+
+async def test_the_migration_marks_a_sample_loaded_before_the_marks_existed(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    async with aiosqlite.connect(path, isolation_level=None) as conn:
+        for version, _, sql in bundled_migrations():
+            if version < SAMPLE_MARKS:
+                await conn.executescript(f"{sql}\nPRAGMA user_version = {version};")
+        incidents, figures = read_sample()
+        for incident in incidents:
+            await insert_incident(conn, incident, NOW)
+        for figure in figures:
+            await insert_troop_figure(conn, figure, NOW)
+        # A figure of the operator's own, entered later, for a date the sample lacks.
+        own = figures[0].model_copy(update={"as_of": date(2025, 1, 1)})
+        await insert_troop_figure(conn, own, NOW + timedelta(minutes=5))
+    async with Database(path) as db:
+        assert "0008_sample_marks.sql" in db.migrations_applied
+        counts = await sample_rows(db)
+        assert (counts.incidents, counts.figures) == (18, 6)
+        removed = await remove_sample(db)
+        assert (removed.incidents, removed.figures) == (18, 6)
+        async with db.reader.execute("SELECT as_of FROM troop_figures") as cursor:
+            assert [row[0] for row in await cursor.fetchall()] == ["2025-01-01"]
