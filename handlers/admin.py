@@ -11,6 +11,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot.commands import GUARDED_COMMANDS, menu_for
 from bot.context import BotContext, IncidentBotApp, services_of
 from bot.newsroom.admins import Role
+from bot.numbers import bounded_int
 from bot.render.newsroom import audit_log
 from handlers.incoming import acting_user_id, command_of, message_of
 from handlers.replies import UsageError, reply_html
@@ -64,9 +65,9 @@ async def revoke(update: Update, context: BotContext) -> None:
 
 async def audit(update: Update, context: BotContext) -> None:
     args = context.args or []
-    if len(args) > 1 or (args and not (args[0].isdigit() and 1 <= int(args[0]) <= MAX_AUDIT)):
+    limit = DEFAULT_AUDIT if not args else bounded_int(args[0], 1, MAX_AUDIT)
+    if limit is None or len(args) > 1:
         raise UsageError(f"Give how many actions to show, 1 to {MAX_AUDIT}, e.g. /audit 20")
-    limit = int(args[0]) if args else DEFAULT_AUDIT
     entries = await context.services.admins.recent_actions(limit)
     await reply_html(update, audit_log(entries, context.services.timezone))
 
@@ -99,9 +100,10 @@ async def _set_menu(bot: Bot, user_id: int, role: Role) -> None:
 
 
 def _user_id_argument(args: list[str], command: str) -> int:
-    if len(args) != 1 or not args[0].isdigit():
+    user_id = bounded_int(args[0]) if len(args) == 1 else None
+    if user_id is None:
         raise UsageError(
             f"Give the numeric user id, e.g. {command} 123456789 (usernames can change; "
             "ids cannot — the user can get theirs from @userinfobot)."
         )
-    return int(args[0])
+    return user_id

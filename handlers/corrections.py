@@ -8,11 +8,12 @@ from telegram import Update
 
 from bot.context import BotContext
 from bot.newsroom.forms import FormError, fields_from_incident, parse_form
+from bot.numbers import bounded_int
 from bot.render.newsroom import correction_done, editable_form
 from handlers.incoming import acting_user_id, message_of, text_after_command
 from handlers.replies import UsageError, reply_html
 
-_ID_THEN_REST = re.compile(r"#?(\d+)(?:\s+(.*))?$", re.DOTALL)
+_ID_THEN_REST = re.compile(r"#?([0-9]+)(?:\s+(.*))?$", re.DOTALL | re.ASCII)
 _EDIT_USAGE = (
     "Give the incident's number and the lines to change, e.g.\n/edit 12\ninjured: at least 7"
 )
@@ -49,6 +50,7 @@ async def retract(update: Update, context: BotContext) -> None:
 def _id_and_rest(update: Update, usage: str) -> tuple[int, str]:
     """The incident number that starts the text, and whatever follows it."""
     match = _ID_THEN_REST.match(text_after_command(message_of(update)))
-    if match is None:
+    incident_id = bounded_int(match.group(1)) if match else None
+    if match is None or incident_id is None:
         raise UsageError(usage)
-    return int(match.group(1)), (match.group(2) or "").strip()
+    return incident_id, (match.group(2) or "").strip()

@@ -6,6 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import BotContext
 from bot.models import IncidentPage
+from bot.numbers import bounded_int, looks_numeric
 from bot.places import PlaceQuery, UnknownPlace, resolve_place
 from bot.record.incidents import DEFAULT_LATEST, MAX_LATEST
 from bot.render.incidents import esc, incident_card, incident_list
@@ -20,12 +21,17 @@ _MAX_SEARCH_CHARS = 100
 def parse_latest_args(args: list[str]) -> tuple[int, PlaceQuery | None]:
     """`/latest [N] [place]` or `/latest [place] [N]`: the count may come either side."""
     count = DEFAULT_LATEST
-    if args and args[0].lstrip("-").isdigit():
-        count, args = int(args[0]), args[1:]
-    elif args and args[-1].lstrip("-").isdigit():
-        count, args = int(args[-1]), args[:-1]
-    if not 1 <= count <= MAX_LATEST:
-        raise UsageError(f"I can show 1 to {MAX_LATEST} incidents at a time, e.g. /latest 10")
+    if args and looks_numeric(args[0]):
+        asked, args = args[0], args[1:]
+    elif args and looks_numeric(args[-1]):
+        asked, args = args[-1], args[:-1]
+    else:
+        asked = None
+    if asked is not None:
+        parsed = bounded_int(asked, 1, MAX_LATEST)
+        if parsed is None:
+            raise UsageError(f"I can show 1 to {MAX_LATEST} incidents at a time, e.g. /latest 10")
+        count = parsed
     place = " ".join(args).strip() or None
     if place and len(place.encode()) > _MAX_PLACE_BYTES:
         raise UsageError("That place name is too long. Try a country, province or base name.")
@@ -41,9 +47,21 @@ def place_query(text: str) -> PlaceQuery:
 
 
 def parse_incident_id(args: list[str]) -> int:
-    if len(args) != 1 or not args[0].isdigit() or int(args[0]) == 0:
+    incident_id = bounded_int(args[0]) if len(args) == 1 else None
+    if incident_id is None:
         raise UsageError("Give the number of one incident, e.g. /incident 12")
-    return int(args[0])
+    return incident_id
+
+
+def parse_older_data(data: str) -> tuple[int, int, str | None] | None:
+    """Count, cursor and place from an "Older" button's data; None if it is not ours."""
+    parts = data.split(":", 3)
+    if len(parts) != 4:
+        return None
+    count, cursor = bounded_int(parts[1], 1, MAX_LATEST), bounded_int(parts[2])
+    if count is None or cursor is None or len(parts[3].encode()) > _MAX_PLACE_BYTES:
+        return None
+    return count, cursor, parts[3] or None
 
 
 async def latest(update: Update, context: BotContext) -> None:
@@ -55,13 +73,15 @@ async def latest(update: Update, context: BotContext) -> None:
 async def older(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    _, count_text, cursor_text, place = query.data.split(":", 3)
+    parsed = parse_older_data(query.data)
+    if parsed is None:
+        await query.answer("This button no longer works. Send /latest again.")
+        return
+    count, cursor, place = parsed
     await query.answer()
     query_place = place_query(place) if place else None
-    page = await context.services.incidents.latest(
-        int(count_text), query_place, older_than=int(cursor_text)
-    )
-    await _send_page(update, context, page, int(count_text), query_place)
+    page = await context.services.incidents.latest(count, query_place, older_than=cursor)
+    await _send_page(update, context, page, count, query_place)
 
 
 async def _send_page(

@@ -163,9 +163,9 @@ async def latest_published(
     if place:
         where.append(
             "(country = ? COLLATE NOCASE OR admin1 = ? COLLATE NOCASE "
-            "OR location LIKE '%' || ? || '%')"
+            "OR location LIKE '%' || ? || '%' ESCAPE '\\')"
         )
-        params.extend([place, place, place])
+        params.extend([place, place, like_literal(place)])
     if older_than is not None:
         where.append("(occurred_at, id) < (SELECT occurred_at, id FROM incidents WHERE id = ?)")
         params.append(older_than)
@@ -279,6 +279,11 @@ def _count_from(value: int | None, qualifier: str | None) -> Count | None:
     if value is None:
         return None
     return Count.model_validate({"value": value, "qualifier": qualifier or "exact"})
+
+
+def like_literal(text: str) -> str:
+    """`text` with LIKE's wildcards escaped, so that it matches only itself."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def _with_sources(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 import aiosqlite
 
 from bot.models import Count, Source, TroopFigure, TroopFigureContent, TroopSummary
-from storage.codec import to_db_time
+from storage.codec import from_db_date, to_db_date, to_db_time
 
 
 async def insert_troop_figure(
@@ -23,7 +23,7 @@ async def insert_troop_figure(
             draft.host_country,
             draft.count.value,
             draft.count.qualifier.value,
-            draft.as_of.isoformat(),
+            to_db_date(draft.as_of),
             draft.source.name,
             str(draft.source.url) if draft.source.url else None,
             to_db_time(now),
@@ -71,6 +71,6 @@ def _figure_from_row(row: aiosqlite.Row) -> TroopFigure:
         force=row["force"],
         host_country=row["host_country"],
         count=Count.model_validate({"value": row["count"], "qualifier": row["qualifier"]}),
-        as_of=date.fromisoformat(row["as_of"]),
+        as_of=from_db_date(row["as_of"]),
         source=Source(name=row["source_name"], url=row["source_url"]),
     )

@@ -30,7 +30,9 @@ from urllib.parse import urlparse
 from pydantic import TypeAdapter, ValidationError
 
 from bot.models import Count, Incident, IncidentContent, Qualifier, Source, TroopFigureContent
+from bot.numbers import bounded_int
 from bot.plain_errors import plain_message
+from storage.codec import storable, to_db_date
 
 Fields = dict[str, list[str]]
 
@@ -79,8 +81,8 @@ _KEY_OF_FIELD = {
 _LINE = re.compile(r"^\s*([A-Za-z_]+)\s*:\s?(.*)$")
 _COUNT = re.compile(
     r"^(?:(?P<qualifier>at least|about|nearly|exactly|more than|over|around|approximately)\s+)?"
-    r"(?P<value>\d[\d,]*)$",
-    re.IGNORECASE,
+    r"(?P<value>[0-9][0-9,]*)$",
+    re.IGNORECASE | re.ASCII,
 )
 _QUALIFIER_WORDS = {
     "at least": Qualifier.AT_LEAST,
@@ -165,9 +167,11 @@ def troop_figure_from_fields(fields: Mapping[str, list[str]]) -> TroopFigureCont
 
 def _parse_date(text: str) -> date:
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise ValueError("expected an ISO date, e.g. 2024-08-06") from None
+    to_db_date(day)
+    return day
 
 
 def incident_from_fields(fields: Mapping[str, list[str]], zone: tzinfo) -> IncidentContent:
@@ -272,7 +276,10 @@ def parse_count(text: str) -> Count | None:
     if match is None:
         raise ValueError("expected a number, optionally after “at least”, “about” or “nearly”")
     qualifier = _QUALIFIER_WORDS.get(match.group("qualifier") or "", Qualifier.EXACT)
-    return Count(value=int(match.group("value").replace(",", "")), qualifier=qualifier)
+    value = bounded_int(match.group("value").replace(",", ""), 0)
+    if value is None:
+        raise ValueError("that number is too large to be a count")
+    return Count(value=value, qualifier=qualifier)
 
 
 def parse_occurred(text: str, zone: tzinfo) -> datetime:
@@ -289,6 +296,7 @@ def parse_occurred(text: str, zone: tzinfo) -> datetime:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
+    storable(moment)
     return moment
 
 
@@ -344,9 +352,10 @@ def _event_type(values: list[str], zone: tzinfo) -> dict[str, Any]:
 
 def _severity(values: list[str], zone: tzinfo) -> dict[str, Any]:
     text = values[0].strip()
-    if not text.isdigit() or not 1 <= int(text) <= 5:
+    severity = bounded_int(text, 1, 5)
+    if severity is None:
         raise ValueError("a whole number from 1 (minor) to 5 (severe)")
-    return {"severity": int(text)}
+    return {"severity": severity}
 
 
 def _claimed_by(values: list[str], zone: tzinfo) -> dict[str, Any]:

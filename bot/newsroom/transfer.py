@@ -26,7 +26,9 @@ from tqdm import tqdm  # type: ignore[import-untyped, unused-ignore]
 
 from bot.clock import Clock
 from bot.models import Incident, IncidentContent, Status
+from bot.numbers import SQLITE_MAX_INTEGER
 from bot.plain_errors import plain_message
+from storage.codec import storable, to_db_time
 from storage.db import Database
 from storage.incidents import insert_incident
 from storage.transfer import iter_incidents, set_status
@@ -115,8 +117,7 @@ _MONTHS = {
     )
     for name in names
 }
-_SPELLED_DATE = re.compile(r"(\d{1,2})[ -]([A-Za-z]+)[ -](\d{4})")
-_MOMENT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_SPELLED_DATE = re.compile(r"([0-9]{1,2})[ -]([A-Za-z]+)[ -]([0-9]{4})", re.ASCII)
 _ESCAPE = "\\"
 
 
@@ -163,6 +164,19 @@ class ImportedIncident(IncidentContent):
     def _naive_means_utc(cls, value: object) -> object:
         return parse_moment(value) if isinstance(value, str) else value
 
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: object) -> object:
+        # JSON's true would otherwise be read as severity 1.
+        if isinstance(value, bool):
+            raise ValueError("expected a whole number from 1 to 5, not true or false")
+        return value
+
+    @field_validator("occurred_at", "reported_at")
+    @classmethod
+    def _storable(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else storable(value)
+
 
 def parse_moment(text: str) -> datetime:
     """An ISO 8601 date or date-time; a date alone is 00:00 UTC, a naive time is UTC."""
@@ -170,11 +184,11 @@ def parse_moment(text: str) -> datetime:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"not an ISO 8601 date or date-time: {text[:40]!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return storable(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 def format_moment(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(_MOMENT_FORMAT)
+    return to_db_time(moment)
 
 
 # --- import ------------------------------------------------------------------------
@@ -213,6 +227,7 @@ async def import_file(
     fmt = _format_of(path)
     report = ImportReport()
     now = clock.now()
+    first_rows: dict[str, tuple[int, ImportedIncident]] = {}
     with _open_for_reading(path, fmt) as handle, _progress_bar(path, enabled=progress) as bar:
         read = _csv_rows if fmt == "csv" else _jsonl_rows
         rows = read(handle, path, bar.update)
@@ -222,6 +237,7 @@ async def import_file(
                     report.rows += 1
                     try:
                         incident = _to_incident(kind, raw)
+                        _check_same_as_earlier_row(incident, line, first_rows)
                     except _RowInvalid as invalid:
                         report.problems.append(RowProblem(line, str(invalid)))
                         continue
@@ -246,6 +262,21 @@ async def import_file(
         else:
             report.committed = True
     return report
+
+
+def _check_same_as_earlier_row(
+    incident: ImportedIncident, line: int, first_rows: dict[str, tuple[int, ImportedIncident]]
+) -> None:
+    """Refuse a row whose external id an earlier row of the file gave to other content."""
+    assert incident.external_id is not None
+    first_line, first = first_rows.setdefault(incident.external_id, (line, incident))
+    if first is not incident and first != incident:
+        raise _RowInvalid(
+            [
+                f"external_id {incident.external_id!r} is also on line {first_line} "
+                "with different content; give each incident its own id"
+            ]
+        )
 
 
 def _format_of(path: Path) -> Format:
@@ -403,8 +434,12 @@ def _from_documented(raw: Mapping[str, Any], *, cells: bool) -> ImportedIncident
     problems: dict[str, str] = {}
     for count in ("killed", "injured"):
         qualifier = data.pop(f"{count}_qualifier", None)
-        if count in data:
-            data[count] = {"value": data[count], "qualifier": qualifier or "exact"}
+        value = data.get(count)
+        if isinstance(value, bool) or (isinstance(value, int) and value > SQLITE_MAX_INTEGER):
+            problems[count] = "expected a whole number of people"
+            del data[count]
+        elif count in data:
+            data[count] = {"value": value, "qualifier": qualifier or "exact"}
         elif qualifier is not None:
             problems[f"{count}_qualifier"] = f"given without {count}"
     if cells:
@@ -489,16 +524,17 @@ def acled_date(text: str) -> datetime:
         try:
             if month is None:
                 raise ValueError
-            return datetime(int(year), month, int(day), tzinfo=UTC)
+            spelled_day = datetime(int(year), month, int(day), tzinfo=UTC)
         except ValueError:
             raise ValueError(f"not a date: {text[:40]!r}") from None
+        return storable(spelled_day)
     try:
         day_of = datetime.fromisoformat(text).date()
     except ValueError:
         raise ValueError(
             f"not a date: {text[:40]!r} (expected 2024-08-05 or 05 August 2024)"
         ) from None
-    return datetime(day_of.year, day_of.month, day_of.day, tzinfo=UTC)
+    return storable(datetime(day_of.year, day_of.month, day_of.day, tzinfo=UTC))
 
 
 def acled_severity(fatalities: int) -> int:
