@@ -23,10 +23,11 @@ from bot.config import (
     Settings,
     describe_settings,
     load_settings,
+    token_readable_by_others,
 )
 from bot.context import IncidentBotApp
 from bot.lifecycle import ALLOWED_UPDATES
-from bot.log_setup import configure_logging
+from bot.log_setup import configure_logging, redact
 from bot.newsroom.transfer import (
     FORMATS,
     Format,
@@ -275,6 +276,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         level = args.log_level or ("WARNING" if args.command == "sandbox" else "INFO")
         configure_logging(level, secrets, json_lines=args.log_format == "json")
+        if token_readable_by_others(args.config):
+            log.warning(
+                "%s holds the bot token and others may read it: chmod 600 it",
+                args.config or DEFAULT_CONFIG_PATH,
+            )
         return _dispatch(args, settings)
     except ConfigError as error:
         print(f"incident-bot: {error}", file=sys.stderr)
@@ -335,7 +341,10 @@ def _run(settings: Settings, *, webhook: bool) -> int:
             EXIT_USAGE,
         )
     except NetworkError as error:
-        return _fail(f"cannot reach the Bot API at {settings.telegram.api_root}: {error}")
+        # The error's text can echo the request path, and so the token, back from the server.
+        token = settings.telegram.token
+        said = redact(str(error), [token.get_secret_value()] if token else [])
+        return _fail(f"cannot reach the Bot API at {settings.telegram.api_root}: {said}")
     return EXIT_OK
 
 

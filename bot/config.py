@@ -30,6 +30,7 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+from pydantic_settings.exceptions import SettingsError
 
 from bot.plain_errors import plain_message
 
@@ -267,6 +268,24 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         return Settings(**data)
     except ValidationError as error:
         raise ConfigError(_describe(error, file_path)) from None
+    except SettingsError as error:
+        # Its text names the section, never the variable's value (which may be a secret).
+        raise ConfigError(
+            f"environment: {error}: an INCIDENT_BOT_… variable holding a list or table "
+            "must be JSON, e.g. INCIDENT_BOT_TELEGRAM__ADMINS='[123456789]'"
+        ) from None
+
+
+def token_readable_by_others(path: Path | None) -> bool:
+    """Whether the config file holds the bot token and people other than its owner may
+    read it (it should be mode 0600)."""
+    file_path = path or DEFAULT_CONFIG_PATH
+    try:
+        exposed = file_path.stat().st_mode & 0o077
+        holds_token = "token" in _read_toml(file_path, required=False).get("telegram", {})
+    except (OSError, ConfigError):
+        return False
+    return bool(exposed) and holds_token
 
 
 def _read_toml(path: Path, *, required: bool) -> dict[str, Any]:

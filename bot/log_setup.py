@@ -16,6 +16,14 @@ _TOKEN_IN_URL = re.compile(r"bot\d+:[A-Za-z0-9_-]+")
 REDACTED = "[REDACTED]"
 
 
+def redact(line: str, secrets: list[str]) -> str:
+    """`line` without any of `secrets` nor anything shaped like a token in a Bot API URL."""
+    for secret in secrets:
+        if secret:
+            line = line.replace(secret, REDACTED)
+    return _TOKEN_IN_URL.sub(f"bot{REDACTED}", line)
+
+
 class RedactingFormatter(logging.Formatter):
     def __init__(self, fmt: str, secrets: list[str]) -> None:
         super().__init__(fmt)
@@ -25,9 +33,7 @@ class RedactingFormatter(logging.Formatter):
         return self.redact(super().format(record))
 
     def redact(self, line: str) -> str:
-        for secret in self._secrets:
-            line = line.replace(secret, REDACTED)
-        return _TOKEN_IN_URL.sub(f"bot{REDACTED}", line)
+        return redact(line, self._secrets)
 
 
 class JsonLinesFormatter(RedactingFormatter):

@@ -5,13 +5,24 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import BotContext
+from bot.subscriptions.digests import DIGEST_NOW_GAP, DigestNow
+from handlers.group_admins import is_chat_admin
 from handlers.replies import UsageError
 
 
 async def digest_now(update: Update, context: BotContext) -> None:
     assert update.effective_chat is not None
-    if not await context.services.digests.send_now(update.effective_chat.id):
-        raise UsageError("You are not subscribed. /subscribe first, then /digest.")
+    if not await is_chat_admin(update, context):
+        raise UsageError("Only this group's administrators can send its digest.")
+    match await context.services.digests.send_now(update.effective_chat.id):
+        case DigestNow.NOT_SUBSCRIBED:
+            raise UsageError("You are not subscribed. /subscribe first, then /digest.")
+        case DigestNow.TOO_SOON:
+            minutes = int(DIGEST_NOW_GAP.total_seconds() // 60)
+            raise UsageError(
+                f"A digest went to this chat less than {minutes} minutes ago. "
+                "Try /digest again later."
+            )
     context.delivery.wake()
 
 

@@ -7,7 +7,7 @@ from hashlib import blake2b
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatMemberStatus, ChatType
+from telegram.constants import ChatType
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
@@ -36,6 +36,7 @@ from bot.subscriptions.service import (
     places_for_link,
     resolve_places,
 )
+from handlers.group_admins import is_chat_admin
 from handlers.replies import UsageError, reply_html
 
 PREFIX = "subs"
@@ -127,7 +128,7 @@ async def unsubscribe(update: Update, context: BotContext) -> None:
 async def menu_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    if not await _may_change(update, context):
+    if not await is_chat_admin(update, context):
         await query.answer(NOT_ADMIN, show_alert=True)
         return
     service = context.services.subscriptions
@@ -216,23 +217,8 @@ def _fingerprint(menu: Menu) -> str:
 
 
 async def _require_admin(update: Update, context: BotContext) -> None:
-    if not await _may_change(update, context):
+    if not await is_chat_admin(update, context):
         raise UsageError(NOT_ADMIN)
-
-
-async def _may_change(update: Update, context: BotContext) -> bool:
-    """Anyone may change a private chat's subscription; in a group, its administrators."""
-    chat = update.effective_chat
-    user = update.effective_user
-    assert chat is not None and user is not None
-    if chat.type == ChatType.PRIVATE:
-        return True
-    message = update.message
-    if message is not None and message.sender_chat is not None:
-        # An anonymous administrator writes as the group itself.
-        return message.sender_chat.id == chat.id
-    member = await context.bot.get_chat_member(chat.id, user.id)
-    return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
 
 def _subscriber(update: Update) -> SubscriberChat:

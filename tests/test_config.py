@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -162,3 +165,61 @@ def test_cli_backup_copies_a_database_that_is_in_use(tmp_path: Path) -> None:
     missing = run_cli("db", "backup", "x.db", cwd=tmp_path,
                       env={"INCIDENT_BOT_STORAGE__PATH": str(tmp_path / "none.db")})  # fmt: skip
     assert missing.returncode == 2 and "no database at" in missing.stderr
+
+
+def test_cli_invalid_json_in_an_environment_variable_is_one_line_and_exit_status_2(
+    tmp_path: Path,
+) -> None:
+    result = run_cli("run", cwd=tmp_path, env={"INCIDENT_BOT_TELEGRAM__ADMINS": "[123:x]"})
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("incident-bot: environment: ")
+    assert "INCIDENT_BOT_TELEGRAM__ADMINS='[123456789]'" in line and "123:x" not in line
+
+
+@pytest.mark.parametrize(("mode", "warned"), [(0o644, True), (0o640, True), (0o600, False)])
+def test_a_config_file_with_the_token_readable_by_others_is_warned_about(
+    tmp_path: Path, mode: int, warned: bool
+) -> None:
+    path = write(tmp_path, f"[telegram]\ntoken = '{TOKEN}'\n[storage]\npath = 'x.sqlite3'\n")
+    path.chmod(mode)
+    result = run_cli("--config", str(path), "db", "upgrade", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert ("holds the bot token and others may read it: chmod 600 it" in result.stderr) == warned
+    assert TOKEN not in result.stderr
+
+
+def test_cli_startup_server_error_echoing_the_path_does_not_print_the_token(
+    tmp_path: Path,
+) -> None:
+    """A proxy in front of the Bot API answers 500 and quotes the request line."""
+
+    class EchoingProxy(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.dumps({"ok": False, "error_code": 500, "description": self.path})
+            self.send_response(500)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), EchoingProxy)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        result = run_cli(
+            "run",
+            cwd=tmp_path,
+            env={
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "INCIDENT_BOT_TELEGRAM__API_BASE_URL": f"http://127.0.0.1:{server.server_port}",
+                "INCIDENT_BOT_STORAGE__PATH": str(tmp_path / "bot.sqlite3"),
+            },
+        )
+    finally:
+        server.shutdown()
+    assert result.returncode == 1
+    assert "cannot reach the Bot API" in result.stderr
+    assert TOKEN not in result.stderr and TOKEN.split(":")[1] not in result.stderr

@@ -331,3 +331,20 @@ async def test_group_members_may_look_but_not_unsubscribe(
     assert (await says_in(newsroom, alice, "/unsubscribe")).text == NOT_ADMIN
     assert "Places: Iraq" in (await says_in(newsroom, alice, "/settings")).text
     assert await stored(running_bot, newsroom.id) is not None
+
+
+async def test_only_group_administrators_send_the_group_digest_and_not_over_and_over(
+    alice: Person, bob: Person, newsroom: FakeChat, running_bot: IncidentBotApp
+) -> None:
+    await says_in(newsroom, bob, "/subscribe Syria")
+    refused = await says_in(newsroom, alice, "/digest")
+    assert refused.text == "Only this group's administrators can send its digest."
+    subscription = await stored(running_bot, newsroom.id)
+    assert subscription is not None and subscription.last_digest_at is None
+
+    digest = await says_in(newsroom, bob, "/digest")
+    assert digest.text.startswith("📰 Daily digest")
+    window_start = (await stored(running_bot, newsroom.id)).last_digest_at  # type: ignore[union-attr]
+    again = await says_in(newsroom, bob, "/digest")
+    assert again.text.startswith("A digest went to this chat less than 10 minutes ago.")
+    assert (await stored(running_bot, newsroom.id)).last_digest_at == window_start  # type: ignore[union-attr]

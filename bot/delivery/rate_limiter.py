@@ -159,7 +159,7 @@ class ChatRateLimiter(BaseRateLimiter[None]):
         data: dict[str, Any],
         rate_limit_args: None,
     ) -> ApiResult:
-        chat = _chat_key(data.get("chat_id"))
+        chat = _chat_key(data.get("chat_id")) if counts_as_message(endpoint) else None
         bulk = _bulk.get()
         while True:
             if self._closing.is_set():
@@ -265,6 +265,12 @@ class ChatRateLimiter(BaseRateLimiter[None]):
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
                 await self._closing.wait()
+
+
+def counts_as_message(endpoint: str) -> bool:
+    """Whether Telegram counts the call against its message limits: sending or editing
+    a message does; looking something up (getChatMember) or answering a button does not."""
+    return endpoint.startswith(("send", "edit", "copyMessage", "forwardMessage"))
 
 
 def _chat_key(chat_id: object) -> ChatKey | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
@@ -36,6 +37,13 @@ LISTED_INCIDENTS = 10
 CHART_DAYS = 30
 # Sends to one chat run concurrently; a moment's delay puts the chart below the text.
 CHART_AFTER_DIGEST = timedelta(seconds=1)
+DIGEST_NOW_GAP = timedelta(minutes=10)
+
+
+class DigestNow(Enum):
+    SENT = "sent"
+    NOT_SUBSCRIBED = "not subscribed"
+    TOO_SOON = "too soon"
 
 
 @dataclass
@@ -114,12 +122,19 @@ class DigestService:
             rendered.clear()  # keep memory flat however many are due
         return report
 
-    async def send_now(self, chat_id: int) -> bool:
-        """/digest: what is new since the previous digest, now; False if not subscribed."""
+    async def send_now(self, chat_id: int) -> DigestNow:
+        """/digest: what is new since the previous digest, now.
+
+        At most one per DIGEST_NOW_GAP, so that repeating the command cannot keep moving
+        the window that the chat's scheduled digest starts from.
+        """
         subscription = await get_subscription(self._db.reader, chat_id)
         if subscription is None or not subscription.active:
-            return False
+            return DigestNow.NOT_SUBSCRIBED
         now = self._clock.now()
+        last = subscription.last_digest_at
+        if last is not None and now - last < DIGEST_NOW_GAP:
+            return DigestNow.TOO_SOON
         content = await self.compose(subscription, now)
         async with self._db.transaction() as conn:
             await outbox.enqueue_message(
@@ -133,7 +148,7 @@ class DigestService:
             )
             # The next scheduled digest starts where this one ended, so nothing repeats.
             await set_digest_times(conn, chat_id, now, subscription.next_digest_at)
-        return True
+        return DigestNow.SENT
 
     async def _outcome(
         self,
