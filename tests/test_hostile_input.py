@@ -20,6 +20,7 @@ from storage.codec import (
     to_db_time,
 )
 from storage.db import Database
+from storage.incidents import latest_published
 from tests.people import Person
 from tests.test_e2e_admin import TOWER_FORM
 
@@ -132,11 +133,18 @@ async def test_an_injured_count_beyond_sqlites_range_is_refused_before_the_previ
 
 
 @pytest.mark.usefixtures("running_bot")
-async def test_a_like_wildcard_in_a_place_matches_only_itself(alice: Person) -> None:
+async def test_a_like_wildcard_as_a_place_lists_nothing(alice: Person) -> None:
     reply = await alice.says("/latest 3 %")
-    assert reply.text == "No published incidents in % to show."
-    reply = await alice.says("/latest 3 _")
-    assert reply.text == "No published incidents in _ to show."
+    assert not reply.text.startswith("Latest incidents")
+
+
+@pytest.mark.parametrize("pattern", ["%", "_", "%Asad%", "\\"])
+async def test_like_wildcards_in_a_place_match_only_themselves(
+    sample_db: Database, pattern: str
+) -> None:
+    page = await latest_published(sample_db.reader, limit=20, place=pattern)
+    assert page.incidents == []
+    assert (await latest_published(sample_db.reader, limit=20, place="Asad")).incidents
 
 
 # --- import -------------------------------------------------------------------------
