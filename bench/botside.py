@@ -48,7 +48,9 @@ async def publish_alert(app: IncidentBotApp, n: int, severity: int = 4) -> tuple
     async with services.db.transaction() as conn:
         incident_id = await insert_incident(conn, draft, now)
         assert incident_id is not None
-        queued = await enqueue_alerts(conn, incident_id, draft.country, draft.severity, now)
+        queued = await enqueue_alerts(
+            conn, incident_id, draft.country, draft.severity, draft.direction, now
+        )
     delivery_of(app).wake()
     return queued, started
 

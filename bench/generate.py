@@ -51,6 +51,8 @@ EVENTS = (
     ("Battles", "Armed clash", "clash", 15),
 )
 SEVERITY_SHARES = (30, 30, 22, 13, 5)
+# (direction, share): most incidents on record are attacks on US/coalition forces.
+DIRECTION_SHARES = (("on_coalition", 65), ("by_coalition", 15), ("other", 20))
 ACTORS = ("Islamic Resistance in Iraq", "Kataib Hezbollah", "Houthis", "Hezbollah", "unknown")
 WORDS = (
     "rockets struck near the perimeter", "a drone was intercepted over the base",
@@ -89,6 +91,7 @@ def incident_rows(count: int, rng: random.Random) -> Iterator[tuple[object, ...]
     places = [p for p in PLACES for _ in range(p[5])]
     events = [e for e in EVENTS for _ in range(e[3])]
     severities = [s + 1 for s, share in enumerate(SEVERITY_SHARES) for _ in range(share)]
+    directions = [d for d, share in DIRECTION_SHARES for _ in range(share)]
     span = YEARS * 365 * 86400
     start = END - timedelta(seconds=span)
     for n in range(count):
@@ -99,12 +102,18 @@ def incident_rows(count: int, rng: random.Random) -> Iterator[tuple[object, ...]
         injured = rng.randint(1, 12) if severity >= 3 else None
         killed = rng.randint(1, 6) if severity >= 4 else None
         actor = rng.choice(ACTORS)
+        direction = rng.choice(directions)
+        perpetrator, target = {
+            "on_coalition": (actor, "US and coalition forces"),
+            "by_coalition": ("US forces", actor),
+            "other": (actor, "Civilians"),
+        }[direction]
         yield (
             f"bench:{n}", _stamp(occurred), _stamp(occurred + timedelta(hours=2)),
             f"{weapon.capitalize()} attack near {place}", rng.choice(WORDS).capitalize() + ".",
             event_type, sub_type, country, admin1, place,
             lat + rng.uniform(-0.05, 0.05), lon + rng.uniform(-0.05, 0.05),
-            actor, "US and coalition forces", None if actor == "unknown" else actor,
+            perpetrator, target, None if actor == "unknown" else actor, direction,
             killed, "exact" if killed is not None else None,
             injured, "at least" if injured is not None else None,
             severity, json.dumps([weapon]), "published", None,
@@ -125,6 +134,7 @@ def subscriber_rows(
             (
                 1_000_000 + n, "private", 1, None, json.dumps(regions),
                 rng.choice((None, 1, 2, 3, 3, 3, 4, 5)),
+                rng.choice((5, 5, 5, 5, 7)),  # a fifth opt in to US/coalition strikes
                 rng.choice(("daily", "daily", "daily", "weekly", "off")), rng.randint(0, 6),
                 f"{hour:02d}:00", zone, None, None, 0, 1,
                 _stamp(due - timedelta(days=1)), _stamp(due), _stamp(END), _stamp(END),
@@ -157,10 +167,10 @@ def build(path: Path, sizes: Sizes, seed: int = SEED) -> float:
         conn.executemany(
             "INSERT INTO incidents (external_id, occurred_at, reported_at, title, summary, "
             "event_type, sub_event_type, country, admin1, location, latitude, longitude, "
-            "perpetrator, target, claimed_by, killed, killed_qualifier, injured, "
+            "perpetrator, target, claimed_by, direction, killed, killed_qualifier, injured, "
             "injured_qualifier, severity, tags, status, retraction_reason, created_at, "
             "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-            "?, ?, ?, ?)",
+            "?, ?, ?, ?, ?)",
             incident_rows(sizes.incidents, rng),
         )
         conn.execute(
@@ -174,10 +184,10 @@ def build(path: Path, sizes: Sizes, seed: int = SEED) -> float:
         for row, countries in subscriber_rows(sizes.subscribers, rng):
             conn.execute(
                 "INSERT INTO subscribers (chat_id, chat_type, active, inactive_reason, regions, "
-                "min_severity, digest, digest_weekday, digest_time, timezone, quiet_start, "
-                "quiet_end, skip_empty_digest, digest_chart, last_digest_at, next_digest_at, "
-                "created_at, updated_at) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "min_severity, alert_directions, digest, digest_weekday, digest_time, timezone, "
+                "quiet_start, quiet_end, skip_empty_digest, digest_chart, last_digest_at, "
+                "next_digest_at, created_at, updated_at) VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
             conn.executemany(

@@ -14,7 +14,7 @@ from typing import TypeVar
 import aiosqlite
 
 from bench.common import ANCHOR, BenchClock, Figure, Log, at_most, bot_settings, percentile
-from bot.models import DigestFrequency, Subscription
+from bot.models import DigestFrequency, Direction, Subscription
 from bot.services import Services
 from storage.incidents import search_published
 from storage.outbox import enqueue_alerts, matching_subscribers
@@ -112,7 +112,7 @@ async def measure(db_path: Path, *, runs: int, log: Log) -> list[Figure]:
                 await conn.execute("BEGIN IMMEDIATE")
                 try:
                     return await enqueue_alerts(
-                        conn, 1, MATCH_COUNTRY, MATCH_SEVERITIES[-1], ANCHOR
+                        conn, 1, MATCH_COUNTRY, MATCH_SEVERITIES[-1], Direction.ON_COALITION, ANCHOR
                     )
                 finally:
                     await conn.rollback()

@@ -21,7 +21,11 @@ class CommandInfo:
 
 
 PUBLIC_COMMANDS: tuple[CommandInfo, ...] = (
-    CommandInfo("latest", "[N] [place]", "Newest incidents, optionally in a country or place"),
+    CommandInfo(
+        "latest",
+        "[N] [place] [attacks|strikes|other]",
+        "Newest incidents, optionally in a place or of one direction",
+    ),
     CommandInfo("incident", "ID", "The full card of one incident"),
     CommandInfo("search", "TEXT", "Incidents whose report mentions the text"),
     CommandInfo("troops", "[country]", "Latest troop deployment figures"),

@@ -7,6 +7,7 @@ exports map onto incidents column for column.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Annotated, Any
@@ -39,6 +40,37 @@ class Qualifier(StrEnum):
     AT_LEAST = "at least"
     ABOUT = "about"
     NEARLY = "nearly"
+
+
+class Direction(StrEnum):
+    """Who an incident was aimed at, as far as US and coalition forces are concerned.
+
+    Families and analysts follow attacks on US/coalition forces; strikes by them are
+    a different kind of news (a response), so alerts and the tension index treat them apart.
+    """
+
+    ON_COALITION = "on_coalition"
+    BY_COALITION = "by_coalition"
+    OTHER = "other"
+
+
+# Actor names that mean US or coalition forces, as written in forms, reports and ACLED's
+# actor columns ("Military Forces of the United States (2021-)", "US-led coalition").
+_COALITION_ACTOR = re.compile(
+    r"\b(?:US|U\.S\.|USA)\b|(?i:\bUnited States\b|\bAmerican\b|\bcoalition\b|"
+    r"\bCENTCOM\b|\bCentral Command\b|\bInherent Resolve\b|\bUnited Kingdom\b|\bBritish\b|"
+    r"\bUK\b|\bU\.K\.|\bFrench\b|\bFrance\b)"
+)
+
+
+def direction_from_actors(perpetrator: str, target: str) -> Direction:
+    """The direction the actor names suggest: an attack on US/coalition forces when they
+    are the target, a strike by them when they carried it out, other otherwise."""
+    if _COALITION_ACTOR.search(target):
+        return Direction.ON_COALITION
+    if _COALITION_ACTOR.search(perpetrator):
+        return Direction.BY_COALITION
+    return Direction.OTHER
 
 
 class Status(StrEnum):
@@ -96,11 +128,26 @@ class IncidentContent(BaseModel):
     claimed_by: str | None = Field(
         default=None, max_length=300, description="None when nobody has claimed responsibility."
     )
+    direction: Direction = Field(
+        default=Direction.OTHER,
+        description="On US/coalition forces, by them, or other; from the actors if not given.",
+    )
     killed: Count | None = None
     injured: Count | None = None
     severity: int = Field(ge=1, le=5)
     sources: list[Source] = Field(min_length=1)
     tags: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _direction_from_actors(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("direction") is None:
+            return data | {
+                "direction": direction_from_actors(
+                    str(data.get("perpetrator") or ""), str(data.get("target") or "")
+                )
+            }
+        return data
 
     @field_validator("tags")
     @classmethod
@@ -216,6 +263,9 @@ class DigestFrequency(StrEnum):
     OFF = "off"
 
 
+DEFAULT_ALERT_DIRECTIONS = (Direction.ON_COALITION, Direction.OTHER)
+
+
 class Subscription(BaseModel):
     """One chat's choices: where, how severe for instant alerts, when the digest comes."""
 
@@ -228,6 +278,11 @@ class Subscription(BaseModel):
         description="Region groupings or countries chosen; empty means everywhere.",
     )
     min_severity: int | None = Field(default=3, ge=1, le=5, description="None: no instant alerts.")
+    directions: list[Direction] = Field(
+        default_factory=lambda: list(DEFAULT_ALERT_DIRECTIONS),
+        min_length=1,
+        description="Which directions of incident alert; strikes by US/coalition are opt-in.",
+    )
     digest: DigestFrequency = DigestFrequency.DAILY
     digest_weekday: int = Field(default=0, ge=0, le=6, description="Monday is 0.")
     digest_time: time = time(8, 0)

@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import BotContext
-from bot.models import IncidentPage
+from bot.models import Direction, IncidentPage
 from bot.numbers import bounded_int, looks_numeric
 from bot.places import PlaceQuery, UnknownPlace, resolve_place
 from bot.record.incidents import DEFAULT_LATEST, MAX_LATEST
-from bot.render.incidents import esc, incident_card, incident_list
+from bot.render.incidents import DIRECTION_PLURALS, esc, incident_card, incident_list
 from handlers.replies import UsageError, reply_html
 
 OLDER_PREFIX = "older"
-# callback_data is limited to 64 bytes; "older:20:<id>:" leaves this much for the place.
-_MAX_PLACE_BYTES = 40
+# callback_data is limited to 64 bytes; "older:20:<id>:by_coalition:" leaves this much
+# for the place.
+_MAX_PLACE_BYTES = 32
 _MAX_SEARCH_CHARS = 100
 
 
-def parse_latest_args(args: list[str]) -> tuple[int, PlaceQuery | None]:
-    """`/latest [N] [place]` or `/latest [place] [N]`: the count may come either side."""
+# /latest 5 Iraq attacks: the words that filter by direction.
+DIRECTION_FILTERS = {
+    "attacks": Direction.ON_COALITION,
+    "strikes": Direction.BY_COALITION,
+    "other": Direction.OTHER,
+}
+
+
+@dataclass(frozen=True)
+class LatestQuery:
+    count: int
+    place: PlaceQuery | None
+    direction: Direction | None
+
+
+def parse_latest_args(args: list[str]) -> LatestQuery:
+    """`/latest [N] [place] [attacks|strikes|other]`; the count may also follow the place."""
+    filters = [arg.casefold() for arg in args if arg.casefold() in DIRECTION_FILTERS]
+    if len(set(filters)) > 1:
+        raise UsageError("Filter by one of attacks, strikes or other, e.g. /latest 5 Iraq attacks")
+    args = [arg for arg in args if arg.casefold() not in DIRECTION_FILTERS]
     count = DEFAULT_LATEST
     if args and looks_numeric(args[0]):
         asked, args = args[0], args[1:]
@@ -35,7 +57,8 @@ def parse_latest_args(args: list[str]) -> tuple[int, PlaceQuery | None]:
     place = " ".join(args).strip() or None
     if place and len(place.encode()) > _MAX_PLACE_BYTES:
         raise UsageError("That place name is too long. Try a country, province or base name.")
-    return count, place_query(place) if place else None
+    direction = DIRECTION_FILTERS[filters[0]] if filters else None
+    return LatestQuery(count, place_query(place) if place else None, direction)
 
 
 def place_query(text: str) -> PlaceQuery:
@@ -53,52 +76,57 @@ def parse_incident_id(args: list[str]) -> int:
     return incident_id
 
 
-def parse_older_data(data: str) -> tuple[int, int, str | None] | None:
-    """Count, cursor and place from an "Older" button's data; None if it is not ours."""
-    parts = data.split(":", 3)
-    if len(parts) != 4:
+def parse_older_data(data: str) -> tuple[int, int, Direction | None, str | None] | None:
+    """Count, cursor, direction and place from an "Older" button's data; None if it is
+    not ours."""
+    parts = data.split(":", 4)
+    if len(parts) != 5:
         return None
     count, cursor = bounded_int(parts[1], 1, MAX_LATEST), bounded_int(parts[2])
-    if count is None or cursor is None or len(parts[3].encode()) > _MAX_PLACE_BYTES:
+    directions = {direction.value: direction for direction in Direction}
+    if count is None or cursor is None or len(parts[4].encode()) > _MAX_PLACE_BYTES:
         return None
-    return count, cursor, parts[3] or None
+    if parts[3] and parts[3] not in directions:
+        return None
+    return count, cursor, directions.get(parts[3]), parts[4] or None
 
 
 async def latest(update: Update, context: BotContext) -> None:
-    count, place = parse_latest_args(context.args or [])
-    page = await context.services.incidents.latest(count, place)
-    await _send_page(update, context, page, count, place)
+    query = parse_latest_args(context.args or [])
+    page = await context.services.incidents.latest(query.count, query.place, query.direction)
+    await _send_page(update, context, page, query)
 
 
 async def older(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    parsed = parse_older_data(query.data)
+    callback = update.callback_query
+    assert callback is not None and callback.data is not None
+    parsed = parse_older_data(callback.data)
     if parsed is None:
-        await query.answer("This button no longer works. Send /latest again.")
+        await callback.answer("This button no longer works. Send /latest again.")
         return
-    count, cursor, place = parsed
-    await query.answer()
-    query_place = place_query(place) if place else None
-    page = await context.services.incidents.latest(count, query_place, older_than=cursor)
-    await _send_page(update, context, page, count, query_place)
+    count, cursor, direction, place = parsed
+    await callback.answer()
+    query = LatestQuery(count, place_query(place) if place else None, direction)
+    page = await context.services.incidents.latest(
+        query.count, query.place, query.direction, older_than=cursor
+    )
+    await _send_page(update, context, page, query)
 
 
 async def _send_page(
-    update: Update,
-    context: BotContext,
-    page: IncidentPage,
-    count: int,
-    place: PlaceQuery | None,
+    update: Update, context: BotContext, page: IncidentPage, query: LatestQuery
 ) -> None:
-    where = f" in {place.label}" if place else ""
+    where = f" in {query.place.label}" if query.place else ""
+    kind = DIRECTION_PLURALS[query.direction] if query.direction else "incidents"
     if not page.incidents:
-        await reply_html(update, esc(f"No published incidents{where} to show."))
+        await reply_html(update, esc(f"No published {kind}{where} to show."))
         return
-    heading = f"Latest incidents{where}"
+    heading = f"Latest {kind}{where}"
     markup = None
     if page.older_cursor is not None:
-        data = f"{OLDER_PREFIX}:{count}:{page.older_cursor}:{place.text if place else ''}"
+        direction = query.direction.value if query.direction else ""
+        place = query.place.text if query.place else ""
+        data = f"{OLDER_PREFIX}:{query.count}:{page.older_cursor}:{direction}:{place}"
         markup = InlineKeyboardMarkup([[InlineKeyboardButton("Older ▸", callback_data=data)]])
     await reply_html(
         update, incident_list(heading, page.incidents, context.services.timezone), markup

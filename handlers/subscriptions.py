@@ -11,7 +11,7 @@ from telegram.constants import ChatType
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
-from bot.models import DigestFrequency, Subscription
+from bot.models import DigestFrequency, Direction, Subscription
 from bot.render.subscriptions import (
     NO_ALERTS,
     SECTION_OF,
@@ -29,6 +29,7 @@ from bot.subscriptions.service import (
     SubscriptionService,
     parse_chart,
     parse_clock_time,
+    parse_directions,
     parse_empty_digest,
     parse_quiet_hours,
     parse_timezone,
@@ -58,6 +59,10 @@ _TYPED_SETTINGS: dict[str, tuple[str, _Setter]] = {
         lambda s, chat, v: s.set_skip_empty_digest(chat, parse_empty_digest(v)),
     ),
     "chart": ("off", lambda s, chat, v: s.set_digest_chart(chat, parse_chart(v))),
+    "alerts_on": (
+        "attacks strikes other",
+        lambda s, chat, v: s.set_directions(chat, parse_directions(v)),
+    ),
 }
 _SETTINGS_USAGE = (
     f"I can change {', '.join(_TYPED_SETTINGS)}, e.g. /settings quiet 22:00-07:00. "
@@ -179,6 +184,8 @@ def _tap_call(
         case Tap.SEVERITY:
             severity = None if value == NO_ALERTS else int(value)
             return service.set_min_severity(chat_id, severity)
+        case Tap.DIRECTION:
+            return service.toggle_direction(chat_id, Direction(value))
         case Tap.FREQUENCY:
             return service.set_digest(chat_id, DigestFrequency(value))
         case Tap.WEEKDAY:

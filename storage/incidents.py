@@ -11,13 +11,13 @@ from uuid import uuid4
 
 import aiosqlite
 
-from bot.models import Count, Incident, IncidentContent, IncidentPage, Source
+from bot.models import Count, Direction, Incident, IncidentContent, IncidentPage, Source
 from storage.codec import from_db_time, to_db_time
 
 _COLUMNS = (
     "id, external_id, occurred_at, reported_at, title, summary, event_type, sub_event_type, "
     "country, admin1, location, latitude, longitude, perpetrator, target, claimed_by, "
-    "killed, killed_qualifier, injured, injured_qualifier, severity, tags, status, "
+    "direction, killed, killed_qualifier, injured, injured_qualifier, severity, tags, status, "
     "retraction_reason, created_at, updated_at"
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -148,15 +148,19 @@ async def latest_published(
     limit: int,
     place: str | None = None,
     countries: Sequence[str] = (),
+    direction: Direction | None = None,
     older_than: int | None = None,
 ) -> IncidentPage:
-    """Newest published incidents, optionally in `countries` or matching `place`.
+    """Newest published incidents, optionally in `countries`, matching `place`, of `direction`.
 
     `place` matches a country, an admin1 region or a location name, ignoring case;
     `older_than` is the id of the last incident of the previous page.
     """
     where = ["status = 'published'"]
     params: list[Any] = []
+    if direction is not None:
+        where.append("direction = ?")
+        params.append(direction.value)
     if countries:
         where.append(f"country COLLATE NOCASE IN ({', '.join('?' * len(countries))})")
         params.extend(countries)
@@ -241,8 +245,8 @@ def fts_query(text: str) -> str:
 _REPORTED_COLUMNS = (
     "occurred_at", "reported_at", "title", "summary", "event_type", "sub_event_type",
     "country", "admin1", "location", "latitude", "longitude", "perpetrator", "target",
-    "claimed_by", "killed", "killed_qualifier", "injured", "injured_qualifier", "severity",
-    "tags",
+    "claimed_by", "direction", "killed", "killed_qualifier", "injured", "injured_qualifier",
+    "severity", "tags",
 )  # fmt: skip
 
 
@@ -262,6 +266,7 @@ def _reported_values(draft: IncidentContent) -> tuple[object, ...]:
         draft.perpetrator,
         draft.target,
         draft.claimed_by,
+        draft.direction.value,
         *_count_columns(draft.killed),
         *_count_columns(draft.injured),
         draft.severity,
@@ -322,6 +327,7 @@ def _incident_from_row(row: aiosqlite.Row, sources: list[Source]) -> Incident:
         perpetrator=row["perpetrator"],
         target=row["target"],
         claimed_by=row["claimed_by"],
+        direction=row["direction"],
         killed=_count_from(row["killed"], row["killed_qualifier"]),
         injured=_count_from(row["injured"], row["injured_qualifier"]),
         severity=row["severity"],

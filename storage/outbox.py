@@ -13,8 +13,9 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.models import OutboxItem, OutboxKind, OutgoingMessage
+from bot.models import Direction, OutboxItem, OutboxKind, OutgoingMessage
 from storage.codec import from_db_time, to_db_time
+from storage.subscribers import DIRECTION_BIT
 
 _COLUMNS = (
     "id, chat_id, kind, dedupe_key, incident_id, payload, priority, status, not_before, "
@@ -24,20 +25,28 @@ URGENT_PRIORITY = 1
 ALERT_PRIORITY = 3
 DIGEST_PRIORITY = 5
 
-# Active subscribers who want alerts this severe about this country: those who chose it
-# (found through the country index) and those who chose everywhere (regions '[]', found
-# through a partial index), rather than testing every subscriber's list in turn.
+# Active subscribers who want alerts this severe, of this direction, about this country:
+# those who chose it (found through the country index) and those who chose everywhere
+# (regions '[]', found through a partial index), rather than testing every subscriber's
+# list in turn. :direction is the direction's bit (storage.subscribers.DIRECTION_BIT).
 _MATCHING_CHATS = (
     "SELECT s.chat_id FROM subscriber_countries c JOIN subscribers s ON s.chat_id = c.chat_id "
     "WHERE c.country = :country AND s.active = 1 AND s.min_severity <= :severity "
+    "AND s.alert_directions & :direction "
     "UNION ALL "
     "SELECT s.chat_id FROM subscribers s "
-    "WHERE s.regions = '[]' AND s.active = 1 AND s.min_severity <= :severity"
+    "WHERE s.regions = '[]' AND s.active = 1 AND s.min_severity <= :severity "
+    "AND s.alert_directions & :direction"
 )
 
 
 async def enqueue_alerts(
-    conn: aiosqlite.Connection, incident_id: int, country: str, severity: int, now: datetime
+    conn: aiosqlite.Connection,
+    incident_id: int,
+    country: str,
+    severity: int,
+    direction: Direction,
+    now: datetime,
 ) -> int:
     """One alert per matching subscriber, in one statement; returns how many were added.
 
@@ -54,6 +63,7 @@ async def enqueue_alerts(
             "incident": incident_id,
             "country": country,
             "severity": severity,
+            "direction": DIRECTION_BIT[direction],
             "priority": URGENT_PRIORITY if severity == 5 else ALERT_PRIORITY,
             "now": to_db_time(now),
         },
@@ -62,10 +72,14 @@ async def enqueue_alerts(
 
 
 async def matching_subscribers(
-    conn: aiosqlite.Connection, country: str, severity: int
+    conn: aiosqlite.Connection,
+    country: str,
+    severity: int,
+    direction: Direction = Direction.ON_COALITION,
 ) -> list[int]:
     """The chats an alert about an incident in `country` of `severity` goes to."""
-    async with conn.execute(_MATCHING_CHATS, {"country": country, "severity": severity}) as cursor:
+    params = {"country": country, "severity": severity, "direction": DIRECTION_BIT[direction]}
+    async with conn.execute(_MATCHING_CHATS, params) as cursor:
         return [row[0] for row in await cursor.fetchall()]
 
 

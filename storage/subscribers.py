@@ -8,11 +8,11 @@ from datetime import datetime, time
 
 import aiosqlite
 
-from bot.models import Subscription
+from bot.models import Direction, Subscription
 from storage.codec import from_db_time, to_db_time
 
 _COLUMNS = (
-    "chat_id, chat_type, active, inactive_reason, regions, min_severity, digest, "
+    "chat_id, chat_type, active, inactive_reason, regions, min_severity, alert_directions, digest, "
     "digest_weekday, digest_time, timezone, quiet_start, quiet_end, skip_empty_digest, "
     "digest_chart, last_digest_at, next_digest_at"
 )
@@ -36,10 +36,11 @@ async def save_subscription(
     s = subscription
     await conn.execute(
         f"INSERT INTO subscribers ({_COLUMNS}, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (chat_id) DO UPDATE SET chat_type = excluded.chat_type, "
         "active = excluded.active, inactive_reason = excluded.inactive_reason, "
         "regions = excluded.regions, min_severity = excluded.min_severity, "
+        "alert_directions = excluded.alert_directions, "
         "digest = excluded.digest, digest_weekday = excluded.digest_weekday, "
         "digest_time = excluded.digest_time, timezone = excluded.timezone, "
         "quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end, "
@@ -53,6 +54,7 @@ async def save_subscription(
             s.inactive_reason,
             json.dumps(s.regions),
             s.min_severity,
+            direction_bits(s.directions),
             s.digest.value,
             s.digest_weekday,
             _time_text(s.digest_time),
@@ -136,6 +138,14 @@ async def subscribers_by_region(conn: aiosqlite.Connection) -> dict[str, int]:
     return counts
 
 
+# alert_directions holds the chosen directions as bits, so alerts match with one AND.
+DIRECTION_BIT = {Direction.ON_COALITION: 1, Direction.BY_COALITION: 2, Direction.OTHER: 4}
+
+
+def direction_bits(directions: Iterable[Direction]) -> int:
+    return sum({DIRECTION_BIT[direction] for direction in directions})
+
+
 def _time_text(value: time) -> str:
     return value.strftime("%H:%M")
 
@@ -148,6 +158,7 @@ def _subscription_from_row(row: aiosqlite.Row) -> Subscription:
         inactive_reason=row["inactive_reason"],
         regions=json.loads(row["regions"]),
         min_severity=row["min_severity"],
+        directions=[d for d, bit in DIRECTION_BIT.items() if row["alert_directions"] & bit],
         digest=row["digest"],
         digest_weekday=row["digest_weekday"],
         digest_time=time.fromisoformat(row["digest_time"]),

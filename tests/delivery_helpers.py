@@ -50,7 +50,7 @@ async def publish(app: IncidentBotApp, **overrides: Any) -> Incident:
     async with services.db.transaction() as conn:
         incident_id = await insert_incident(conn, draft, now)
         assert incident_id is not None
-        await enqueue_alerts(conn, incident_id, draft.country, draft.severity, now)
+        await enqueue_alerts(conn, incident_id, draft.country, draft.severity, draft.direction, now)
     delivery_of(app).wake()
     incident = await get_incident(services.db.reader, incident_id)
     assert incident is not None

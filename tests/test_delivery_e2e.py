@@ -19,7 +19,7 @@ from bot.config import DeliverySettings, Settings
 from bot.context import IncidentBotApp, delivery_of, services_of
 from bot.delivery.decide import OutboxDecider
 from bot.delivery.engine import DeliveryEngine
-from bot.models import OutboxItem, OutboxKind, OutboxStatus, OutgoingMessage
+from bot.models import Direction, OutboxItem, OutboxKind, OutboxStatus, OutgoingMessage
 from bot.sandbox.fake_api import FakeBotApi, Fault
 from storage.db import Database
 from storage.incidents import insert_incident
@@ -263,7 +263,7 @@ async def test_a_send_that_times_out_is_tried_again(
         async with db.transaction() as conn:
             incident_id = await insert_incident(conn, incident_content(), NOW)
             assert incident_id is not None
-            await enqueue_alerts(conn, incident_id, "Iraq", 3, NOW)
+            await enqueue_alerts(conn, incident_id, "Iraq", 3, Direction.ON_COALITION, NOW)
         settings = DeliverySettings(max_attempts=3, retry_backoff_seconds=5)
         engine = DeliveryEngine(bot, db, clock, settings, OutboxDecider(db, clock))
         await engine.start()

@@ -21,7 +21,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.context import services_of
 from bot.lifecycle import polling
-from bot.models import DigestFrequency, Subscription
+from bot.models import DigestFrequency, Direction, Subscription
 from bot.sandbox.fake_api import FakeBotApi
 from storage.db import Database
 from storage.incidents import insert_incident
@@ -88,7 +88,9 @@ async def prepare_broadcast(path: Path, readers: list[int]) -> None:
             await save_subscription(conn, subscription, [], now)
         incident_id = await insert_incident(conn, incident_content(severity=4), now)
         assert incident_id is not None
-        assert await enqueue_alerts(conn, incident_id, "Iraq", 4, now) == len(readers)
+        assert await enqueue_alerts(
+            conn, incident_id, "Iraq", 4, Direction.ON_COALITION, now
+        ) == len(readers)
 
 
 async def start_bot(telegram: FakeBotApi, database: Path, log: Path) -> asyncio.subprocess.Process:

@@ -117,19 +117,21 @@ async def test_guided_post_validates_each_answer_and_publishes(owner: Person) ->
     first = await owner.says("/post")
     assert "one question at a time" in first.text
     question = await owner.next_reply()
-    assert question.text.startswith("1/9 What happened?")
+    assert question.text.startswith("1/10 What happened?")
     answers = [
-        ("Rocket attack on Union III", "2/9"),
+        ("Rocket attack on Union III", "2/10"),
         ("last Tuesday", "occurred: expected an ISO date"),
-        ("2024-09-10 23:30", "3/9"),
+        ("2024-09-10 23:30", "3/10"),
         ("Union III", "Give at least the place and the country"),
-        ("Union III, Baghdad, Iraq", "4/9"),
-        ("Explosions/Remote violence; Shelling/artillery/missile attack", "5/9"),
-        ("none", "6/9"),
-        ("none", "7/9"),
+        ("Union III, Baghdad, Iraq", "4/10"),
+        ("Explosions/Remote violence; Shelling/artillery/missile attack", "5/10"),
+        ("none", "6/10"),
+        ("none", "7/10"),
+        ("against them", "direction: use “on US/coalition”"),
+        ("on", "8/10"),
         ("9", "severity: a whole number from 1"),
-        ("2", "8/9"),
-        ("Example Wire https://wire.example.org/union-iii", "9/9"),
+        ("2", "9/10"),
+        ("Example Wire https://wire.example.org/union-iii", "10/10"),
     ]
     for answer, expected in answers:
         reply = await owner.says(answer)
@@ -138,6 +140,7 @@ async def test_guided_post_validates_each_answer_and_publishes(owner: Person) ->
     assert preview.text.startswith("Draft ")
     assert "Where: Union III, Baghdad, Iraq" in preview.text
     assert "When: 10 Sep 2024, 23:30 +03" in preview.text
+    assert "Direction: attack on US/coalition forces" in preview.text
     await owner.presses(preview, "Publish")
     published = await owner.next_reply()
     assert "Published as #" in published.text
@@ -165,8 +168,12 @@ async def test_edit_keeps_the_previous_version_and_retract_hides_the_incident(
 
     shown = await owner.says(f"/edit {incident_id}")
     assert f"/edit {incident_id}\ntitle: Rockets strike Ain al-Asad Air Base" in shown.text
+    assert "\ndirection: on US/coalition\n" in shown.text
     edited = await owner.says(f"/edit {incident_id}\ninjured: at least 7")
     assert edited.text == f"#{incident_id} updated: injured changed."
+    turned = await owner.says(f"/edit {incident_id}\ndirection: other")
+    assert turned.text == f"#{incident_id} updated: direction changed."
+    assert "Direction: other" in (await alice.says(f"/incident {incident_id}")).text
     assert "at least 7 injured" in (await alice.says(f"/incident {incident_id}")).text
     unchanged = await owner.says(f"/edit {incident_id}\ninjured: at least 7")
     assert unchanged.text == f"That changes nothing in #{incident_id}."
@@ -185,7 +192,11 @@ async def test_edit_keeps_the_previous_version_and_retract_hides_the_incident(
         (incident_id,),
     ) as cursor:
         versions = [tuple(row) for row in await cursor.fetchall()]
-    assert versions == [("edit", '["injured"]'), ("retract", '["status"]')]
+    assert versions == [
+        ("edit", '["injured"]'),
+        ("edit", '["direction"]'),
+        ("retract", '["status"]'),
+    ]
 
 
 async def test_granted_editor_can_post_until_revoked(

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from bot.clock import ManualClock
-from bot.models import Subscription
+from bot.models import Direction, Subscription
 from storage.db import Database
 from storage.incidents import insert_incident
 from storage.outbox import enqueue_alerts, matching_subscribers
@@ -36,5 +36,11 @@ async def test_alerts_match_country_everywhere_and_severity_and_are_enqueued_onc
     async with db.transaction() as conn:
         incident_id = await insert_incident(conn, incident_content(), clock.now())
         assert incident_id is not None
-        assert await enqueue_alerts(conn, incident_id, "Iraq", 4, clock.now()) == 3
-        assert await enqueue_alerts(conn, incident_id, "Iraq", 4, clock.now()) == 0
+        assert (
+            await enqueue_alerts(conn, incident_id, "Iraq", 4, Direction.ON_COALITION, clock.now())
+            == 3
+        )
+        assert (
+            await enqueue_alerts(conn, incident_id, "Iraq", 4, Direction.ON_COALITION, clock.now())
+            == 0
+        )

@@ -195,7 +195,7 @@ async def test_quiet_hours(alice: Person, running_bot: IncidentBotApp) -> None:
     [
         (
             "/settings colour blue",
-            "I can change timezone, digest_time, quiet, empty_digest, chart, "
+            "I can change timezone, digest_time, quiet, empty_digest, chart, alerts_on, "
             "e.g. /settings quiet 22:00-07:00. /settings alone shows everything, with buttons.",
         ),
         ("/settings quiet", "Give the new value, e.g. /settings quiet 22:00-07:00"),
@@ -205,6 +205,11 @@ async def test_quiet_hours(alice: Person, running_bot: IncidentBotApp) -> None:
         ),
         ("/settings chart maybe", "Say on or off, e.g. /settings chart off"),
         ("/settings empty_digest never", "Say skip or send, e.g. /settings empty_digest skip"),
+        (
+            "/settings alerts_on everything",
+            "Say which incidents alert: attacks (on US/coalition forces), strikes (by them), "
+            "other, or all — e.g. /settings alerts_on attacks strikes other",
+        ),
     ],
 )
 async def test_bad_settings_get_one_clear_answer_and_change_nothing(

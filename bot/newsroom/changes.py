@@ -47,7 +47,7 @@ DUPLICATE_WINDOW = timedelta(hours=48)
 # Edits of these reach everyone who was alerted; tags, sources and coordinates do not.
 SUBSTANTIVE_KEYS = frozenset(
     {"title", "occurred", "country", "location", "type", "subtype", "perpetrator", "target",
-     "claimed_by", "killed", "injured", "severity", "summary"}
+     "claimed_by", "direction", "killed", "injured", "severity", "summary"}
 )  # fmt: skip
 
 
@@ -142,7 +142,9 @@ class Newsroom:
             ):
                 raise NewsroomError("That draft was closed while you were publishing it.")
             # Alerts are queued in the same transaction: published means alerted.
-            alerts = await enqueue_alerts(conn, incident_id, content.country, content.severity, now)
+            alerts = await enqueue_alerts(
+                conn, incident_id, content.country, content.severity, content.direction, now
+            )
             await record_action(
                 conn,
                 at=now,

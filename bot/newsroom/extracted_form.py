@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bot.models import direction_from_actors
 from bot.newsroom.extractor import ReportProposal
-from bot.newsroom.forms import Fields
+from bot.newsroom.forms import DIRECTION_FORM_WORDS, Fields
 
 
 def fields_from_proposal(proposal: ReportProposal) -> Fields:
@@ -20,6 +21,11 @@ def fields_from_proposal(proposal: ReportProposal) -> Fields:
         "perpetrator": [proposal.perpetrator or ""],
         "target": [proposal.target or ""],
         "claimed_by": [proposal.claimed_by or "none"],
+        "direction": [
+            DIRECTION_FORM_WORDS[
+                direction_from_actors(proposal.perpetrator or "", proposal.target or "")
+            ]
+        ],
         "killed": [str(proposal.killed) if proposal.killed else ""],
         "injured": [str(proposal.injured) if proposal.injured else ""],
         "severity": [str(proposal.severity)],

@@ -8,6 +8,7 @@
     type: Explosions/Remote violence
     subtype: Shelling/artillery/missile attack
     claimed_by: none
+    direction: on US/coalition
     injured: at least 5
     severity: 3
     source: Reuters https://www.reuters.com/...
@@ -29,7 +30,15 @@ from urllib.parse import urlparse
 
 from pydantic import TypeAdapter, ValidationError
 
-from bot.models import Count, Incident, IncidentContent, Qualifier, Source, TroopFigureContent
+from bot.models import (
+    Count,
+    Direction,
+    Incident,
+    IncidentContent,
+    Qualifier,
+    Source,
+    TroopFigureContent,
+)
 from bot.numbers import bounded_int
 from bot.plain_errors import plain_message
 from storage.codec import storable, to_db_date
@@ -48,6 +57,7 @@ KEYS = (
     "perpetrator",
     "target",
     "claimed_by",
+    "direction",
     "killed",
     "injured",
     "severity",
@@ -232,6 +242,7 @@ def fields_from_incident(incident: IncidentContent, zone: tzinfo) -> Fields:
         "perpetrator": [incident.perpetrator],
         "target": [incident.target],
         "claimed_by": [incident.claimed_by or "none"],
+        "direction": [DIRECTION_FORM_WORDS[incident.direction]],
         "killed": [str(incident.killed) if incident.killed else ""],
         "injured": [str(incident.injured) if incident.injured else ""],
         "severity": [str(incident.severity)],
@@ -363,6 +374,35 @@ def _claimed_by(values: list[str], zone: tzinfo) -> dict[str, Any]:
     return {"claimed_by": None if text.casefold() in NO_CLAIM_WORDS else text}
 
 
+# How each direction is written in a form; parse_direction accepts these and shorter words.
+DIRECTION_FORM_WORDS = {
+    Direction.ON_COALITION: "on US/coalition",
+    Direction.BY_COALITION: "by US/coalition",
+    Direction.OTHER: "other",
+}
+_DIRECTION_WORDS = {
+    **{word.casefold(): direction for direction, word in DIRECTION_FORM_WORDS.items()},
+    **{direction.value: direction for direction in Direction},
+    "on": Direction.ON_COALITION,
+    "attack": Direction.ON_COALITION,
+    "attacks": Direction.ON_COALITION,
+    "by": Direction.BY_COALITION,
+    "strike": Direction.BY_COALITION,
+    "strikes": Direction.BY_COALITION,
+}
+DIRECTION_HELP = (
+    "“on US/coalition” (an attack on US or coalition forces or facilities), "
+    "“by US/coalition” (a strike by them) or “other”"
+)
+
+
+def parse_direction(text: str) -> Direction:
+    found = _DIRECTION_WORDS.get(" ".join(text.split()).casefold())
+    if found is None:
+        raise ValueError(f"use {DIRECTION_HELP}")
+    return found
+
+
 def _plain(name: str) -> Any:
     def convert(values: list[str], zone: tzinfo) -> dict[str, Any]:
         return {name: values[0].strip()}
@@ -382,6 +422,7 @@ _CONVERTERS: dict[str, Any] = {
     "perpetrator": _plain("perpetrator"),
     "target": _plain("target"),
     "claimed_by": _claimed_by,
+    "direction": lambda values, zone: {"direction": parse_direction(values[0])},
     "killed": lambda values, zone: {"killed": parse_count(values[0])},
     "injured": lambda values, zone: {"injured": parse_count(values[0])},
     "severity": _severity,

@@ -94,6 +94,12 @@ STEPS: tuple[Step, ...] = (
         "Who claimed responsibility? A group's name, or “none”.",
         _single("claimed_by"),
     ),
+    Step(
+        "direction",
+        "Was it an attack on US or coalition forces or facilities (“on”), a strike by them "
+        "(“by”), or neither (“other”)?",
+        _single("direction"),
+    ),
     Step("severity", "Severity, from 1 (minor) to 5 (severe)?", _single("severity")),
     Step(
         "source",

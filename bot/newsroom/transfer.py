@@ -25,7 +25,7 @@ from pydantic_core import ErrorDetails
 from tqdm import tqdm  # type: ignore[import-untyped, unused-ignore]
 
 from bot.clock import Clock
-from bot.models import Incident, IncidentContent, Status
+from bot.models import Incident, IncidentContent, Status, direction_from_actors
 from bot.numbers import SQLITE_MAX_INTEGER
 from bot.plain_errors import plain_message
 from storage.codec import storable, to_db_time
@@ -53,6 +53,7 @@ COLUMNS = (
     "perpetrator",
     "target",
     "claimed_by",
+    "direction",
     "killed",
     "killed_qualifier",
     "injured",
@@ -483,6 +484,12 @@ def _from_acled(raw: Mapping[str, Any]) -> ImportedIncident:
         "longitude": cell("longitude"),
         "perpetrator": cell("actor1"),
         "target": cell("actor2"),
+        # US forces are often the associated actor of a side ("Military Forces of Iraq"
+        # with "Military Forces of the United States"), so those columns count as well.
+        "direction": direction_from_actors(
+            f"{cell('actor1')}; {cell('assoc_actor_1')}",
+            f"{cell('actor2')}; {cell('assoc_actor_2')}",
+        ),
         "summary": _truncate(cell("notes"), _max_length("summary")),
         "sources": [{"name": name.strip()} for name in cell("source").split(";") if name.strip()],
         "tags": [ACLED_TAG],
@@ -706,6 +713,7 @@ def record_of(incident: Incident) -> dict[str, Any]:
         "perpetrator": incident.perpetrator,
         "target": incident.target,
         "claimed_by": incident.claimed_by,
+        "direction": incident.direction.value,
         "killed": incident.killed.value if incident.killed else None,
         "killed_qualifier": incident.killed.qualifier.value if incident.killed else None,
         "injured": incident.injured.value if incident.injured else None,

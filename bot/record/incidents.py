@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.models import Incident, IncidentPage
+from bot.models import Direction, Incident, IncidentPage
 from bot.places import PlaceQuery
 from storage.db import Database
 from storage.incidents import get_incident, latest_published, search_published
@@ -17,7 +17,11 @@ class IncidentService:
         self._db = db
 
     async def latest(
-        self, count: int, place: PlaceQuery | None = None, older_than: int | None = None
+        self,
+        count: int,
+        place: PlaceQuery | None = None,
+        direction: Direction | None = None,
+        older_than: int | None = None,
     ) -> IncidentPage:
         """The newest published incidents; `place` a region, country, province or site."""
         countries = place.countries if place else ()
@@ -26,6 +30,7 @@ class IncidentService:
             limit=count,
             place=place.term if place and not countries else None,
             countries=countries,
+            direction=direction,
             older_than=older_than,
         )
 

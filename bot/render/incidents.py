@@ -10,8 +10,18 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from html import escape
 
-from bot.models import Incident, IncidentContent, Source, TroopSummary
+from bot.models import Direction, Incident, IncidentContent, Source, TroopSummary
 
+DIRECTION_LABELS = {
+    Direction.ON_COALITION: "attack on US/coalition forces",
+    Direction.BY_COALITION: "strike by US/coalition forces",
+    Direction.OTHER: "other (not on or by US/coalition forces)",
+}
+DIRECTION_PLURALS = {
+    Direction.ON_COALITION: "attacks on US/coalition forces",
+    Direction.BY_COALITION: "strikes by US/coalition forces",
+    Direction.OTHER: "other incidents",
+}
 _SEVERITY_WORDS = {1: "minor", 2: "low", 3: "moderate", 4: "high", 5: "severe"}
 
 
@@ -101,6 +111,7 @@ def incident_details(incident: IncidentContent, zone: tzinfo) -> str:
         lines.append(f"<b>Attributed to:</b> {esc(incident.perpetrator)}")
     if incident.target:
         lines.append(f"<b>Target:</b> {esc(incident.target)}")
+    lines.append(f"<b>Direction:</b> {esc(DIRECTION_LABELS[incident.direction])}")
     claim = incident.claimed_by or "no one has claimed responsibility"
     lines.append(f"<b>Claimed by:</b> {esc(claim)}")
     lines.append(f"<b>Severity:</b> {severity_badge(incident.severity)}")

@@ -12,9 +12,9 @@ from datetime import time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.models import DigestFrequency, Subscription
+from bot.models import DigestFrequency, Direction, Subscription
 from bot.regions import REGIONS
-from bot.render.incidents import esc, format_time, severity_badge
+from bot.render.incidents import DIRECTION_PLURALS, esc, format_time, severity_badge
 
 Button = tuple[str, str]
 
@@ -33,6 +33,7 @@ class Tap(StrEnum):
     PLACE = "p"
     EVERYWHERE = "all"
     SEVERITY = "sev"
+    DIRECTION = "dir"
     FREQUENCY = "freq"
     WEEKDAY = "day"
     TIME = "at"
@@ -47,6 +48,7 @@ SECTION_OF: dict[Tap, Section] = {
     Tap.PLACE: Section.PLACES,
     Tap.EVERYWHERE: Section.PLACES,
     Tap.SEVERITY: Section.ALERTS,
+    Tap.DIRECTION: Section.ALERTS,
     Tap.FREQUENCY: Section.DIGEST,
     Tap.WEEKDAY: Section.DIGEST,
     Tap.TIME: Section.DIGEST,
@@ -81,12 +83,14 @@ _HINTS = {
         "/settings digest_time 07:30\n"
         "/settings quiet 22:00-07:00 (or off)\n"
         "/settings empty_digest skip (or send)\n"
-        "/settings chart off (or on)"
+        "/settings chart off (or on)\n"
+        "/settings alerts_on attacks strikes other"
     ),
     Section.PLACES: "Tap places to add or remove them; none ticked means everywhere.",
     Section.ALERTS: (
         "An instant alert comes when an incident at least this severe is published. "
-        "Severity: 1 minor, 2 low, 3 moderate, 4 high, 5 severe."
+        "Severity: 1 minor, 2 low, 3 moderate, 4 high, 5 severe. "
+        "Tick which incidents alert: attacks on US/coalition forces, strikes by them, other."
     ),
     Section.DIGEST: (
         "A round-up of what happened since the previous one. "
@@ -152,8 +156,10 @@ def _choices(s: Subscription) -> list[str]:
     lines = [
         f"📍 Places: {esc(', '.join(s.regions) or 'everywhere')}",
         f"🔔 Instant alerts: {esc(_alerts(s.min_severity))}",
-        f"🗞 Digest: {esc(_digest(s))}",
     ]
+    if s.min_severity is not None:
+        lines.append(f"      about: {esc(_directions(s))}")
+    lines.append(f"🗞 Digest: {esc(_digest(s))}")
     if s.next_digest_at is not None:
         lines.append(f"      next: {esc(format_time(s.next_digest_at, zone))}")
     if s.digest is not DigestFrequency.OFF:
@@ -176,6 +182,17 @@ def _alerts(min_severity: int | None) -> str:
     if min_severity == 5:
         return f"severity 5 only ({severity_badge(5)})"
     return f"severity {min_severity} and above ({severity_badge(min_severity)})"
+
+
+_DIRECTION_BUTTONS = {
+    Direction.ON_COALITION: "Attacks on US",
+    Direction.BY_COALITION: "US strikes",
+    Direction.OTHER: "Other",
+}
+
+
+def _directions(s: Subscription) -> str:
+    return ", ".join(DIRECTION_PLURALS[direction] for direction in s.directions)
 
 
 def _digest(s: Subscription) -> str:
@@ -233,7 +250,11 @@ def _alerts_rows(s: Subscription) -> list[list[Button]]:
         for level in range(1, 6)
     ]
     off = _button("🔕 No instant alerts", Tap.SEVERITY, NO_ALERTS, selected=s.min_severity is None)
-    return [levels, [off]]
+    directions = [
+        _button(label, Tap.DIRECTION, direction, selected=direction in s.directions)
+        for direction, label in _DIRECTION_BUTTONS.items()
+    ]
+    return [levels, directions, [off]]
 
 
 def _digest_rows(s: Subscription) -> list[list[Button]]:

@@ -20,7 +20,7 @@ from zoneinfo import available_timezones
 import aiosqlite
 
 from bot.clock import Clock
-from bot.models import DigestFrequency, Subscription
+from bot.models import DigestFrequency, Direction, Subscription
 from bot.regions import REGIONS, region_named
 from bot.subscriptions.schedule import next_digest_time
 from storage.db import Database
@@ -197,6 +197,35 @@ def parse_empty_digest(text: str) -> bool:
     return _one_of(text, {"skip": True, "send": False}, "/settings empty_digest skip")
 
 
+# What /settings alerts_on takes: the directions of incident that bring an instant alert.
+_DIRECTION_WORDS = {
+    "attacks": (Direction.ON_COALITION,),
+    "on": (Direction.ON_COALITION,),
+    "strikes": (Direction.BY_COALITION,),
+    "by": (Direction.BY_COALITION,),
+    "other": (Direction.OTHER,),
+    "all": tuple(Direction),
+}
+DIRECTIONS_USAGE = (
+    "Say which incidents alert: attacks (on US/coalition forces), strikes (by them), other, "
+    "or all — e.g. /settings alerts_on attacks strikes other"
+)
+
+
+def parse_directions(text: str) -> list[Direction]:
+    """The directions named in "attacks, strikes" (any order, commas or spaces)."""
+    words = text.replace(",", " ").casefold().split()
+    unknown = [word for word in words if word not in _DIRECTION_WORDS]
+    if unknown or not words:
+        raise SubscriptionError(DIRECTIONS_USAGE)
+    return normalise_directions(d for word in words for d in _DIRECTION_WORDS[word])
+
+
+def normalise_directions(directions: Iterable[Direction]) -> list[Direction]:
+    chosen = set(directions)
+    return [direction for direction in Direction if direction in chosen]
+
+
 def parse_chart(text: str) -> bool:
     return _one_of(text, {"on": True, "off": False}, "/settings chart off")
 
@@ -282,6 +311,23 @@ class SubscriptionService:
         if severity is not None and not 1 <= severity <= 5:
             raise SubscriptionError("Severity goes from 1 (minor) to 5 (severe).")
         return await self._set(chat_id, min_severity=severity)
+
+    async def set_directions(self, chat_id: int, directions: list[Direction]) -> Subscription:
+        if not directions:
+            raise SubscriptionError(DIRECTIONS_USAGE)
+        return await self._set(chat_id, directions=normalise_directions(directions))
+
+    async def toggle_direction(self, chat_id: int, direction: Direction) -> Subscription:
+        def toggle(subscription: Subscription) -> dict[str, Any]:
+            chosen = set(subscription.directions) ^ {direction}
+            if not chosen:
+                raise SubscriptionError(
+                    "At least one kind of incident must alert; to stop instant alerts, "
+                    "tap 🔕 No instant alerts."
+                )
+            return {"directions": normalise_directions(chosen)}
+
+        return await self._change(chat_id, toggle)
 
     async def set_digest(self, chat_id: int, frequency: DigestFrequency) -> Subscription:
         return await self._set(chat_id, digest=frequency)
