@@ -142,6 +142,15 @@ class TensionSettings(_Section):
     casualty_weight_cap: float = Field(
         default=20, ge=0, description="Most that casualties can add to one incident."
     )
+    strike_weight: float = Field(
+        default=0.5, ge=0, le=1,
+        description="Share of its weight that a strike by US/coalition forces counts for.",
+    )  # fmt: skip
+    hostile_event_types: list[str] = Field(
+        default=["Battles", "Explosions/Remote violence", "Violence against civilians"],
+        description="ACLED event types that count; protests, riots and strategic "
+        "developments do not.",
+    )
     half_life_days: float = Field(default=7, gt=0, description="An incident's weight halves so.")
     baseline_days: int = Field(default=90, ge=7, description="The region's own normal.")
     baseline_floor: float = Field(
@@ -150,6 +159,13 @@ class TensionSettings(_Section):
     level_ratios: list[float] = Field(
         default=[0.75, 1.25, 2.0, 3.5], min_length=4, max_length=4,
         description="Index/baseline ratios where guarded, elevated, high and severe begin.",
+    )  # fmt: skip
+    evidence_days: int = Field(
+        default=7, ge=1, description="Window in which a level above elevated needs evidence."
+    )
+    evidence_incidents: int = Field(
+        default=2, ge=1,
+        description="Incidents in that window needed above elevated, unless one killed someone.",
     )  # fmt: skip
     trend_threshold: float = Field(
         default=0.15, ge=0, description="Change of the 7-day mean that counts as a trend."

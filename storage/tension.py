@@ -7,6 +7,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from bot.models import Direction
 from storage.codec import from_db_time, to_db_time
 
 
@@ -19,6 +20,8 @@ class WeighedIncident:
     killed: int
     injured: int
     title: str
+    event_type: str
+    direction: Direction
 
 
 async def incidents_revision(conn: aiosqlite.Connection) -> int:
@@ -31,8 +34,8 @@ async def published_since(conn: aiosqlite.Connection, since: datetime) -> list[W
     """Published incidents that occurred at or after `since`, oldest first."""
     async with conn.execute(
         "SELECT id, country, occurred_at, severity, coalesce(killed, 0), coalesce(injured, 0), "
-        "title FROM incidents WHERE status = 'published' AND occurred_at >= ? "
-        "ORDER BY occurred_at",
+        "title, event_type, direction FROM incidents "
+        "WHERE status = 'published' AND occurred_at >= ? ORDER BY occurred_at",
         (to_db_time(since),),
     ) as cursor:
         rows = await cursor.fetchall()
@@ -45,6 +48,8 @@ async def published_since(conn: aiosqlite.Connection, since: datetime) -> list[W
             killed=row[4],
             injured=row[5],
             title=row[6],
+            event_type=row[7],
+            direction=Direction(row[8]),
         )
         for row in rows
     ]

@@ -86,7 +86,9 @@ async def test_a_digest_is_queued_at_the_local_time_once(db: Database) -> None:
     assert item.payload is not None
     assert "Rockets hit Union III" in item.payload.html
     assert "Syria one" not in item.payload.html  # not in her regions
-    assert "🔴 <b>Iraq</b>: severe ▲" in item.payload.html  # her region only
+    # Her region only; one attack without deaths holds it at elevated; its driver named.
+    assert "🟡 <b>Iraq</b>: elevated ▲" in item.payload.html
+    assert "none fatal) · #1\n" in item.payload.html
     assert "<b>Syria</b>" not in item.payload.html
     stored = await get_subscription(db.reader, CHAT)
     assert stored is not None

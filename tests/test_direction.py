@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.models import Direction, direction_from_actors
-from bot.newsroom.forms import draft_from_fields, parse_direction, parse_form
+from bot.newsroom.forms import incident_from_fields, parse_direction, parse_form
 from bot.subscriptions.service import SubscriptionError, parse_directions
 from storage.db import bundled_migrations
-from tests.factories import incident_draft
+from tests.factories import incident_content
 
 ON, BY, OTHER = Direction.ON_COALITION, Direction.BY_COALITION, Direction.OTHER
 
@@ -42,10 +42,10 @@ def test_direction_is_read_from_who_did_it_to_whom(
     assert direction_from_actors(perpetrator, target) is direction
 
 
-def test_a_draft_without_a_direction_takes_it_from_its_actors_and_a_given_one_wins() -> None:
-    assert incident_draft(target="US and coalition forces").direction is ON
-    assert incident_draft(perpetrator="US forces").direction is BY
-    assert incident_draft(perpetrator="US forces", direction="other").direction is OTHER
+def test_content_without_a_direction_takes_it_from_its_actors_and_a_given_one_wins() -> None:
+    assert incident_content(target="US and coalition forces").direction is ON
+    assert incident_content(perpetrator="US forces").direction is BY
+    assert incident_content(perpetrator="US forces", direction="other").direction is OTHER
 
 
 @pytest.mark.parametrize(
@@ -68,7 +68,7 @@ def test_a_form_with_a_bad_direction_names_the_key_and_what_works() -> None:
         "type: Battles\nseverity: 2\nsource: https://news.example.org/a\ndirection: sideways"
     )
     with pytest.raises(ValueError, match="direction: use “on US/coalition”"):
-        draft_from_fields(parsed.fields, ZoneInfo("UTC"))
+        incident_from_fields(parsed.fields, ZoneInfo("UTC"))
 
 
 def test_subscription_directions_are_read_in_any_order_and_all_means_every_one() -> None:

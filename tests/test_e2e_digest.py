@@ -67,7 +67,7 @@ async def test_digest_arrives_at_eight_local_with_one_shared_chart(
         assert "Iraq:" in digest.text
         assert chart.text == "Tension index, last 30 days: Iraq"
         assert chart.photo is not None
-        assert Image.open(io.BytesIO(chart.photo)).size == (1200, 800)
+        assert Image.open(io.BytesIO(chart.photo)).size == (1200, 510)  # one panel
         chart_ids.append(chart.photo_file_id)
     assert chart_ids[0] == chart_ids[1]  # one picture, uploaded once
 

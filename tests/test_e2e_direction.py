@@ -96,3 +96,25 @@ async def test_latest_filters_on_direction(alice: Person) -> None:
     assert "US strike" not in attacks.text
     both = await alice.says("/latest strikes attacks")
     assert both.text == "Filter by one of attacks, strikes or other, e.g. /latest 5 Iraq attacks"
+
+
+async def test_a_us_strike_raises_the_tension_index_half_as_much_as_an_attack(
+    owner: Person, alice: Person
+) -> None:
+    """Two quiet countries, the same event on the same morning: a strike by US forces in
+    Lebanon, an attack on them in Jordan."""
+    when = "occurred: 2025-01-15 10:00"
+    strike = STRIKE_FORM.replace("occurred: 2024-08-12 02:00", when)
+    await publish(owner, strike.replace("country: Iraq", "country: Lebanon"))
+    attack = ATTACK_FORM.replace("occurred: 2024-08-12 22:00", when)
+    await publish(owner, attack.replace("country: Iraq", "country: Jordan"))
+
+    def index_of(reply: str) -> float:
+        return float(reply.split("(index ")[1].split(",")[0])
+
+    lebanon = (await alice.says("/tension Lebanon")).text
+    jordan = (await alice.says("/tension Jordan")).text
+    # Severity 4 weighs 8. At the end of the day (10:00 in Baghdad is 07:00 UTC, 17 hours
+    # before) 8 × 0.5^(17/24/7) = 7.45 of it is left, and half that for the strike.
+    assert index_of(jordan) == 7.5 and index_of(lebanon) == 3.7
+    assert "US strikes militia depot near Al-Qaim (15 Jan 2025 · US/coalition strike)" in lebanon

@@ -9,7 +9,7 @@ from PIL import Image
 
 from bot.clock import ManualClock
 from bot.sandbox.fake_api import FakeBotApi
-from bot.tension.charts import HEIGHT_PX, WIDTH_PX
+from bot.tension.charts import chart_size
 from tests.people import Person
 
 pytestmark = pytest.mark.usefixtures("running_bot")
@@ -21,21 +21,29 @@ def clock(clock: ManualClock) -> ManualClock:
     return clock
 
 
-def assert_png(data: bytes | None) -> None:
+def assert_png(data: bytes | None, regions: int) -> None:
     assert data is not None
     image = Image.open(io.BytesIO(data))
     image.load()
-    assert image.format == "PNG" and image.size == (WIDTH_PX, HEIGHT_PX)
+    assert image.format == "PNG" and image.size == chart_size(regions)
 
 
 async def test_tension_shows_every_region_with_a_chart(alice: Person) -> None:
     reply = await alice.says("/tension")
     assert reply.method == "sendPhoto"
-    assert_png(reply.photo)
+    assert_png(reply.photo, regions=5)
     lines = reply.text.splitlines()
     assert lines[0].startswith("Regional tension")
-    assert any(line.startswith("🔴 Iraq: severe ▲") for line in lines), lines
-    assert "#17 Rockets strike Ain al-Asad Air Base (5 Aug 2024)" in reply.text
+    # One attack with at least five injured in a quiet Iraq: 5.7× its normal, but one
+    # incident without deaths is not evidence enough for more than elevated.
+    iraq = lines.index(
+        "🟡 Iraq: elevated ▲ (index 5.7, 5.7× its normal; "
+        "held at elevated: 1 incident in 7 days, none fatal)"
+    )
+    assert lines[iraq + 1] == "   #17 Rockets strike Ain al-Asad Air Base (5 Aug 2024)"
+    assert "🟢 Gulf/Iran: low ▶ (index 0.0, 0.0× its normal)\n   no incidents weigh on it now" in (
+        reply.text
+    )
 
 
 async def test_the_same_picture_is_reused_until_the_data_changes(
@@ -54,8 +62,8 @@ async def test_the_same_picture_is_reused_until_the_data_changes(
 
 async def test_one_region_over_90_days_and_an_unknown_one(alice: Person) -> None:
     reply = await alice.says("/tension iraq")
-    assert_png(reply.photo)
-    assert reply.text.splitlines()[2].startswith("🔴 Iraq")
+    assert_png(reply.photo, regions=1)
+    assert reply.text.splitlines()[2].startswith("🟡 Iraq")
     assert "Syria" not in reply.text
     unknown = await alice.says("/tension Narnia")
     assert unknown.text.startswith("I have no tension index for Narnia.")

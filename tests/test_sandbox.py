@@ -370,7 +370,7 @@ async def test_as_admin_makes_you_an_owner() -> None:
 async def test_a_script_describes_photos_it_was_not_asked_to_keep() -> None:
     status, transcript = await run_script("/tension Iraq")
     assert status == 0
-    assert answers_in(transcript)[0][1] == "  [photo, 1200×800]"
+    assert answers_in(transcript)[0][1] == "  [photo, 1200×510]"
 
 
 def test_the_command_line_reads_a_script_from_standard_input() -> None:

@@ -38,7 +38,7 @@ def digest_text(content: DigestContent) -> str:
         return f"{heading}\nNothing new since your last digest."
     lines = [heading, f"<i>Since {format_date(content.since, content.zone)}</i>", ""]
     lines.append("<b>Tension</b> (▲ rising, ▶ steady, ▼ falling over 7 days)")
-    lines.extend(region_line(region) for region in content.regions)
+    lines.extend(region_line(region, driver_ids=True) for region in content.regions)
     if content.incident_total:
         lines.extend(["", f"<b>New incidents</b> ({content.incident_total})"])
         for incident in content.incidents:

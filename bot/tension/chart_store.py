@@ -36,7 +36,9 @@ class TensionCharts:
             return stored
         title = f"Tension index, last {days} days"
         # Drawing takes a fraction of a second of CPU: keep it off the event loop.
-        png = await asyncio.to_thread(tension_chart, regions, title)
+        png = await asyncio.to_thread(
+            tension_chart, regions, title, self._index.settings.level_ratios
+        )
         now = self._clock.now()
         async with self._db.transaction() as conn:
             await store.store_chart(conn, key, png, now)

@@ -1,11 +1,14 @@
 """The regional tension index: how tense a region is now, against its own normal.
 
-An incident weighs w = severity_weights[severity-1] + min(cap, killed_weight x killed +
-injured_weight x injured), and its weight halves every `half_life_days`. A region's
-index at the end of a day is the sum of the decayed weights of its incidents so
-far. Its level compares that index with the region's own baseline — the mean
-daily index over the previous `baseline_days`, never below `baseline_floor` — and
-its trend compares the mean index of the last 7 days with that of the 7 before.
+An incident of a hostile event type weighs w = severity_weights[severity-1] +
+min(cap, killed_weight x killed + injured_weight x injured), times strike_weight when it
+is a strike by US/coalition forces (a response, not an attack); its weight halves every
+`half_life_days`. A region's index at the end of a day is the sum of the decayed weights
+of its incidents so far. Its level compares that index with the region's own baseline —
+the mean daily index over the previous `baseline_days`, never below `baseline_floor` —
+and needs evidence: above elevated only with `evidence_incidents` counted incidents (not
+counting US/coalition strikes) in the last `evidence_days`, or one that killed someone.
+Its trend compares the mean index of the last 7 days with that of the 7 before.
 
 Results are cached per incidents revision and day: any new, edited or retracted
 incident moves the revision, and so recomputes the index.
@@ -23,12 +26,17 @@ from enum import StrEnum
 
 from bot.clock import Clock
 from bot.config import TensionSettings
+from bot.models import Direction
 from bot.regions import REGIONS, region_named
 from storage.db import Database
 from storage.tension import WeighedIncident, incidents_revision, published_since
 
 TREND_DAYS = 7
 DRIVERS = 3
+# An incident whose weight today is below this share of the index, or below a weight
+# that no figure we print shows, is not driving it.
+_DRIVER_SHARE = 0.05
+_NEGLIGIBLE_WEIGHT = 0.01
 # Weight that has halved this many times no longer shows in any figure we print.
 _NEGLIGIBLE_HALF_LIVES = 12
 
@@ -55,7 +63,17 @@ class Driver:
     title: str
     occurred_at: datetime
     severity: int
+    direction: Direction
     weight_now: float
+
+
+@dataclass(frozen=True)
+class Marker:
+    """An incident in the chart window, drawn on the line."""
+
+    occurred_at: datetime
+    severity: int
+    direction: Direction
 
 
 @dataclass(frozen=True)
@@ -67,8 +85,11 @@ class RegionTension:
     level: Level
     trend: Trend
     series: list[tuple[date, float]]  # the chart window, oldest first
-    markers: list[tuple[datetime, int]]  # incidents in the chart window: when, severity
+    markers: list[Marker]
     drivers: list[Driver]
+    evidence: int  # counted incidents in the evidence window
+    evidence_days: int
+    held_back: bool  # the ratio alone would give a level above elevated; evidence is lacking
 
     @property
     def ratio(self) -> float:
@@ -76,12 +97,17 @@ class RegionTension:
 
 
 def incident_weight(incident: WeighedIncident, settings: TensionSettings) -> float:
+    if incident.event_type not in settings.hostile_event_types:
+        return 0.0
     casualties = (
         settings.killed_weight * incident.killed + settings.injured_weight * incident.injured
     )
-    return settings.severity_weights[incident.severity - 1] + min(
+    weight = settings.severity_weights[incident.severity - 1] + min(
         settings.casualty_weight_cap, casualties
     )
+    if incident.direction is Direction.BY_COALITION:
+        return weight * settings.strike_weight
+    return weight
 
 
 def decayed(weight: float, age: timedelta, half_life_days: float) -> float:
@@ -95,6 +121,15 @@ def level_for(ratio: float, thresholds: Sequence[float]) -> Level:
         if ratio < threshold:
             return level
     return levels[-1]
+
+
+def with_evidence(level: Level, incidents: int, deaths: bool, needed: int) -> Level:
+    """The level, held at elevated when fewer than `needed` incidents and no deaths
+    stand behind it: one modest attack in a quiet region is news, not a crisis."""
+    if incidents >= needed or deaths:
+        return level
+    levels = list(Level)
+    return levels[min(levels.index(level), levels.index(Level.ELEVATED))]
 
 
 def trend_for(series: Sequence[float], threshold: float) -> Trend:
@@ -113,6 +148,10 @@ class TensionIndex:
         self._clock = clock
         self._settings = settings
         self._cache: dict[tuple[int, date, int], dict[str, RegionTension]] = {}
+
+    @property
+    def settings(self) -> TensionSettings:
+        return self._settings
 
     async def revision(self) -> int:
         return await incidents_revision(self._db.reader)
@@ -191,10 +230,10 @@ class TensionIndex:
         baseline = max(s.baseline_floor, sum(baseline_values) / len(baseline_values))
         chart_start = today - timedelta(days=chart_days - 1)
         end_of_today = _day_end(today)
-        recent = [
-            (incident, weight)
+        weighed_now = [
+            (incident, decayed(weight, end_of_today - incident.occurred_at, s.half_life_days))
             for incident, weight in zip(incidents, weights, strict=True)
-            if incident.occurred_at.date() > today - timedelta(days=TREND_DAYS)
+            if weight > 0
         ]
         drivers = sorted(
             (
@@ -203,30 +242,44 @@ class TensionIndex:
                     title=incident.title,
                     occurred_at=incident.occurred_at,
                     severity=incident.severity,
-                    weight_now=decayed(
-                        weight, end_of_today - incident.occurred_at, s.half_life_days
-                    ),
+                    direction=incident.direction,
+                    weight_now=weight_now,
                 )
-                for incident, weight in recent
+                for incident, weight_now in weighed_now
+                if weight_now >= max(_DRIVER_SHARE * index, _NEGLIGIBLE_WEIGHT)
             ),
             key=lambda driver: -driver.weight_now,
         )[:DRIVERS]
+        evidence_start = end_of_today - timedelta(days=s.evidence_days)
+        # Strikes by US/coalition forces answer attacks; they are not more evidence of them.
+        evidence = [
+            i
+            for i, _ in weighed_now
+            if i.occurred_at >= evidence_start and i.direction is not Direction.BY_COALITION
+        ]
+        by_ratio = level_for(index / baseline, s.level_ratios)
+        level = with_evidence(
+            by_ratio, len(evidence), any(i.killed > 0 for i in evidence), s.evidence_incidents
+        )
         return RegionTension(
             name=name,
             today=today,
             index=index,
             baseline=baseline,
-            level=level_for(index / baseline, s.level_ratios),
+            level=level,
             trend=trend_for(values, s.trend_threshold),
             series=[
                 (day, value) for day, value in zip(days, values, strict=True) if day >= chart_start
             ],
             markers=[
-                (i.occurred_at, i.severity)
+                Marker(i.occurred_at, i.severity, i.direction)
                 for i in incidents
                 if i.occurred_at.date() >= chart_start
             ],
             drivers=drivers,
+            evidence=len(evidence),
+            evidence_days=s.evidence_days,
+            held_back=level is not by_ratio,
         )
 
     def _quiet(self, name: str, everything: dict[str, RegionTension]) -> RegionTension:
@@ -242,6 +295,9 @@ class TensionIndex:
             series=[(day, 0.0) for day, _ in template.series],
             markers=[],
             drivers=[],
+            evidence=0,
+            evidence_days=self._settings.evidence_days,
+            held_back=False,
         )
 
 
