@@ -27,6 +27,11 @@ PUBLIC_COMMANDS: tuple[CommandInfo, ...] = (
         "Newest incidents, optionally in a place or of one direction",
     ),
     CommandInfo("incident", "ID", "The full card of one incident"),
+    CommandInfo(
+        "count",
+        "[place] [since DATE] [until DATE]",
+        "How many incidents, killed and injured, with a chart",
+    ),
     CommandInfo("search", "TEXT", "Incidents whose report mentions the text"),
     CommandInfo("troops", "[country]", "Latest troop deployment figures"),
     CommandInfo("subscribe", "[places]", "Alerts and a digest for the places you choose"),

@@ -9,6 +9,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.newsroom.admins import AdminService
 from bot.newsroom.changes import Newsroom
+from bot.record.counts import CountService
 from bot.record.incidents import IncidentService
 from bot.record.troops import TroopService
 from bot.subscriptions.digests import DigestService
@@ -24,6 +25,7 @@ class Services:
     db: Database
     clock: Clock
     incidents: IncidentService
+    counts: CountService
     troops: TroopService
     admins: AdminService
     newsroom: Newsroom
@@ -42,6 +44,7 @@ class Services:
             db=db,
             clock=clock,
             incidents=IncidentService(db),
+            counts=CountService(db, clock),
             troops=TroopService(db),
             admins=AdminService(db, clock, settings.telegram.admins),
             newsroom=Newsroom(db, clock, settings.bot.tzinfo),

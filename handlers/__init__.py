@@ -9,6 +9,7 @@ from bot.context import IncidentBotApp
 from handlers import (
     admin,
     corrections,
+    counts,
     digests,
     errors,
     fallback,
@@ -39,6 +40,7 @@ def register_handlers(app: IncidentBotApp) -> None:
             CommandHandler("latest", incidents.latest),
             CommandHandler("incident", incidents.incident),
             CommandHandler("search", incidents.search),
+            CommandHandler("count", counts.count),
             CommandHandler("troops", troops.troops),
             CommandHandler("tension", tension.tension),
             *subscriptions.handlers(),

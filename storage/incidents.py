@@ -142,6 +142,25 @@ async def get_incident(conn: aiosqlite.Connection, incident_id: int) -> Incident
     return (await _with_sources(conn, [row]))[0]
 
 
+def place_condition(place: str | None, countries: Sequence[str]) -> tuple[str, list[Any]]:
+    """The WHERE condition for incidents in `countries` and matching `place` ("" for none).
+
+    `place` matches a country, an admin1 region or a location name, ignoring case.
+    """
+    conditions: list[str] = []
+    params: list[Any] = []
+    if countries:
+        conditions.append(f"country COLLATE NOCASE IN ({', '.join('?' * len(countries))})")
+        params.extend(countries)
+    if place:
+        conditions.append(
+            "(country = ? COLLATE NOCASE OR admin1 = ? COLLATE NOCASE "
+            "OR location LIKE '%' || ? || '%' ESCAPE '\\')"
+        )
+        params.extend([place, place, like_literal(place)])
+    return " AND ".join(conditions), params
+
+
 async def latest_published(
     conn: aiosqlite.Connection,
     *,
@@ -151,25 +170,18 @@ async def latest_published(
     direction: Direction | None = None,
     older_than: int | None = None,
 ) -> IncidentPage:
-    """Newest published incidents, optionally in `countries`, matching `place`, of `direction`.
-
-    `place` matches a country, an admin1 region or a location name, ignoring case;
-    `older_than` is the id of the last incident of the previous page.
-    """
+    """Newest published incidents, optionally in `countries`, matching `place` (see
+    place_condition), of `direction`; `older_than` is the id of the last incident of the
+    previous page."""
     where = ["status = 'published'"]
     params: list[Any] = []
     if direction is not None:
         where.append("direction = ?")
         params.append(direction.value)
-    if countries:
-        where.append(f"country COLLATE NOCASE IN ({', '.join('?' * len(countries))})")
-        params.extend(countries)
-    if place:
-        where.append(
-            "(country = ? COLLATE NOCASE OR admin1 = ? COLLATE NOCASE "
-            "OR location LIKE '%' || ? || '%' ESCAPE '\\')"
-        )
-        params.extend([place, place, like_literal(place)])
+    condition, condition_params = place_condition(place, countries)
+    if condition:
+        where.append(condition)
+        params.extend(condition_params)
     if older_than is not None:
         where.append("(occurred_at, id) < (SELECT occurred_at, id FROM incidents WHERE id = ?)")
         params.append(older_than)

@@ -1,0 +1,86 @@
+"""/count [place] [since DATE] [until DATE] [attacks|strikes|other]: tallies and a chart."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import date
+
+from telegram import Update
+
+from bot.context import BotContext
+from bot.models import Direction
+from bot.places import PlaceQuery
+from bot.record.counts import CountError
+from bot.render.counts import count_chart, count_text
+from bot.render.telegram_html import parse_html
+from bot.render.tension import CAPTION_LIMIT
+from handlers.incidents import DIRECTION_FILTERS, place_query
+from handlers.replies import UsageError, reply_html
+
+USAGE = (
+    "Count like this: /count Iraq since 2023-10-17 until 2024-02-01 — every part is "
+    "optional; add attacks, strikes or other to count one direction."
+)
+
+
+@dataclass(frozen=True)
+class CountQuery:
+    place: PlaceQuery | None
+    since: date | None
+    until: date | None
+    direction: Direction | None
+
+
+def parse_count_args(args: list[str]) -> CountQuery:
+    words: list[str] = []
+    dates: dict[str, date] = {}
+    directions: list[Direction] = []
+    rest = list(args)
+    while rest:
+        word = rest.pop(0)
+        keyword = word.casefold()
+        if keyword in ("since", "until", "from", "to"):
+            if not rest:
+                raise UsageError(f"Give a date after “{word}”, e.g. {keyword} 2023-10-17. {USAGE}")
+            key = "since" if keyword in ("since", "from") else "until"
+            if key in dates:
+                raise UsageError(f"Give “{key}” once. {USAGE}")
+            dates[key] = _date(rest.pop(0))
+        elif keyword in DIRECTION_FILTERS:
+            directions.append(DIRECTION_FILTERS[keyword])
+        else:
+            words.append(word)
+    if len(set(directions)) > 1:
+        raise UsageError(f"Count one direction at a time, or all of them. {USAGE}")
+    place = " ".join(words).strip()
+    return CountQuery(
+        place_query(place) if place else None,
+        dates.get("since"),
+        dates.get("until"),
+        directions[0] if directions else None,
+    )
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"“{text[:20]}” is not a date; write it as 2023-10-17.") from None
+
+
+async def count(update: Update, context: BotContext) -> None:
+    query = parse_count_args(context.args or [])
+    services = context.services
+    try:
+        report = await services.counts.count(query.place, query.since, query.until, query.direction)
+    except CountError as error:
+        raise UsageError(str(error)) from None
+    text = count_text(report, services.timezone)
+    # Drawing takes a fraction of a second of CPU: keep it off the event loop.
+    png = await asyncio.to_thread(count_chart, report)
+    assert update.effective_chat is not None
+    fits = parse_html(text).length <= CAPTION_LIMIT
+    await update.effective_chat.send_photo(png, caption=text if fits else None)
+    if not fits:
+        await reply_html(update, text)

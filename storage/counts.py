@@ -1,0 +1,85 @@
+"""SQL for /count: published incidents tallied per period and direction, in one query."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+import aiosqlite
+
+from bot.models import Direction
+from storage.codec import to_db_time
+from storage.incidents import place_condition
+
+Period = Literal["week", "month"]
+
+# The first day of the period an incident's UTC date falls in: weeks start on Monday.
+_PERIOD_START = {
+    "week": "date(occurred_at, 'weekday 0', '-6 days')",
+    "month": "strftime('%Y-%m-01', occurred_at)",
+}
+
+
+@dataclass(frozen=True)
+class CasualtySums:
+    """One casualty column summed over some incidents, with what the sum is made of."""
+
+    reported: int  # sum of the figures given
+    with_figure: int  # incidents that gave a figure (0 included)
+    at_least: int  # of those, figures qualified "at least"
+    approximate: int  # of those, figures qualified "about" or "nearly"
+
+
+@dataclass(frozen=True)
+class PeriodCount:
+    period_start: date
+    direction: Direction
+    incidents: int
+    killed: CasualtySums
+    injured: CasualtySums
+
+
+async def count_by_period(
+    conn: aiosqlite.Connection,
+    *,
+    since: datetime,
+    until: datetime,
+    period: Period,
+    place: str | None = None,
+    countries: Sequence[str] = (),
+    direction: Direction | None = None,
+) -> list[PeriodCount]:
+    """Published incidents that occurred in [since, until), per period and direction."""
+    where = ["status = 'published'", "occurred_at >= ?", "occurred_at < ?"]
+    params: list[object] = [to_db_time(since), to_db_time(until)]
+    condition, condition_params = place_condition(place, countries)
+    if condition:
+        where.append(condition)
+        params.extend(condition_params)
+    if direction is not None:
+        where.append("direction = ?")
+        params.append(direction.value)
+    sums = ", ".join(
+        f"coalesce(sum({column}), 0), count({column}), "
+        f"sum({column}_qualifier = 'at least'), sum({column}_qualifier IN ('about', 'nearly'))"
+        for column in ("killed", "injured")
+    )
+    sql = (
+        f"SELECT {_PERIOD_START[period]} AS period_start, direction, count(*), {sums} "
+        f"FROM incidents WHERE {' AND '.join(where)} "
+        "GROUP BY period_start, direction ORDER BY period_start, direction"
+    )
+    async with conn.execute(sql, params) as cursor:
+        rows = await cursor.fetchall()
+    return [
+        PeriodCount(
+            period_start=date.fromisoformat(row[0]),
+            direction=Direction(row[1]),
+            incidents=row[2],
+            killed=CasualtySums(row[3], row[4], row[5] or 0, row[6] or 0),
+            injured=CasualtySums(row[7], row[8], row[9] or 0, row[10] or 0),
+        )
+        for row in rows
+    ]

@@ -1,0 +1,66 @@
+"""/count through the fake Bot API, against tallies of the sample data worked out by hand."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from bot.render.counts import HEIGHT_PX, WIDTH_PX
+from tests.people import Person
+
+pytestmark = pytest.mark.usefixtures("running_bot")
+
+
+async def test_count_iraq_since_the_war_began(alice: Person) -> None:
+    """Iraq in the sample since 17 Oct 2023: nine incidents. Six attacks on US/coalition
+    forces (17 Oct twice, 25 Dec, 20 Jan, 16 Jul, 5 Aug) and three US strikes (26 Dec,
+    2 Feb, 7 Feb). Killed: at least 1 + at least 16 + 3 = at least 20, the six attacks
+    giving no figure. Injured: 3 + at least 18 + at least 1 + about 25 + at least 5 = about
+    52, four incidents giving no figure."""
+    reply = await alice.says("/count Iraq since 2023-10-17")
+    assert reply.method == "sendPhoto"
+    assert reply.text.splitlines()[:5] == [
+        "Incidents in Iraq, 17 Oct 2023 – 15 Jan 2025",
+        "",
+        "9 incidents: 6 attacks on US/coalition forces, 3 strikes by US/coalition forces",
+        "Killed: at least 20 reported + unknown in 6 incidents",
+        "Injured: about 52 reported + unknown in 4 incidents",
+    ]
+    assert "Per month in the chart" in reply.text
+    assert reply.photo is not None
+    image = Image.open(io.BytesIO(reply.photo))
+    image.load()
+    assert image.size == (WIDTH_PX, HEIGHT_PX)
+
+
+async def test_count_one_direction_in_a_short_span_goes_by_week(alice: Person) -> None:
+    reply = await alice.says("/count strikes since 2024-01-01 until 2024-02-29")
+    lines = reply.text.splitlines()
+    assert lines[0] == "Strikes by US/coalition forces, 1 Jan 2024 – 29 Feb 2024"
+    # 11 Jan (Yemen, 5 killed), 2 Feb Iraq (at least 16), 2 Feb Syria (at least 18),
+    # 7 Feb Iraq (3): 42 at least.
+    assert lines[2:4] == ["4 incidents", "Killed: at least 42"]
+    assert "Per week in the chart" in reply.text
+
+
+async def test_count_with_everything_left_out_starts_on_17_october_2023(alice: Person) -> None:
+    reply = await alice.says("/count")
+    assert reply.text.startswith("Incidents, 17 Oct 2023 – 15 Jan 2025\n\n18 incidents: ")
+
+
+@pytest.mark.parametrize(
+    ("command", "answer"),
+    [
+        ("/count Iraq since yesterday", "“yesterday” is not a date; write it as 2023-10-17."),
+        (
+            "/count since 2024-03-01 until 2024-02-01",
+            "The span starts after it ends (2024-03-01 to 2024-02-01). "
+            "e.g. /count Iraq since 2023-10-17 until 2024-02-01",
+        ),
+        ("/count Irak", "I don't know the place Irak — did you mean Iraq?"),
+    ],
+)
+async def test_bad_counts_get_one_clear_answer(alice: Person, command: str, answer: str) -> None:
+    assert (await alice.says(command)).text == answer
