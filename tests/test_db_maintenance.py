@@ -16,6 +16,7 @@ from bot.clock import ManualClock
 from bot.record.sample import load_sample, read_sample, remove_sample, sample_rows
 from bot.record.stats import delivery_stats
 from bot.render.stats import stats_text
+from storage.codec import to_db_time
 from storage.db import Database, bundled_migrations
 from storage.incidents import insert_incident
 from storage.maintenance import holding_database
@@ -187,8 +188,18 @@ async def test_the_migration_marks_a_sample_loaded_before_the_marks_existed(
             if version < SAMPLE_MARKS:
                 await conn.executescript(f"{sql}\nPRAGMA user_version = {version};")
         incidents, figures = read_sample()
-        for incident in incidents:
-            await insert_incident(conn, incident, NOW)
+        # In the columns incidents had then: today's insert_incident writes newer ones.
+        await conn.executemany(
+            "INSERT INTO incidents (external_id, occurred_at, title, event_type, country, "
+            "location, severity, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    i.external_id, to_db_time(i.occurred_at), i.title, i.event_type, i.country,
+                    i.location, i.severity, to_db_time(NOW), to_db_time(NOW),
+                )
+                for i in incidents
+            ],
+        )  # fmt: skip
         for figure in figures:
             await insert_troop_figure(conn, figure, NOW)
         # A figure of the operator's own, entered later, for a date the sample lacks.
