@@ -23,6 +23,7 @@ from bot.delivery.decide import OutboxDecider
 from bot.delivery.engine import DeliveryEngine
 from bot.delivery.rate_limiter import ChatRateLimiter
 from bot.http_backend import api_request, polling_request
+from bot.monitoring import MeasuredUpdateProcessor
 from bot.newsroom.admins import Role
 from bot.newsroom.channel import ChannelFeed
 from bot.persistence import SqliteConversationPersistence
@@ -56,6 +57,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Inciden
         .context_types(ContextTypes(context=BotContext))
         .rate_limiter(ChatRateLimiter.from_settings(settings.delivery))
         .persistence(SqliteConversationPersistence(services.db))
+        .concurrent_updates(MeasuredUpdateProcessor(services.metrics))
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
         .build()
@@ -63,7 +65,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Inciden
     attach_services(app, services)
     delivery = DeliveryEngine(
         app.bot, services.db, services.clock, settings.delivery,
-        OutboxDecider(services.db, services.clock),
+        OutboxDecider(services.db, services.clock), services.metrics,
     )  # fmt: skip
     attach_delivery(app, delivery)
     services.newsroom.listeners.append(delivery)
@@ -88,9 +90,11 @@ async def on_startup(app: IncidentBotApp) -> None:
     await app.bot.set_my_commands(menu_for(Role.NOBODY))
     await show_admin_menus(app)
     await delivery_of(app).start()
+    await services.monitoring.start()
     log.info("started as @%s", app.bot.username)
 
 
 async def on_shutdown(app: IncidentBotApp) -> None:
+    await services_of(app).monitoring.stop()
     await delivery_of(app).stop()
     await services_of(app).db.close()

@@ -215,6 +215,20 @@ class WebhookSettings(_Section):
         return str(self.public_url).rstrip("/") + self.path
 
 
+class MonitoringSettings(_Section):
+    """/metrics (Prometheus) and /healthz, on a port of their own."""
+
+    listen: str = Field(default="127.0.0.1", description="Address the monitoring server binds to.")
+    port: int | None = Field(
+        default=None, ge=0, le=65535,
+        description="Port for /metrics and /healthz; not set: no monitoring server.",
+    )  # fmt: skip
+    max_update_silence_minutes: float | None = Field(
+        default=None, gt=0,
+        description="/healthz says unhealthy after this long without an update; not set: never.",
+    )  # fmt: skip
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INCIDENT_BOT_",
@@ -228,6 +242,7 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     tension: TensionSettings = Field(default_factory=TensionSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.monitoring import Metrics, MonitoringServer
 from bot.newsroom.admins import AdminService
 from bot.newsroom.changes import Newsroom
 from bot.record.counts import CountService
@@ -33,10 +34,13 @@ class Services:
     digests: DigestService
     tension: TensionIndex
     tension_charts: TensionCharts
+    metrics: Metrics
+    monitoring: MonitoringServer
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock) -> Services:
         db = Database(settings.storage.path)
+        metrics = Metrics(clock)
         tension = TensionIndex(db, clock, settings.tension)
         charts = TensionCharts(db, clock, tension)
         return cls(
@@ -52,6 +56,8 @@ class Services:
             digests=DigestService(db, clock, settings.delivery, tension, charts),
             tension=tension,
             tension_charts=charts,
+            metrics=metrics,
+            monitoring=MonitoringServer(metrics, db, settings.monitoring),
         )
 
     @property

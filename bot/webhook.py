@@ -7,7 +7,8 @@ feeds what it receives to `application.update_queue`. The server:
 - accepts updates only with the right `X-Telegram-Bot-Api-Secret-Token` (403
   otherwise, compared in constant time);
 - answers `GET /healthz` with the database's reachability, the outbox depth and
-  the time of the last update, for load balancers and monitoring.
+  the time of the last update, for load balancers, and `GET /metrics` for Prometheus
+  (bot/monitoring.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 
 from aiohttp import web
 from telegram import Update
@@ -25,12 +25,11 @@ from telegram import Update
 from bot.config import WebhookSettings
 from bot.context import IncidentBotApp, services_of
 from bot.lifecycle import ALLOWED_UPDATES, running
-from storage.outbox import depth
+from bot.monitoring import add_monitoring_routes
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-HEALTH_PATH = "/healthz"
 
 
 class WebhookServer:
@@ -39,12 +38,12 @@ class WebhookServer:
         self._settings = settings
         self._secret = settings.secret.encode()
         self._runner: web.AppRunner | None = None
-        self.last_update_at: datetime | None = None
 
     async def start(self) -> None:
         server = web.Application()
         server.router.add_post(self._settings.path, self._receive)
-        server.router.add_get(HEALTH_PATH, self._health)
+        services = services_of(self._app)
+        add_monitoring_routes(server, services.metrics, services.db, services.settings.monitoring)
         self._runner = web.AppRunner(server, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._settings.listen, self._settings.port)
@@ -75,25 +74,8 @@ class WebhookServer:
             update = Update.de_json(await request.json(), self._app.bot)
         except (json.JSONDecodeError, ValueError, TypeError, KeyError):
             return web.Response(status=400, text="not an update")
-        self.last_update_at = services_of(self._app).clock.now()
         await self._app.update_queue.put(update)
         return web.Response(text="ok")
-
-    async def _health(self, request: web.Request) -> web.Response:
-        services = services_of(self._app)
-        try:
-            outbox_depth: int | None = await depth(services.db.reader)
-        except Exception:
-            log.exception("health check could not read the database")
-            outbox_depth = None
-        healthy = outbox_depth is not None
-        body = {
-            "status": "ok" if healthy else "unhealthy",
-            "database": "reachable" if healthy else "unreachable",
-            "outbox_depth": outbox_depth,
-            "last_update_at": self.last_update_at.isoformat() if self.last_update_at else None,
-        }
-        return web.json_response(body, status=200 if healthy else 503)
 
 
 @asynccontextmanager

@@ -29,5 +29,8 @@ async def digest_now(update: Update, context: BotContext) -> None:
 async def dispatch_digests(context: BotContext) -> None:
     """Runs every `delivery.digest_check_seconds`; the database says who is due."""
     report = await context.services.digests.dispatch_due()
+    context.services.metrics.digests_dispatched(
+        report.queued, report.empty_skipped, report.late_skipped
+    )
     if report.queued:
         context.delivery.wake()

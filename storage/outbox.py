@@ -242,6 +242,14 @@ async def depth(conn: aiosqlite.Connection) -> int:
     return int(row[0]) if row else 0
 
 
+async def depth_by_kind(conn: aiosqlite.Connection) -> dict[str, int]:
+    """Messages waiting or being sent, by kind; kinds with none are left out."""
+    async with conn.execute(
+        "SELECT kind, count(*) FROM outbox WHERE status IN ('pending', 'sending') GROUP BY kind"
+    ) as cursor:
+        return {kind: count for kind, count in await cursor.fetchall()}
+
+
 @dataclass(frozen=True)
 class DeliveryCounts:
     sent: dict[str, int]

@@ -20,6 +20,7 @@ from bot.context import IncidentBotApp, delivery_of, services_of
 from bot.delivery.decide import OutboxDecider
 from bot.delivery.engine import DeliveryEngine
 from bot.models import Direction, OutboxItem, OutboxKind, OutboxStatus, OutgoingMessage
+from bot.monitoring import Metrics
 from bot.sandbox.fake_api import FakeBotApi, Fault
 from storage.db import Database
 from storage.incidents import insert_incident
@@ -265,7 +266,7 @@ async def test_a_send_that_times_out_is_tried_again(
             assert incident_id is not None
             await enqueue_alerts(conn, incident_id, "Iraq", 3, Direction.ON_COALITION, NOW)
         settings = DeliverySettings(max_attempts=3, retry_backoff_seconds=5)
-        engine = DeliveryEngine(bot, db, clock, settings, OutboxDecider(db, clock))
+        engine = DeliveryEngine(bot, db, clock, settings, OutboxDecider(db, clock), Metrics(clock))
         await engine.start()
         try:
             for attempts, retry_at in [

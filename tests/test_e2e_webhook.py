@@ -12,9 +12,10 @@ from bot.app import build_application
 from bot.clock import ManualClock
 from bot.config import Settings, WebhookSettings
 from bot.lifecycle import polling
+from bot.monitoring import HEALTH_PATH
 from bot.record.sample import load_sample
 from bot.sandbox.fake_api import FakeBotApi
-from bot.webhook import HEALTH_PATH, SECRET_HEADER, WebhookServer, serving_webhook
+from bot.webhook import SECRET_HEADER, WebhookServer, serving_webhook
 from storage.db import Database
 from tests.people import Person
 
@@ -70,7 +71,8 @@ async def test_a_missing_or_wrong_secret_is_refused(
             headers=headers,
         )  # fmt: skip
         assert response.status == 403
-    assert webhook_bot.last_update_at is None
+        health = await session.get(f"http://127.0.0.1:{webhook_bot.port}{HEALTH_PATH}")
+        assert (await health.json())["last_update_at"] is None
 
 
 async def test_health_reports_database_outbox_and_last_update(

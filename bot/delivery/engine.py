@@ -30,6 +30,7 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 from telegram.ext import ExtBot
 
@@ -38,6 +39,7 @@ from bot.config import DeliverySettings
 from bot.delivery.outcomes import Decide, Drop, Hold, Send
 from bot.delivery.rate_limiter import ChatRateLimiter, RateLimiterClosed, send_in_bulk
 from bot.models import Incident, IncidentChange, OutboxItem, OutgoingMessage
+from bot.monitoring import Metrics
 from storage import outbox
 from storage.charts import remember_file_id
 from storage.db import Database
@@ -64,12 +66,14 @@ class DeliveryEngine:
         clock: Clock,
         settings: DeliverySettings,
         decide: Decide,
+        metrics: Metrics,
     ) -> None:
         self._bot = bot
         self._db = db
         self._clock = clock
         self._settings = settings
         self._decide = decide
+        self._metrics = metrics
         self._limiter = _limiter_of(bot)
         self._wakeup = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
@@ -210,23 +214,30 @@ class DeliveryEngine:
         try:
             sent = await self._send(item.chat_id, message)
         except RetryAfter as error:
+            self._metrics.sent(item.kind, "429")
             # The limiter has paused the chat; its other rows wait in the outbox meanwhile.
             retry_after = error._retry_after.total_seconds()
             await self._retry(item, self._after(retry_after), str(error), attempt=False)
         except ChatMigrated as error:
+            self._metrics.sent(item.kind, "migrated")
             await self._follow_migration(item, error.new_chat_id)
         except Forbidden as error:
+            self._metrics.sent(item.kind, "403")
             await self._give_up_on_chat(item, error.message)
         except BadRequest as error:
+            self._metrics.sent(item.kind, "400")
             if "chat not found" in error.message.lower():
                 await self._give_up_on_chat(item, error.message)
             else:
                 await self._refused(item, error)
         except NetworkError as error:  # timeouts and 5xx; BadRequest is caught above
+            self._metrics.sent(item.kind, "timeout" if isinstance(error, TimedOut) else "5xx")
             await self._retry_with_backoff(item, error.message)
         except TelegramError as error:
+            self._metrics.sent(item.kind, "error")
             await self._refused(item, error)
         else:
+            self._metrics.sent(item.kind, "ok")
             await self._write(lambda conn: self._record_sent(conn, item, message, sent))
 
     async def _record_sent(
