@@ -31,6 +31,7 @@ from bot.services import Services
 from handlers import register_handlers
 from handlers.admin import show_admin_menus
 from handlers.digests import dispatch_digests
+from handlers.intake import FEED_READER, read_feeds
 
 DIGEST_DISPATCHER = "digest-dispatcher"
 
@@ -81,12 +82,16 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Inciden
         first=1,
         name=DIGEST_DISPATCHER,
     )
+    app.job_queue.run_repeating(
+        read_feeds, interval=settings.intake.poll_seconds, first=1, name=FEED_READER
+    )
     return app
 
 
 async def on_startup(app: IncidentBotApp) -> None:
     services = services_of(app)
     await services.db.open()
+    await services.intake.start()
     await app.bot.set_my_commands(menu_for(Role.NOBODY))
     await show_admin_menus(app)
     await delivery_of(app).start()
@@ -97,4 +102,5 @@ async def on_startup(app: IncidentBotApp) -> None:
 async def on_shutdown(app: IncidentBotApp) -> None:
     await services_of(app).monitoring.stop()
     await delivery_of(app).stop()
+    await services_of(app).intake.stop()
     await services_of(app).db.close()

@@ -51,9 +51,11 @@ ADMIN_COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("settroops", "form", "Add a troop figure (force, host, count…)", Role.EDITOR),
     CommandInfo("cancel", "", "Leave the guided /post", Role.EDITOR),
     CommandInfo("stats", "", "Subscribers, deliveries and failures today", Role.EDITOR),
+    CommandInfo("queue", "[N]", "Proposed drafts from the feeds, waiting", Role.EDITOR),
     CommandInfo("grant", "USER_ID", "Make a user an editor", Role.OWNER),
     CommandInfo("revoke", "USER_ID", "Take editing away from a user", Role.OWNER),
     CommandInfo("audit", "[N]", "The last N admin actions", Role.OWNER),
+    CommandInfo("feeds", "[add URL|remove N|N]", "The news feeds read for proposals", Role.OWNER),
 )
 
 # /cancel only leaves a conversation, so anyone may send it without being refused.

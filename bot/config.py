@@ -229,6 +229,32 @@ class MonitoringSettings(_Section):
     )  # fmt: skip
 
 
+class IntakeSettings(_Section):
+    """News feeds the bot reads for proposed drafts (see "The newsroom's intake")."""
+
+    feeds: list[HttpUrl] = Field(
+        default_factory=list, description="RSS or Atom feeds to read, http or https."
+    )
+    poll_seconds: float = Field(default=300, ge=1, description="How often each feed is read.")
+    max_age_hours: float = Field(
+        default=48, gt=0, description="Older items are remembered but not proposed."
+    )
+    timeout_seconds: float = Field(default=20, gt=0, description="Longest wait for one feed.")
+    max_bytes: int = Field(
+        default=2_000_000, ge=10_000, description="Largest feed body read; larger ones fail."
+    )
+
+
+class AtomFeedSettings(_Section):
+    """The Atom feed of the record that other newsrooms' tools can follow."""
+
+    enabled: bool = Field(default=True, description="Serve GET /feed.atom in webhook mode.")
+    entries: int = Field(default=50, ge=1, le=500, description="Latest incidents in the feed.")
+    title: str = Field(
+        default="incident-bot: security incidents", min_length=1, description="The feed's title."
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INCIDENT_BOT_",
@@ -243,6 +269,8 @@ class Settings(BaseSettings):
     tension: TensionSettings = Field(default_factory=TensionSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    atom_feed: AtomFeedSettings = Field(default_factory=AtomFeedSettings)
 
     @classmethod
     def settings_customise_sources(

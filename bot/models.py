@@ -232,6 +232,7 @@ class IncidentChange(BaseModel):
 class DraftOrigin(StrEnum):
     FORM = "form"
     GUIDED = "guided"
+    ARTICLE = "article"  # proposed from a news feed's item
 
 
 class DraftStatus(StrEnum):

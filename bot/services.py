@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.config import Settings
 from bot.monitoring import Metrics, MonitoringServer
+from bot.intake.service import Intake
 from bot.newsroom.admins import AdminService
 from bot.newsroom.changes import Newsroom
 from bot.record.counts import CountService
@@ -36,6 +37,7 @@ class Services:
     tension_charts: TensionCharts
     metrics: Metrics
     monitoring: MonitoringServer
+    intake: Intake
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock) -> Services:
@@ -43,6 +45,7 @@ class Services:
         metrics = Metrics(clock)
         tension = TensionIndex(db, clock, settings.tension)
         charts = TensionCharts(db, clock, tension)
+        newsroom = Newsroom(db, clock, settings.bot.tzinfo)
         return cls(
             settings=settings,
             db=db,
@@ -51,13 +54,14 @@ class Services:
             counts=CountService(db, clock),
             troops=TroopService(db),
             admins=AdminService(db, clock, settings.telegram.admins),
-            newsroom=Newsroom(db, clock, settings.bot.tzinfo),
+            newsroom=newsroom,
             subscriptions=SubscriptionService(db, clock, settings.bot.timezone),
             digests=DigestService(db, clock, settings.delivery, tension, charts),
             tension=tension,
             tension_charts=charts,
             metrics=metrics,
             monitoring=MonitoringServer(metrics, db, settings.monitoring),
+            intake=Intake(db, clock, settings.intake, settings.bot.tzinfo, newsroom),
         )
 
     @property

@@ -14,6 +14,7 @@ from handlers import (
     errors,
     fallback,
     incidents,
+    intake,
     posting,
     start,
     stats,
@@ -30,6 +31,7 @@ def register_handlers(app: IncidentBotApp) -> None:
         [
             CommandHandler(list(GUARDED_COMMANDS), admin.guard_command),
             CallbackQueryHandler(admin.guard_button, pattern=rf"^{posting.DRAFT_PREFIX}:"),
+            CallbackQueryHandler(admin.guard_button, pattern=rf"^{intake.PROPOSAL_PREFIX}:"),
         ],
         group=GUARD_GROUP,
     )
@@ -57,6 +59,9 @@ def register_handlers(app: IncidentBotApp) -> None:
             CommandHandler("grant", admin.grant),
             CommandHandler("revoke", admin.revoke),
             CommandHandler("audit", admin.audit),
+            CommandHandler("feeds", intake.feeds),
+            CommandHandler("queue", intake.queue),
+            intake.button_handler(),
             CommandHandler("cancel", admin.nothing_to_cancel),
             # Last in the group: only what nothing above claimed reaches these.
             MessageHandler(filters.COMMAND, fallback.unknown_command),

@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.error import Forbidden
 
 from bot.context import BotContext
+from bot.intake.service import IntakeError
 from bot.newsroom.admins import AdminError
 from bot.newsroom.changes import NewsroomError
 from bot.newsroom.forms import FormError
@@ -32,7 +33,7 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(error, FormError):
         await reply_html(update, form_problems(error.problems))
         return
-    if isinstance(error, UsageError | AdminError | NewsroomError | SubscriptionError):
+    if isinstance(error, UsageError | AdminError | NewsroomError | SubscriptionError | IntakeError):
         await reply_html(update, esc(str(error)))
         return
     log.error("error while handling update %s", update.update_id, exc_info=error)

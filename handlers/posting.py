@@ -36,7 +36,7 @@ async def post(update: Update, context: BotContext) -> int:
         if parsed.problems:
             raise FormError(parsed.problems)
         shown = await context.services.newsroom.propose(user_id, parsed.fields, DraftOrigin.FORM)
-        await _show_preview(update, context, shown)
+        await show_preview(update, context, shown)
         return ConversationHandler.END
     draft = await context.services.newsroom.guided_draft(user_id)
     if draft.fields:
@@ -80,7 +80,7 @@ async def _ask_next(update: Update, context: BotContext) -> int:
         await newsroom.cancel(draft.id)
         await reply_html(update, form_problems(error.problems))
         return ConversationHandler.END
-    await _show_preview(update, context, shown)
+    await show_preview(update, context, shown)
     return ConversationHandler.END
 
 
@@ -131,7 +131,7 @@ async def draft_button(update: Update, context: BotContext) -> None:
         await _close_preview(query.message, "✖️ Cancelled. Nothing was published.")
 
 
-async def _show_preview(update: Update, context: BotContext, shown: Preview) -> None:
+async def show_preview(update: Update, context: BotContext, shown: Preview) -> None:
     def button(label: str, action: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(
             label, callback_data=f"{DRAFT_PREFIX}:{action}:{shown.draft_id}"

@@ -38,6 +38,7 @@ from bot.subscriptions.service import (
     resolve_places,
 )
 from handlers.group_admins import is_chat_admin
+from handlers.intake import set_queue
 from handlers.replies import UsageError, reply_html
 
 PREFIX = "subs"
@@ -111,6 +112,9 @@ async def settings(update: Update, context: BotContext) -> None:
         return
     await _require_admin(update, context)
     key, value = args[0].casefold(), " ".join(args[1:])
+    if key == "queue":
+        await set_queue(update, context, value.casefold())
+        return
     if key not in _TYPED_SETTINGS:
         raise UsageError(_SETTINGS_USAGE)
     example, setter = _TYPED_SETTINGS[key]

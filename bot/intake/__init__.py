@@ -1,0 +1,1 @@
+"""The newsroom's intake: news feeds read on a schedule, their items proposed as drafts."""

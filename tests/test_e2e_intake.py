@@ -1,0 +1,244 @@
+"""The intake end to end: a news site on 127.0.0.1 serves feeds; the bot proposes, admins decide.
+
+Nothing reaches subscribers before an admin presses Publish; a feed read again, or after
+a restart, proposes nothing twice; a later report of the same attack is flagged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from bot.app import build_application
+from bot.clock import ManualClock
+from bot.config import IntakeSettings, Settings
+from bot.context import IncidentBotApp, services_of
+from bot.lifecycle import polling
+from bot.record.sample import load_sample
+from bot.sandbox.fake_api import SentMessage
+from storage.db import Database
+from tests.delivery_helpers import eventually
+from tests.feed_server import FeedServer, Served, atom, atom_entry, feed_server, rss, rss_item
+from tests.people import Person
+
+ERBIL_FIRST = rss_item(
+    "iraq-desk-1001",
+    "Drones target Erbil Air Base",
+    "Wed, 15 Jan 2025 08:00:00 GMT",
+    "Two drones targeted Erbil Air Base on Wednesday morning, injuring three coalition "
+    "soldiers, officials said. No group claimed responsibility.",
+    "https://iraq-desk.example.org/erbil-drones",
+)
+BUDGET = rss_item(
+    "iraq-desk-1002",
+    "Parliament passes the budget",
+    "Wed, 15 Jan 2025 09:00:00 GMT",
+    "Lawmakers in Baghdad approved the federal budget after a long session.",
+    "https://iraq-desk.example.org/budget",
+)
+ERBIL_SECOND = rss_item(
+    "iraq-desk-1003",
+    "Toll rises after drone attack on Erbil base",
+    "Wed, 15 Jan 2025 13:00:00 GMT",
+    "Five coalition soldiers were injured in Wednesday's drone attack on Erbil Air Base, "
+    "officials said, up from three reported earlier.",
+    "https://iraq-desk.example.org/erbil-toll",
+)
+CONOCO = atom_entry(
+    "urn:syria-desk:2001",
+    "Rockets hit Conoco gas field",
+    "2025-01-15T07:00:00Z",
+    "Rockets struck the Conoco Gas Field in Deir ez-Zor on Wednesday. No casualties were reported.",
+    "https://syria-desk.example.org/conoco",
+)
+OLD_TANF = atom_entry(
+    "urn:syria-desk:1999",
+    "Drone shot down near Al-Tanf",
+    "2025-01-10T07:00:00Z",
+    "A drone was shot down near the Al-Tanf Garrison on Friday.",
+    "https://syria-desk.example.org/tanf",
+)
+
+
+@pytest.fixture
+async def site() -> AsyncIterator[FeedServer]:
+    async with feed_server() as server:
+        yield server
+
+
+def with_feeds(settings: Settings, *urls: str) -> Settings:
+    intake = IntakeSettings.model_validate(
+        {"feeds": list(urls), "poll_seconds": 1, "timeout_seconds": 1}
+    )
+    return settings.model_copy(update={"intake": intake})
+
+
+async def proposals_to(person: Person, count: int) -> dict[str, SentMessage]:
+    """The next `count` proposals the person receives, by title."""
+    found = {}
+    for _ in range(count):
+        message = await person.next_reply()
+        assert message.text.startswith("📥 Proposed draft P"), message.text
+        title = message.text.split("\n\n")[1].split("\n")[0]
+        found[title] = message
+    return found
+
+
+async def incident_count(app: IncidentBotApp) -> int:
+    async with services_of(app).db.reader.execute("SELECT count(*) FROM incidents") as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def read_again(app: IncidentBotApp, clock: ManualClock, served: Served) -> None:
+    """Let the feeds fall due and wait until the server has been asked once more."""
+    asked = len(served.requests)
+    clock.advance(timedelta(seconds=2))
+
+    async def asked_again() -> bool:
+        return len(served.requests) > asked
+
+    await eventually(asked_again)
+
+    async def recorded() -> bool:
+        feeds = await services_of(app).intake.feeds()
+        return all(f.last_fetch_at == clock.now() for f in feeds)
+
+    await eventually(recorded)
+
+
+async def test_feeds_become_proposals_and_nothing_is_published_without_publish(
+    settings: Settings, clock: ManualClock, owner: Person, alice: Person, site: FeedServer
+) -> None:
+    iraq = Served(rss("Iraq Desk", [ERBIL_FIRST, BUDGET]), etag='"v1"')
+    syria = Served(atom("Syria Desk", [CONOCO, OLD_TANF]), "application/atom+xml")
+    settings = with_feeds(settings, site.serve("/iraq.rss", iraq), site.serve("/syria", syria))
+    async with Database(settings.storage.path) as database:
+        await load_sample(database, clock)
+    app = build_application(settings, clock)
+    async with polling(app, poll_timeout=1):
+        before = await incident_count(app)
+        proposals = await proposals_to(owner, 2)
+        assert set(proposals) == {"Drones target Erbil Air Base", "Rockets hit Conoco gas field"}
+        erbil = proposals["Drones target Erbil Air Base"]
+        assert erbil.button_texts == ["Use", "Edit", "Discard"]
+        assert "Where: Erbil Air Base, Erbil, Iraq" in erbil.text
+        assert "Casualties: 3 injured" in erbil.text
+        assert 'href="https://iraq-desk.example.org/erbil-drones"' in (erbil.html or "")
+        assert iraq.requests[0]["User-Agent"].startswith("incident-bot/")
+
+        listing = await owner.says("/feeds")
+        assert "1. Iraq Desk" in listing.text and "2. Syria Desk" in listing.text
+        assert "Proposed 1 · skipped 1" in listing.text
+        skipped = await owner.says("/feeds 2")
+        assert "Drone shot down near Al-Tanf — older than 48 hours" in skipped.text
+        skipped = await owner.says("/feeds 1")
+        assert "Parliament passes the budget — does not read as an incident" in skipped.text
+
+        # Read again: the Iraq feed answers 304, the Atom feed the same items; nothing new.
+        await read_again(app, clock, iraq)
+        assert iraq.requests[-1].get("If-None-Match") == '"v1"'
+        queue = await owner.says("/queue")
+        assert queue.text.startswith("Review queue — 2 waiting, oldest first")
+
+        # Use opens the normal preview; only Publish publishes.
+        preview = await owner.presses(erbil, "Use")
+        assert preview.text.startswith("Draft ") and preview.button_texts == [
+            "Publish", "Edit", "Cancel",
+        ]  # fmt: skip
+        assert await incident_count(app) == before
+        closed = await owner.next_reply()
+        assert closed.method == "editMessageText" and "Used by Olivia" in closed.text
+        await owner.presses(preview, "Publish")
+        published = await owner.next_reply()
+        incident_id = int(published.text.split("#")[1].split(".")[0])
+        assert await incident_count(app) == before + 1
+
+        # A second report of the same attack is flagged as a possible update.
+        iraq.body, iraq.etag = rss("Iraq Desk", [ERBIL_FIRST, BUDGET, ERBIL_SECOND]), '"v2"'
+        clock.advance(timedelta(seconds=2))
+        update = (await proposals_to(owner, 1))["Toll rises after drone attack on Erbil base"]
+        assert f"Possible update of #{incident_id}" in update.text
+        assert "injured: 3 → 5" in update.text
+        assert update.button_texts == ["Apply", "Use as new", "Discard"]
+        applied = await owner.presses(update, "Apply")
+        assert applied.text == f"#{incident_id} updated: injured, severity, source changed."
+        assert "Applied by Olivia" in (await owner.next_reply()).text
+        card = await owner.says(f"/incident {incident_id}")
+        assert "Casualties: 5 injured" in card.text
+
+        discarded = await owner.presses(proposals["Rockets hit Conoco gas field"], "Discard")
+        assert discarded.text.endswith("discarded. Nothing was published.")
+        assert "Discarded by Olivia" in (await owner.next_reply()).text
+        assert (await owner.says("/queue")).text.startswith("The review queue is empty")
+        assert alice.api.pending_replies(alice.chat_id) == []
+
+    # After a restart, the same items (served in full, no 304) propose nothing.
+    iraq.conditional = False
+    app = build_application(settings, clock)
+    async with polling(app, poll_timeout=1):
+        await read_again(app, clock, iraq)
+        assert (await owner.says("/queue")).text.startswith("The review queue is empty")
+
+
+async def test_a_failing_or_slow_feed_costs_nothing_else(
+    settings: Settings, clock: ManualClock, owner: Person, site: FeedServer
+) -> None:
+    good = Served(rss("Iraq Desk", [ERBIL_FIRST]))
+    urls = [
+        site.serve("/broken", Served(status=500)),
+        site.serve("/slow", Served(stall=True)),
+        site.serve("/huge", Served(b"<rss>" + b" " * 10_000_000 + b"</rss>")),
+        site.serve("/invalid", Served(b'<?xml version="1.0"?><rss version="2.0"><channel><item>')),
+        site.serve("/good", good),
+    ]
+    settings = with_feeds(settings, *urls)
+    app = build_application(settings, clock)
+    async with polling(app, poll_timeout=1):
+        proposal = (await proposals_to(owner, 1))["Drones target Erbil Air Base"]
+        assert proposal.button_texts == ["Use", "Edit", "Discard"]
+        latest = await owner.says("/latest 1")
+        assert latest.text == "No published incidents to show."
+
+        async def all_failed() -> bool:
+            feeds = await services_of(app).intake.feeds()
+            return all(feed.last_fetch_at is not None for feed in feeds)
+
+        await eventually(all_failed)
+        listing = (await owner.says("/feeds")).text
+        for error in (
+            "Last error: HTTP 500 Internal Server Error",
+            "Last error: no answer within the timeout",
+            "Last error: larger than the 2,000,000-byte limit",
+            "Last error: not well-formed XML",
+        ):
+            assert error in listing
+        feeds = {feed.url: feed for feed in await services_of(app).intake.feeds()}
+        broken = feeds[urls[0]]
+        assert broken.failures == 1 and broken.next_fetch_at == clock.now() + timedelta(seconds=1)
+
+
+async def test_only_owners_manage_feeds_and_an_admin_may_turn_the_queue_off(
+    settings: Settings, clock: ManualClock, owner: Person, alice: Person, site: FeedServer
+) -> None:
+    iraq = Served(rss("Iraq Desk", [ERBIL_FIRST]))
+    settings = with_feeds(settings)
+    app = build_application(settings, clock)
+    async with polling(app, poll_timeout=1):
+        refused = await alice.says("/feeds add " + site.url("/iraq"))
+        assert refused.text.startswith("Not authorised: /feeds is for the bot's owners")
+        assert (await owner.says("/settings queue off")).text.startswith("✅ Saved. No proposals")
+        added = await owner.says("/feeds add " + site.serve("/iraq", iraq))
+        assert added.text.startswith("Added feed 1: Iraq Desk")
+        assert "Read it: 1 proposed, 0 skipped" in added.text
+        queue = await owner.says("/queue")  # the proposal was not sent: this is the next reply
+        assert "Drones target Erbil Air Base" in queue.text
+        again = await owner.says("/queue 1")
+        assert again.button_texts == ["Use", "Edit", "Discard"]
+        removed = await owner.says("/feeds remove 1")
+        assert removed.text.startswith("Feed 1 removed")
+        bad = await owner.says("/feeds add ftp://example.org/x")
+        assert bad.text.startswith("Give the feed's http or https address")
