@@ -245,16 +245,6 @@ class IntakeSettings(_Section):
     )
 
 
-class AtomFeedSettings(_Section):
-    """The Atom feed of the record that other newsrooms' tools can follow."""
-
-    enabled: bool = Field(default=True, description="Serve GET /feed.atom in webhook mode.")
-    entries: int = Field(default=50, ge=1, le=500, description="Latest incidents in the feed.")
-    title: str = Field(
-        default="incident-bot: security incidents", min_length=1, description="The feed's title."
-    )
-
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INCIDENT_BOT_",
@@ -270,7 +260,6 @@ class Settings(BaseSettings):
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
-    atom_feed: AtomFeedSettings = Field(default_factory=AtomFeedSettings)
 
     @classmethod
     def settings_customise_sources(

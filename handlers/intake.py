@@ -23,6 +23,7 @@ from bot.render.intake import (
 )
 from bot.render.newsroom import correction_done, editable_form, form_problems
 from bot.services import Services
+from handlers.incoming import acting_user_id
 from handlers.posting import show_preview
 from handlers.replies import UsageError, reply_html
 
@@ -46,7 +47,7 @@ async def feeds(update: Update, context: BotContext) -> None:
     intake = context.services.intake
     zone = context.services.timezone
     args = context.args or []
-    actor = _user_id(update)
+    actor = acting_user_id(update)
     if not args:
         await reply_html(update, feed_list(await intake.feeds(), zone))
     elif args[0] == "add" and len(args) == 2:
@@ -82,11 +83,11 @@ async def set_queue(update: Update, context: BotContext, value: str) -> None:
     chat = update.effective_chat
     if chat is None or chat.type != chat.PRIVATE:
         raise UsageError("/settings queue is set in your private chat with the bot.")
-    if await context.services.admins.role_of(_user_id(update)) is Role.NOBODY:
+    if await context.services.admins.role_of(acting_user_id(update)) is Role.NOBODY:
         raise UsageError("The review queue is for the bot's editors and owners.")
     if value not in ("on", "off"):
         raise UsageError("Give on or off, e.g. /settings queue off")
-    await context.services.intake.set_queue(_user_id(update), value == "on")
+    await context.services.intake.set_queue(acting_user_id(update), value == "on")
     if value == "on":
         await reply_html(update, "✅ Saved. Proposed drafts from the feeds will come here.")
     else:
@@ -122,7 +123,7 @@ async def proposal_button(update: Update, context: BotContext) -> None:
     _, action, number = query.data.split(":")
     proposal_id = int(number)
     intake = context.services.intake
-    actor = _user_id(update)
+    actor = acting_user_id(update)
     await query.answer()
     if action == "apply":
         change = await intake.apply_update(proposal_id, actor)
@@ -146,7 +147,7 @@ async def _open_preview(update: Update, context: BotContext, proposal: Proposal)
     """The normal preview, with Publish: nothing reaches subscribers before someone presses it."""
     try:
         shown = await context.services.newsroom.propose(
-            _user_id(update), proposal.fields, DraftOrigin.ARTICLE
+            acting_user_id(update), proposal.fields, DraftOrigin.ARTICLE
         )
     except FormError as error:
         await reply_html(update, form_problems(error.problems))
@@ -187,11 +188,6 @@ def _buttons(proposal: Proposal) -> InlineKeyboardMarkup:
     else:
         row = [button("Use", "use"), button("Edit", "edit"), button("Discard", "discard")]
     return InlineKeyboardMarkup([row])
-
-
-def _user_id(update: Update) -> int:
-    assert update.effective_user is not None
-    return update.effective_user.id
 
 
 def button_handler() -> CallbackQueryHandler[BotContext, None]:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from bot.intake.items import FeedItem
-from bot.newsroom.extracted_form import fields_from_article
-from bot.newsroom.extractor import ArticleDraft, propose_draft
+from bot.newsroom.extracted_form import fields_from_proposal
+from bot.newsroom.extractor import ReportProposal, propose_incident
 from bot.newsroom.forms import Fields
 from bot.regions import REGIONS
 
@@ -47,13 +47,13 @@ def assess(
             f"older than {hours:g} hours (dated {item.published.astimezone(zone):%d %b %Y})"
         )
     reported = (item.published or now).astimezone(zone)
-    article = propose_draft(f"{item.title}.\n\n{item.text}", published=reported.date())
+    article = propose_incident(f"{item.title}.\n\n{item.text}", published=reported.date())
     problem = _not_an_incident(article)
     if problem:
         return Skipped(problem)
     assert article.country is not None and article.place is not None
     occurred = _occurred(article.occurred, reported, zone)
-    fields = fields_from_article(article)
+    fields = fields_from_proposal(article)
     fields["title"] = [item.title or fields["title"][0]]
     fields["occurred"] = [occurred.astimezone(zone).strftime("%Y-%m-%d %H:%M")]
     fields["source"] = [f"{source_name} {item.link}" if _is_web(item.link) else source_name]
@@ -67,7 +67,7 @@ def assess(
     )
 
 
-def _not_an_incident(article: ArticleDraft) -> str | None:
+def _not_an_incident(article: ReportProposal) -> str | None:
     if article.country is None:
         return "names no place in the covered countries"
     if article.country not in COVERED_COUNTRIES:

@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 
 from bot.intake.records import Feed, Proposal, SkippedItem
 from bot.intake.service import FeedRead
-from bot.newsroom.forms import FormError, draft_from_fields, form_text
+from bot.newsroom.forms import FormError, form_text, incident_from_fields
 from bot.render.incidents import esc, format_time, incident_details
 
 
@@ -32,7 +32,7 @@ def proposal_text(
             lines.append("It tells nothing new in casualties, claim, actors or severity.")
     lines.extend(["", f"<b>{esc(proposal.title)}</b>", ""])
     try:
-        lines.append(incident_details(draft_from_fields(proposal.fields, zone), zone))
+        lines.append(incident_details(incident_from_fields(proposal.fields, zone), zone))
     except FormError as error:
         lines.append(f"<pre>{esc(form_text(proposal.fields))}</pre>")
         lines.append("Needs fixing before it can be used: " + esc("; ".join(error.problems)))
