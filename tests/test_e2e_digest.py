@@ -13,6 +13,7 @@ from bot.app import DIGEST_DISPATCHER
 from bot.clock import ManualClock
 from bot.context import IncidentBotApp, delivery_of, services_of
 from bot.sandbox.fake_api import FakeBotApi
+from handlers.intake import FEED_READER
 from tests.delivery_helpers import eventually
 from tests.people import Person
 
@@ -79,7 +80,8 @@ async def test_digest_arrives_at_eight_local_with_one_shared_chart(
 async def test_the_dispatcher_is_one_job(running_bot: IncidentBotApp) -> None:
     assert running_bot.job_queue is not None
     (job,) = running_bot.job_queue.get_jobs_by_name(DIGEST_DISPATCHER)
-    assert len(running_bot.job_queue.jobs()) == 1
+    # One dispatcher for every subscriber, beside the feed reader: no job per subscriber.
+    assert sorted(j.name for j in running_bot.job_queue.jobs()) == [DIGEST_DISPATCHER, FEED_READER]
     assert job.trigger.interval.total_seconds() == 60  # type: ignore[attr-defined]
 
 
