@@ -13,6 +13,8 @@ from bot.intake.records import Proposal, ProposalStatus
 from bot.models import DraftOrigin
 from bot.newsroom.admins import Role
 from bot.newsroom.forms import FormError
+from bot.numbers import bounded_int
+from bot.render.incidents import esc
 from bot.render.intake import (
     feed_added,
     feed_detail,
@@ -48,17 +50,18 @@ async def feeds(update: Update, context: BotContext) -> None:
     zone = context.services.timezone
     args = context.args or []
     actor = acting_user_id(update)
+    number = bounded_int(args[-1]) if args else None
     if not args:
         await reply_html(update, feed_list(await intake.feeds(), zone))
     elif args[0] == "add" and len(args) == 2:
         feed, read = await intake.add_feed(args[1], actor)
         await reply_html(update, feed_added(feed, read, zone))
         await send_proposals(context.bot, context.services, read.proposals)
-    elif args[0] == "remove" and len(args) == 2 and args[1].isdigit():
-        removed = await intake.remove_feed(int(args[1]), actor)
-        await reply_html(update, f"Feed {removed.id} removed: {removed.url}")
-    elif len(args) == 1 and args[0].isdigit():
-        feed, skipped = await intake.feed(int(args[0]))
+    elif args[0] == "remove" and len(args) == 2 and number is not None:
+        removed = await intake.remove_feed(number, actor)
+        await reply_html(update, f"Feed {removed.id} removed: {esc(removed.url)}")
+    elif len(args) == 1 and number is not None:
+        feed, skipped = await intake.feed(number)
         await reply_html(update, feed_detail(feed, skipped, zone))
     else:
         raise UsageError(FEEDS_USAGE)
@@ -70,10 +73,10 @@ async def queue(update: Update, context: BotContext) -> None:
     if not args:
         await reply_html(update, queue_list(await intake.pending(), context.services.timezone))
         return
-    number = args[0].upper().removeprefix("P")
-    if len(args) != 1 or not number.isdigit():
+    number = bounded_int(args[0].upper().removeprefix("P")) if len(args) == 1 else None
+    if number is None:
         raise UsageError("/queue lists the proposals waiting; /queue N shows proposal N again.")
-    proposal = await intake.proposal(int(number))
+    proposal = await intake.proposal(number)
     markup = _buttons(proposal) if proposal.status is ProposalStatus.PENDING else None
     await reply_html(update, await _proposal_html(context.services, proposal), markup)
 
