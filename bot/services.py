@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.monitoring import Metrics, MonitoringServer
 from bot.intake.service import Intake
+from bot.monitoring import Metrics, MonitoringServer
 from bot.newsroom.admins import AdminService
 from bot.newsroom.changes import Newsroom
 from bot.record.counts import CountService
