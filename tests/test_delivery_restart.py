@@ -138,7 +138,7 @@ async def test_a_broadcast_interrupted_halfway_reaches_everyone_after_a_restart(
         async def some_hundreds_sent() -> bool:
             return alerts_sent(telegram) >= 500
 
-        await eventually(some_hundreds_sent, timeout=10, interval=0.05)
+        await eventually(some_hundreds_sent, timeout=60, interval=0.05)
     finally:
         first.send_signal(stop_signal)
         exit_status = await first.wait()
@@ -152,7 +152,7 @@ async def test_a_broadcast_interrupted_halfway_reaches_everyone_after_a_restart(
         async def everyone_has_it() -> bool:
             return all(telegram.pending_replies(reader) for reader in readers)
 
-        await eventually(everyone_has_it, timeout=15, interval=0.1)
+        await eventually(everyone_has_it, timeout=120, interval=0.1)
     finally:
         second.send_signal(signal.SIGTERM)
         await second.wait()
