@@ -12,6 +12,7 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
 
 from telegram.error import InvalidToken, NetworkError
@@ -67,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[_global_options()],
         epilog=EXIT_STATUSES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"incident-bot {version('incident-bot')}"
     )
     parser.set_defaults(config=None, log_level=None, log_format="text")
     commands = parser.add_subparsers(
