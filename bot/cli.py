@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         "The options below work before or after any command.",
         parents=[_global_options()],
         epilog=EXIT_STATUSES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument(
         "--version", action="version", version=f"incident-bot {version('incident-bot')}"
@@ -141,6 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
 SAMPLE_LOAD_HELP = "load the bundled sample incidents and troop figures (idempotent)"
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Descriptions wrapped to the terminal; the table of exit statuses kept as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text == EXIT_STATUSES:
+            return text
+        return super()._fill_text(text, width, indent)
+
+
 def _global_options() -> argparse.ArgumentParser:
     # Defaults are SUPPRESS here, and set once on the main parser: otherwise a
     # subcommand's default would overwrite an option given before the subcommand.
@@ -183,7 +192,7 @@ def _command(
         description=description or summary[0].upper() + summary[1:] + ".",
         parents=[_GLOBAL_OPTIONS],
         epilog=EXIT_STATUSES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
 
 
