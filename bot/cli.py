@@ -523,8 +523,9 @@ async def _import(settings: Settings, path: Path, *, skip_invalid: bool) -> int:
         )
         return 1
     print(
-        f"imported {report.imported} incidents ({report.already_present} already present, "
-        f"{report.invalid} invalid rows skipped)"
+        f"imported {report.imported} incidents"
+        + (f" and {report.figures_imported} troop figures" if report.figures_imported else "")
+        + f" ({report.already_present} already present, {report.invalid} invalid rows skipped)"
     )
     # Every row refused is a failure even when skipping was asked for.
     return 1 if report.problems and report.valid == 0 else 0

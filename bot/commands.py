@@ -48,6 +48,7 @@ ADMIN_COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("draft", "TEXT", "Propose a draft from a pasted news report", Role.EDITOR),
     CommandInfo("edit", "ID [key: value …]", "Correct fields of an incident", Role.EDITOR),
     CommandInfo("retract", "ID REASON", "Retract an incident, keeping the record", Role.EDITOR),
+    CommandInfo("history", "ID", "Every version of an incident: who changed what", Role.EDITOR),
     CommandInfo("settroops", "form", "Add a troop figure (force, host, count…)", Role.EDITOR),
     CommandInfo("cancel", "", "Leave the guided /post", Role.EDITOR),
     CommandInfo("stats", "", "Subscribers, deliveries and failures today", Role.EDITOR),

@@ -8,7 +8,7 @@ exports map onto incidents column for column.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -18,15 +18,40 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+
+from bot.numbers import SQLITE_MAX_INTEGER
+
+# The ranges every value must lie in, wherever it comes from (a form, /edit, an import).
+# Each violation is reported as one line naming the field; nothing outside them is stored.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+FUTURE_ALLOWANCE = timedelta(days=1)  # a report from a time zone ahead, or a typo caught late
+MAX_CASUALTIES = 100_000
+# Validation context key: the present moment, from the injectable clock.
+NOW = "now"
 
 
 def _require_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("must carry a timezone")
     return value.astimezone(UTC)
+
+
+def check_moment(value: datetime, now: datetime | None) -> None:
+    """A reported time lies between 1900-01-01 and a day after `now` (when it is known)."""
+    latest = now + FUTURE_ALLOWANCE if now is not None else None
+    if value < EARLIEST or (latest is not None and value > latest):
+        until = f" and {latest:%Y-%m-%d %H:%M} UTC (a day from now)" if latest else ""
+        raise ValueError(f"must lie between 1900-01-01{until}; got {value:%Y-%m-%d}")
+
+
+def _now_of(info: ValidationInfo) -> datetime | None:
+    context = info.context or {}
+    now = context.get(NOW)
+    return now if isinstance(now, datetime) else None
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
@@ -38,8 +63,19 @@ class Qualifier(StrEnum):
 
     EXACT = "exact"
     AT_LEAST = "at least"
+    MORE_THAN = "more than"
     ABOUT = "about"
     NEARLY = "nearly"
+    UP_TO = "up to"
+
+
+class Verification(StrEnum):
+    """How far an incident is established."""
+
+    CONFIRMED = "confirmed"  # by an official, or by two independent sources
+    REPORTED = "reported"  # by one source
+    CLAIMED = "claimed"  # only the perpetrator's claim
+    DISPUTED = "disputed"  # sources contradict each other
 
 
 class Direction(StrEnum):
@@ -83,8 +119,13 @@ class Count(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    value: int = Field(ge=0)
+    value: int = Field(ge=0, le=SQLITE_MAX_INTEGER)
     qualifier: Qualifier = Qualifier.EXACT
+
+    @property
+    def is_none(self) -> bool:
+        """Reported as none: exactly 0."""
+        return self.value == 0 and self.qualifier is Qualifier.EXACT
 
     def __str__(self) -> str:
         if self.qualifier is Qualifier.EXACT:
@@ -123,18 +164,22 @@ class IncidentContent(BaseModel):
     location: NonEmptyText
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
-    perpetrator: str = Field(default="", max_length=300)
+    perpetrator: str = Field(default="", max_length=300, description="Empty: not reported.")
+    no_perpetrator: bool = Field(default=False, description="Reported as nobody.")
     target: str = Field(default="", max_length=300)
     claimed_by: str | None = Field(
-        default=None, max_length=300, description="None when nobody has claimed responsibility."
+        default=None, max_length=300, description="None: no claim recorded."
     )
     direction: Direction = Field(
         default=Direction.OTHER,
         description="On US/coalition forces, by them, or other; from the actors if not given.",
     )
-    killed: Count | None = None
-    injured: Count | None = None
+    no_claim: bool = Field(default=False, description="Reported that no group has claimed it.")
+    killed: Count | None = Field(default=None, description="None: not reported.")
+    injured: Count | None = Field(default=None, description="None: not reported.")
     severity: int = Field(ge=1, le=5)
+    verification: Verification = Verification.REPORTED
+    confirmed_by: str = Field(default="", max_length=300)
     sources: list[Source] = Field(min_length=1)
     tags: list[str] = Field(default_factory=list)
 
@@ -155,10 +200,28 @@ class IncidentContent(BaseModel):
         cleaned = (tag.strip().lower() for tag in tags)
         return sorted({tag for tag in cleaned if tag})
 
+    @field_validator("occurred_at", "reported_at")
+    @classmethod
+    def _within_the_record(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        if value is not None:
+            check_moment(value, _now_of(info))
+        return value
+
+    @field_validator("killed", "injured")
+    @classmethod
+    def _casualties_in_range(cls, value: Count | None) -> Count | None:
+        if value is not None and value.value > MAX_CASUALTIES:
+            raise ValueError(f"must be from 0 to {MAX_CASUALTIES:,}; got {value.value:,}")
+        return value
+
     @model_validator(mode="after")
     def _coordinates_come_in_pairs(self) -> IncidentContent:
         if (self.latitude is None) != (self.longitude is None):
             raise ValueError("latitude and longitude must be given together")
+        if self.no_claim and self.claimed_by:
+            raise ValueError("a claim cannot be both made and reported as none")
+        if self.no_perpetrator and self.perpetrator:
+            raise ValueError("a perpetrator cannot be both named and reported as none")
         return self
 
 
@@ -183,14 +246,30 @@ class IncidentPage(BaseModel):
     )
 
 
+class TroopKind(StrEnum):
+    """What kind of figure a troop count is: figures of different kinds do not subtract."""
+
+    OFFICIAL = "official"  # announced by the force or government
+    ESTIMATE = "estimate"  # an outside or unofficial estimate
+    DISCLOSURE = "disclosure"  # a later disclosure of what the number really was
+    REPORTED = "reported"  # as reported in the press
+
+
 class TroopFigureContent(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     force: NonEmptyText = Field(description="The deploying force, e.g. 'United States'.")
     host_country: NonEmptyText
     count: Count
+    kind: TroopKind = TroopKind.REPORTED
     as_of: date
     source: Source
+
+    @field_validator("as_of")
+    @classmethod
+    def _within_the_record(cls, value: date, info: ValidationInfo) -> date:
+        check_moment(datetime.combine(value, time(0, 0), UTC), _now_of(info))
+        return value
 
 
 class TroopFigure(TroopFigureContent):
@@ -205,9 +284,16 @@ class TroopSummary(BaseModel):
 
     @property
     def change(self) -> int | None:
+        """The difference, only when it is known: both figures exact and of one kind."""
         if self.previous is None:
             return None
-        return self.latest.count.value - self.previous.count.value
+        before, after = self.previous, self.latest
+        comparable = (
+            before.kind is after.kind
+            and before.count.qualifier is Qualifier.EXACT
+            and after.count.qualifier is Qualifier.EXACT
+        )
+        return after.count.value - before.count.value if comparable else None
 
 
 class AuditEntry(BaseModel):
@@ -219,6 +305,18 @@ class AuditEntry(BaseModel):
     action: str
     subject: str
     detail: dict[str, Any]
+
+
+class IncidentVersion(BaseModel):
+    """One change to an incident: how it was before, how it was after, who, when."""
+
+    incident_id: int
+    version: int
+    change: str  # "edit" | "retract"
+    changed_by: int
+    changed_at: UtcDatetime
+    before: Incident
+    after: Incident
 
 
 class IncidentChange(BaseModel):

@@ -18,10 +18,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bot.models import IncidentContent
 from bot.regions import REGIONS, region_named
 
 PlaceKind = Literal["base", "city", "province", "country"]
@@ -129,11 +130,17 @@ def _likeness(typed: str, known: str) -> float:
     return (in_order + any_order + sounds) / 3
 
 
+# Arabic's article, as transliterations write it or leave it out: "Al Mafraq" = "Mafraq".
+_ARTICLES = frozenset({"al", "el", "ar", "as", "ad", "an", "at", "ash", "az"})
+
+
 def spelling_key(text: str) -> str:
-    """What two spellings must share to name the same place: case, dashes, quotes and
-    spacing aside ("Ain al-Asad" = "ain al Asad"; "Dar'a" = "Dara")."""
+    """What two spellings must share to name the same place: case, dashes, quotes, spacing
+    and the Arabic article aside ("Ain al-Asad" = "ain Asad"; "Dar'a" = "Dara")."""
     folded = re.sub(r"['\u2019\u2018`\u02bc]", "", text.casefold())
-    return " ".join(re.findall(r"[^\W_]+", folded))
+    words = re.findall(r"[^\W_]+", folded)
+    kept = [word for word in words if word not in _ARTICLES]
+    return " ".join(kept or words)
 
 
 class Gazetteer:
@@ -313,3 +320,94 @@ def resolve_place(text: str) -> PlaceQuery:
     if known.mentions(text):
         return PlaceQuery(text)
     raise UnknownPlace(text, known.suggest(text, extra=REGIONS))
+
+
+# ---------------------------------------------------------------------------------------------
+# Where an incident happened: checked against the gazetteer wherever one is written
+
+
+class PlaceProblems(ValueError):
+    """Everything wrong with an incident's place, keyed by the model field at fault."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{name}: {text}" for name, text in problems.items()))
+        self.problems = problems
+
+
+_Incident = TypeVar("_Incident", bound=IncidentContent)
+
+
+def settle_place(incident: _Incident) -> _Incident:
+    """The incident with its place in the gazetteer's names, or PlaceProblems."""
+    settled = settle(
+        incident.country, incident.admin1, incident.location, incident.latitude, incident.longitude
+    )
+    return incident.model_copy(update=settled)
+
+
+def settle(
+    country_text: str,
+    admin1_text: str,
+    location: str,
+    latitude: float | None,
+    longitude: float | None,
+) -> dict[str, object]:
+    """The place's fields as the gazetteer names them, or PlaceProblems.
+
+    The country must be known; a province is written as the gazetteer writes it; a known
+    site takes its canonical name (and its province and coordinates when none are given);
+    a site the gazetteer lacks needs coordinates; coordinates must lie in the country.
+    """
+    known = gazetteer()
+    country = known.country(country_text)
+    if country is None:
+        names = known.suggest(country_text, kinds={"country"})
+        hint = did_you_mean(names) or (
+            f"; known countries: {', '.join(p.name for p in known.countries)}"
+        )
+        raise PlaceProblems({"country": f"unknown country “{country_text}”{hint}"})
+    problems: dict[str, str] = {}
+    settled: dict[str, object] = {"country": country.name}
+    admin1 = _settle_admin1(admin1_text, country.name, problems)
+    site = known.site(location, country.name) if location else None
+    wider = known.find(location) if location else []
+    if site is not None:
+        settled["location"] = site.name
+        admin1 = admin1 or site.admin1
+    elif not location or any(
+        p.kind in ("province", "country") and p.country == country.name for p in wider
+    ):
+        pass  # an event recorded at province or country level
+    elif latitude is None or longitude is None:
+        elsewhere = sorted({p.country for p in wider if p.country != country.name})
+        note = f" (that is in {', '.join(elsewhere)})" if elsewhere else ""
+        names = known.suggest(location, kinds=SITE_KINDS, country=country.name)
+        problems["location"] = (
+            f"I don't know “{location}” in {country.name}{note}"
+            f"{did_you_mean(names) or '.'} A place not in the gazetteer needs its coordinates."
+        )
+    has_point = latitude is not None and longitude is not None
+    if has_point and not known.in_country(country.name, latitude or 0, longitude or 0):
+        problems["latitude"] = f"{latitude:g}, {longitude:g} is not in {country.name}"
+    if problems:
+        raise PlaceProblems(problems)
+    settled["admin1"] = admin1
+    return settled
+
+
+def _settle_admin1(text: str, country: str, problems: dict[str, str]) -> str:
+    """A province as the gazetteer writes it; one it lacks stays as given unless it looks
+    like a slip for one it has."""
+    if not text:
+        return ""
+    known = gazetteer()
+    province = known.province(text, country)
+    if province is not None:
+        return province.admin1
+    by_key = {spelling_key(name): name for name in known.admin1_names(country)}
+    if spelling_key(text) in by_key:
+        return by_key[spelling_key(text)]
+    names = known.suggest(text, kinds={"province"}, country=country)
+    if names:
+        problems["admin1"] = f"unknown province “{text}” in {country}{did_you_mean(names)}"
+    return text

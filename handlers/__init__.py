@@ -55,6 +55,7 @@ def register_handlers(app: IncidentBotApp) -> None:
             CommandHandler("draft", posting.propose_from_report),
             CommandHandler("edit", corrections.edit),
             CommandHandler("retract", corrections.retract),
+            CommandHandler("history", corrections.history),
             CommandHandler("settroops", troops.settroops),
             CommandHandler("grant", admin.grant),
             CommandHandler("revoke", admin.revoke),

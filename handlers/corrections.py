@@ -9,7 +9,9 @@ from telegram import Update
 from bot.context import BotContext
 from bot.newsroom.forms import FormError, fields_from_incident, parse_form
 from bot.numbers import bounded_int
+from bot.render.corrections import history_text
 from bot.render.newsroom import correction_done, editable_form
+from handlers.incidents import parse_incident_id
 from handlers.incoming import acting_user_id, message_of, text_after_command
 from handlers.replies import UsageError, reply_html
 
@@ -34,7 +36,7 @@ async def edit(update: Update, context: BotContext) -> None:
     if parsed.problems:
         raise FormError(parsed.problems)
     change = await services.newsroom.edit(incident_id, parsed.fields, acting_user_id(update))
-    await reply_html(update, correction_done(change))
+    await reply_html(update, correction_done(change, services.timezone))
 
 
 async def retract(update: Update, context: BotContext) -> None:
@@ -44,7 +46,16 @@ async def retract(update: Update, context: BotContext) -> None:
     if not reason:
         raise UsageError("Say why it is retracted, e.g. /retract 12 Duplicate of #11")
     change = await context.services.newsroom.retract(incident_id, reason, acting_user_id(update))
-    await reply_html(update, correction_done(change))
+    await reply_html(update, correction_done(change, context.services.timezone))
+
+
+async def history(update: Update, context: BotContext) -> None:
+    incident_id = parse_incident_id(context.args or [], "history")
+    services = context.services
+    if await services.incidents.get(incident_id) is None:
+        raise UsageError(f"There is no incident #{incident_id}.")
+    versions = await services.incidents.versions(incident_id)
+    await reply_html(update, history_text(incident_id, versions, services.timezone))
 
 
 def _id_and_rest(update: Update, usage: str) -> tuple[int, str]:

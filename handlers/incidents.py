@@ -11,6 +11,7 @@ from bot.models import Direction, IncidentPage
 from bot.numbers import bounded_int, looks_numeric
 from bot.places import PlaceQuery, UnknownPlace, resolve_place
 from bot.record.incidents import DEFAULT_LATEST, MAX_LATEST
+from bot.render.corrections import correction_lines
 from bot.render.incidents import DIRECTION_PLURALS, esc, incident_card, incident_list
 from handlers.replies import UsageError, reply_html
 
@@ -69,10 +70,10 @@ def place_query(text: str) -> PlaceQuery:
         raise UsageError(str(unknown)) from None
 
 
-def parse_incident_id(args: list[str]) -> int:
+def parse_incident_id(args: list[str], command: str = "incident") -> int:
     incident_id = bounded_int(args[0]) if len(args) == 1 else None
     if incident_id is None:
-        raise UsageError("Give the number of one incident, e.g. /incident 12")
+        raise UsageError(f"Give the number of one incident, e.g. /{command} 12")
     return incident_id
 
 
@@ -138,7 +139,9 @@ async def incident(update: Update, context: BotContext) -> None:
     found = await context.services.incidents.get(incident_id)
     if found is None:
         raise UsageError(f"There is no incident #{incident_id}. /latest lists recent ones.")
-    await reply_html(update, incident_card(found, context.services.timezone))
+    zone = context.services.timezone
+    versions = await context.services.incidents.versions(incident_id)
+    await reply_html(update, incident_card(found, zone, correction_lines(versions, zone)))
 
 
 async def search(update: Update, context: BotContext) -> None:

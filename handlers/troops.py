@@ -26,11 +26,11 @@ async def settroops(update: Update, context: BotContext) -> None:
     if not parsed.fields and not parsed.problems:
         raise UsageError(
             "Send the figure as lines after /settroops:\nforce: United States\nhost: Iraq\n"
-            "count: nearly 2,500\nas_of: 2024-08-06\nsource: Reuters https://www.reuters.com/…"
+            "count: nearly 2,500\nkind: official\nas_of: 2024-08-06\nsource: Reuters https://www.reuters.com/…"
         )
     if parsed.problems:
         raise FormError(parsed.problems)
-    figure = troop_figure_from_fields(parsed.fields)
+    figure = troop_figure_from_fields(parsed.fields, context.services.clock.now())
     await context.services.newsroom.add_troop_figure(figure, acting_user_id(update))
     summaries = await context.services.troops.summaries(figure.host_country)
     await reply_html(update, f"Added.\n\n{troop_report(summaries)}")

@@ -11,14 +11,23 @@ from uuid import uuid4
 
 import aiosqlite
 
-from bot.models import Count, Direction, Incident, IncidentContent, IncidentPage, Source
+from bot.models import (
+    Count,
+    Direction,
+    Incident,
+    IncidentContent,
+    IncidentPage,
+    IncidentVersion,
+    Source,
+)
 from storage.codec import from_db_time, to_db_time
 
 _COLUMNS = (
     "id, external_id, occurred_at, reported_at, title, summary, event_type, sub_event_type, "
     "country, admin1, location, latitude, longitude, perpetrator, target, claimed_by, "
     "direction, killed, killed_qualifier, injured, injured_qualifier, severity, tags, status, "
-    "retraction_reason, created_at, updated_at"
+    "retraction_reason, created_at, updated_at, no_claim, no_perpetrator, verification, "
+    "confirmed_by"
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -117,6 +126,33 @@ async def save_version(
         ),
     )
     return version
+
+
+async def versions_of(conn: aiosqlite.Connection, incident_id: int) -> list[IncidentVersion]:
+    """Every change to an incident, oldest first, each with the incident before and after."""
+    current = await get_incident(conn, incident_id)
+    if current is None:
+        return []
+    async with conn.execute(
+        "SELECT version, change, snapshot, changed_by, changed_at FROM incident_versions "
+        "WHERE incident_id = ? ORDER BY version",
+        (incident_id,),
+    ) as cursor:
+        rows = list(await cursor.fetchall())
+    befores = [Incident.model_validate_json(row["snapshot"]) for row in rows]
+    afters = [*befores[1:], current] if befores else []
+    return [
+        IncidentVersion(
+            incident_id=incident_id,
+            version=row["version"],
+            change=row["change"],
+            changed_by=row["changed_by"],
+            changed_at=from_db_time(row["changed_at"]),
+            before=before,
+            after=after,
+        )
+        for row, before, after in zip(rows, befores, afters, strict=True)
+    ]
 
 
 async def published_near(
@@ -258,7 +294,7 @@ _REPORTED_COLUMNS = (
     "occurred_at", "reported_at", "title", "summary", "event_type", "sub_event_type",
     "country", "admin1", "location", "latitude", "longitude", "perpetrator", "target",
     "claimed_by", "direction", "killed", "killed_qualifier", "injured", "injured_qualifier",
-    "severity", "tags",
+    "severity", "tags", "no_claim", "no_perpetrator", "verification", "confirmed_by",
 )  # fmt: skip
 
 
@@ -283,6 +319,10 @@ def _reported_values(draft: IncidentContent) -> tuple[object, ...]:
         *_count_columns(draft.injured),
         draft.severity,
         json.dumps(draft.tags),
+        int(draft.no_claim),
+        int(draft.no_perpetrator),
+        draft.verification.value,
+        draft.confirmed_by,
     )
 
 
@@ -340,6 +380,10 @@ def _incident_from_row(row: aiosqlite.Row, sources: list[Source]) -> Incident:
         target=row["target"],
         claimed_by=row["claimed_by"],
         direction=row["direction"],
+        no_claim=bool(row["no_claim"]),
+        no_perpetrator=bool(row["no_perpetrator"]),
+        verification=row["verification"],
+        confirmed_by=row["confirmed_by"],
         killed=_count_from(row["killed"], row["killed_qualifier"]),
         injured=_count_from(row["injured"], row["injured_qualifier"]),
         severity=row["severity"],

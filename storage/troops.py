@@ -15,14 +15,15 @@ async def insert_troop_figure(
 ) -> int | None:
     """Store a figure; None if that force, host and date already have one."""
     cursor = await conn.execute(
-        "INSERT INTO troop_figures (force, host_country, count, qualifier, as_of, "
-        "source_name, source_url, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "INSERT INTO troop_figures (force, host_country, count, qualifier, kind, as_of, "
+        "source_name, source_url, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (force, host_country, as_of) DO NOTHING",
         (
             draft.force,
             draft.host_country,
             draft.count.value,
             draft.count.qualifier.value,
+            draft.kind.value,
             to_db_date(draft.as_of),
             draft.source.name,
             str(draft.source.url) if draft.source.url else None,
@@ -71,6 +72,13 @@ def _figure_from_row(row: aiosqlite.Row) -> TroopFigure:
         force=row["force"],
         host_country=row["host_country"],
         count=Count.model_validate({"value": row["count"], "qualifier": row["qualifier"]}),
+        kind=row["kind"],
         as_of=from_db_date(row["as_of"]),
         source=Source(name=row["source_name"], url=row["source_url"]),
     )
+
+
+async def all_troop_figures(conn: aiosqlite.Connection) -> list[TroopFigure]:
+    """Every figure, in the order they were stored: what an export carries."""
+    async with conn.execute("SELECT * FROM troop_figures ORDER BY id") as cursor:
+        return [_figure_from_row(row) for row in await cursor.fetchall()]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.models import Count, Qualifier
+from bot.newsroom.extracted_form import fields_from_proposal
 from bot.newsroom.extractor import ReportProposal, propose_incident
 from bot.places import gazetteer
 from bot.regions import REGIONS
@@ -525,3 +526,19 @@ def test_gazetteer_knows_the_places_attacks_happen_at(name: str) -> None:
 def test_every_iraqi_province_is_known() -> None:
     provinces = [p for p in gazetteer().places if p.country == "Iraq" and p.kind == "province"]
     assert len(provinces) >= 19
+
+
+def test_uncounted_injuries_are_not_reported_and_keep_their_words() -> None:
+    proposal = propose_incident(
+        "A drone struck Harir Air Base on Tuesday, causing minor injuries to several soldiers. "
+        "No group has claimed the attack."
+    )
+    fields = fields_from_proposal(proposal)
+    assert (fields["injured"], fields["killed"]) == (["not reported"], ["not reported"])
+    assert "minor injuries" in proposal.summary
+    assert fields["claimed_by"] == ["no group has claimed"]
+
+
+def test_a_report_silent_on_the_claim_proposes_not_reported() -> None:
+    proposal = propose_incident("A drone struck Harir Air Base on Tuesday.")
+    assert fields_from_proposal(proposal)["claimed_by"] == ["not reported"]

@@ -294,7 +294,9 @@ async def test_a_correction_reaches_everyone_alerted_and_no_one_else(
 
     await owner.says(f"/edit {incident_id}\ninjured: at least 6")
     correction = await alice.next_reply()
-    assert correction.text.startswith(f"✏️ Correction to #{incident_id} (injured changed)")
+    assert correction.text.startswith(
+        f"✏️ Correction to #{incident_id}\ninjured: about 3 → at least 6\n"
+    )
     assert "at least 6 injured" in correction.text
 
     await owner.says(f"/edit {incident_id}\ntags: drone")  # not of substance: no correction
@@ -302,5 +304,26 @@ async def test_a_correction_reaches_everyone_alerted_and_no_one_else(
     retraction = await alice.next_reply()
     assert retraction.text.startswith(f"↩️ Retracted: #{incident_id}")
     await drained(db)
+    assert telegram.pending_replies(alice.chat_id) == []
+    assert telegram.messages_in(bob.chat_id) == []
+
+
+async def test_an_incident_becoming_disputed_reaches_everyone_alerted(
+    running_bot: IncidentBotApp, owner: Person, alice: Person, bob: Person, telegram: FakeBotApi
+) -> None:
+    db = services_of(running_bot).db
+    incident_id = await tower_published_for_alice_not_bob(db, owner, alice, bob)
+    alert = await alice.next_reply()
+    assert "Status: reported, not confirmed" in alert.text
+
+    await owner.says(f"/edit {incident_id}\nverification: confirmed by US Central Command")
+    await owner.says(f"/edit {incident_id}\nverification: disputed")
+    correction = await alice.next_reply()
+    assert correction.text.startswith(
+        f"✏️ Correction to #{incident_id}\nstatus: confirmed by US Central Command → "
+        "disputed: sources contradict each other\n"
+    )
+    await drained(db)
+    # Becoming confirmed is no correction to send; becoming disputed is.
     assert telegram.pending_replies(alice.chat_id) == []
     assert telegram.messages_in(bob.chat_id) == []

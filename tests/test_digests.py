@@ -172,7 +172,7 @@ async def test_weekly_digest_lists_troop_figure_changes(db: Database) -> None:
     (item,) = await digests(db)
     assert item.payload is not None
     assert item.payload.html.startswith("📰 <b>Weekly digest</b>")
-    assert "United States in Syria: about 2,000 as of 20 Mar 2025" in item.payload.html
+    assert "United States in Syria: about 2,000 (reported, Mar 2025)" in item.payload.html
 
 
 async def test_the_chart_follows_the_digest_unless_turned_off(db: Database) -> None:

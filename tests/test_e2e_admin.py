@@ -23,7 +23,7 @@ title: Drone strikes Tower 22 again
 occurred: 2024-02-10 03:15
 country: Jordan
 region: Zarqa
-location: Tower 22 (near Rukban)
+location: Tower 22
 type: Explosions/Remote violence
 subtype: Air/drone strike
 claimed_by: none
@@ -66,7 +66,9 @@ async def test_owner_posts_with_the_one_shot_form_and_publishes(owner: Person) -
     preview = await owner.says(TOWER_FORM)
     assert preview.text.startswith("Draft ")
     assert "Casualties: about 3 injured" in preview.text
-    assert "Where: Tower 22 (near Rukban), Zarqa, Jordan" in preview.text
+    assert "Where: Tower 22, Zarqa, Jordan" in preview.text
+    assert "Claimed by: no group has claimed" in preview.text
+    assert "Casualties: about 3 injured; killed not reported" in preview.text
     assert "A drone struck the outpost.\nThree people were reported hurt." in preview.text
     assert preview.button_texts == ["Publish", "Edit", "Cancel"]
     done = await owner.presses(preview, "Publish")
@@ -107,7 +109,8 @@ async def test_a_bad_form_lists_every_problem_in_one_reply(
 
 async def test_a_new_incident_at_the_same_place_within_48_hours_is_flagged(owner: Person) -> None:
     form = TOWER_FORM.replace("occurred: 2024-02-10 03:15", "occurred: 2024-08-06 10:00")
-    form = form.replace("location: Tower 22 (near Rukban)", "location: Ain al-Asad Air Base")
+    form = form.replace("location: Tower 22", "location: Ain al-Asad Air Base")
+    form = form.replace("country: Jordan\nregion: Zarqa", "country: Iraq\nregion: Anbar")
     preview = await owner.says(form)
     assert "Possible duplicate of #" in preview.text
     assert "Rockets strike Ain al-Asad Air Base" in preview.text
@@ -117,21 +120,25 @@ async def test_guided_post_validates_each_answer_and_publishes(owner: Person) ->
     first = await owner.says("/post")
     assert "one question at a time" in first.text
     question = await owner.next_reply()
-    assert question.text.startswith("1/10 What happened?")
+    assert question.text.startswith("1/11 What happened?")
     answers = [
-        ("Rocket attack on Union III", "2/10"),
+        ("Rocket attack on Union III", "2/11"),
         ("last Tuesday", "occurred: expected an ISO date"),
-        ("2024-09-10 23:30", "3/10"),
+        ("2099-09-10 23:30", "occurred: must lie between 1900-01-01 and 2025-01-16"),
+        ("2024-09-10 23:30", "3/11"),
         ("Union III", "Give at least the place and the country"),
-        ("Union III, Baghdad, Iraq", "4/10"),
-        ("Explosions/Remote violence; Shelling/artillery/missile attack", "5/10"),
-        ("none", "6/10"),
-        ("none", "7/10"),
+        ("Union III, Baghdad, Irak", "country: unknown country “Irak” — did you mean Iraq?"),
+        ("Union 4, Baghdad, Iraq", "location: I don't know “Union 4” in Iraq"),
+        ("Union III, Baghdad, Iraq", "4/11"),
+        ("Explosions/Remote violence; Shelling/artillery/missile attack", "5/11"),
+        ("none", "6/11"),
+        ("none", "7/11"),
         ("against them", "direction: use “on US/coalition”"),
-        ("on", "8/10"),
+        ("on", "8/11"),
+        ("confirmed by US Central Command", "9/11"),
         ("9", "severity: a whole number from 1"),
-        ("2", "9/10"),
-        ("Example Wire https://wire.example.org/union-iii", "10/10"),
+        ("2", "10/11"),
+        ("Example Wire https://wire.example.org/union-iii", "11/11"),
     ]
     for answer, expected in answers:
         reply = await owner.says(answer)
@@ -141,6 +148,9 @@ async def test_guided_post_validates_each_answer_and_publishes(owner: Person) ->
     assert "Where: Union III, Baghdad, Iraq" in preview.text
     assert "When: 10 Sep 2024, 23:30 +03" in preview.text
     assert "Direction: attack on US/coalition forces" in preview.text
+    assert "Casualties: no casualties" in preview.text
+    assert "Claimed by: no group has claimed" in preview.text
+    assert "Status: confirmed by US Central Command" in preview.text
     await owner.presses(preview, "Publish")
     published = await owner.next_reply()
     assert "Published as #" in published.text
@@ -169,17 +179,41 @@ async def test_edit_keeps_the_previous_version_and_retract_hides_the_incident(
     shown = await owner.says(f"/edit {incident_id}")
     assert f"/edit {incident_id}\ntitle: Rockets strike Ain al-Asad Air Base" in shown.text
     assert "\ndirection: on US/coalition\n" in shown.text
-    edited = await owner.says(f"/edit {incident_id}\ninjured: at least 7")
-    assert edited.text == f"#{incident_id} updated: injured changed."
+    edited = await owner.says(
+        f"/edit {incident_id}\ninjured: at least 7\nclaimed_by: Islamic Resistance in Iraq"
+    )
+    assert edited.text == (
+        f"#{incident_id} updated:\ninjured: at least 5 → at least 7\n"
+        "claim: no group has claimed → Islamic Resistance in Iraq"
+    )
+    card = await alice.says(f"/incident {incident_id}")
+    assert "at least 7 injured" in card.text
+    assert (
+        "Corrected 15 Jan 2025: injured: at least 5 → at least 7; "
+        "claim: no group has claimed → Islamic Resistance in Iraq"
+    ) in card.text
+    history = await owner.says(f"/history {incident_id}")
+    assert history.text.splitlines()[0] == f"History of #{incident_id}"
+    assert f"Change 1 · 15 Jan 2025, 15:00 +03 · user {owner.user.id} edited it" in history.text
+    assert "  injured: at least 5 → at least 7" in history.text
     turned = await owner.says(f"/edit {incident_id}\ndirection: other")
-    assert turned.text == f"#{incident_id} updated: direction changed."
+    assert turned.text == (
+        f"#{incident_id} updated:\ndirection: attack on US/coalition forces → other"
+    )
     assert "Direction: other" in (await alice.says(f"/incident {incident_id}")).text
-    assert "at least 7 injured" in (await alice.says(f"/incident {incident_id}")).text
     unchanged = await owner.says(f"/edit {incident_id}\ninjured: at least 7")
     assert unchanged.text == f"That changes nothing in #{incident_id}."
 
     retracted = await owner.says(f"/retract {incident_id} Duplicate of an earlier report")
     assert retracted.text == f"#{incident_id} is retracted: Duplicate of an earlier report"
+    history = await owner.says(f"/history {incident_id}")
+    assert f"Change 3 · 15 Jan 2025, 15:00 +03 · user {owner.user.id} retracted it" in (
+        history.text
+    )
+    assert "  reason: Duplicate of an earlier report" in history.text
+    log = await owner.says("/audit 3")
+    assert "edit incident " in log.text and "injured: at least 5 → at least 7" in log.text
+    assert "{" not in log.text
     card = await alice.says(f"/incident {incident_id}")
     assert "Retracted: Duplicate of an earlier report" in card.text
     assert any(entity.type == "strikethrough" for entity in card.entities)
@@ -193,7 +227,7 @@ async def test_edit_keeps_the_previous_version_and_retract_hides_the_incident(
     ) as cursor:
         versions = [tuple(row) for row in await cursor.fetchall()]
     assert versions == [
-        ("edit", '["injured"]'),
+        ("edit", '["claimed_by", "injured"]'),
         ("edit", '["direction"]'),
         ("retract", '["status"]'),
     ]
@@ -238,8 +272,20 @@ async def test_settroops_adds_a_figure_and_troops_shows_the_change(
         "/settroops\nforce: United States\nhost: Iraq\ncount: nearly 2,000\n"
         "as_of: 2025-01-10\nsource: Example Wire https://wire.example.org/iraq-troops"
     )
-    assert "United States in Iraq: nearly 2,000 troops" in reply.text
-    assert "down 500 from about 2,500" in (await alice.says("/troops iraq")).text
+    assert "United States in Iraq: nearly 2,000 troops (reported)" in reply.text
+    # "about" and "nearly" leave the difference unknown: both figures are shown instead.
+    troops = (await alice.says("/troops iraq")).text
+    assert "about 2,500 (reported, Aug 2024) → nearly 2,000 (reported, Jan 2025)" in troops
+    assert "down" not in troops
+    await owner.says(
+        "/settroops\nforce: United States\nhost: Iraq\ncount: 1,800\nkind: official\n"
+        "as_of: 2025-01-12\nsource: Pentagon https://defense.example/a"
+    )
+    await owner.says(
+        "/settroops\nforce: United States\nhost: Iraq\ncount: 1,500\nkind: official\n"
+        "as_of: 2025-01-14\nsource: Pentagon https://defense.example/b"
+    )
+    assert "down 300 from 1,800 as of 12 Jan 2025" in (await alice.says("/troops iraq")).text
     bad = await owner.says("/settroops\nforce: United States\ncount: many")
     assert "host: missing" in bad.text and "count: expected a number" in bad.text
 
@@ -267,7 +313,7 @@ async def test_draft_from_a_pasted_report_proposes_the_form_and_publishes_nothin
     assert lines["type"] == "Explosions/Remote violence"
     assert lines["subtype"] == "Shelling/artillery/missile attack"
     assert lines["injured"] == "at least 5"
-    assert lines["claimed_by"] == "none"
+    assert lines["claimed_by"] == "no group has claimed"
     assert "source: " in form and "occurred: " in form  # the report gives neither
     assert (await table_counts(services_of(running_bot).db))["incidents"] == before["incidents"]
 
@@ -282,3 +328,38 @@ async def test_draft_from_a_pasted_report_proposes_the_form_and_publishes_nothin
 
 async def test_draft_replying_to_a_forwarded_report_and_without_text(owner: Person) -> None:
     assert (await owner.says("/draft")).text.startswith("Paste the report after /draft")
+
+
+async def test_a_form_with_an_unknown_country_lists_the_suggestion_and_stores_nothing(
+    owner: Person, running_bot: IncidentBotApp
+) -> None:
+    before = await table_counts(services_of(running_bot).db)
+    reply = await owner.says(TOWER_FORM.replace("country: Jordan", "country: Irak"))
+    assert reply.text.startswith("The form needs fixing:")
+    assert "• country: unknown country “Irak” — did you mean Iraq?" in reply.text
+    off_earth = TOWER_FORM.replace("region: Zarqa", "region: Zarqa\ncoordinates: 95, 200")
+    assert "• coordinates: 95, 200 is not on Earth" in (await owner.says(off_earth)).text
+    far = TOWER_FORM.replace("region: Zarqa", "region: Zarqa\ncoordinates: 33.3, 44.4")
+    reply = await owner.says(far)
+    assert "• coordinates: 33.3, 44.4 is not in Jordan" in reply.text
+    old = await owner.says(TOWER_FORM.replace("2024-02-10 03:15", "0999-06-01"))
+    assert "• occurred: must lie between 1900-01-01 and 2025-01-16" in old.text
+    assert await table_counts(services_of(running_bot).db) == before
+
+
+async def test_draft_says_not_reported_for_vague_injuries_and_none_only_when_told(
+    owner: Person,
+) -> None:
+    report = (
+        "A drone struck Harir Air Base in Erbil on Tuesday, causing minor injuries to "
+        "several soldiers. No group has claimed the attack."
+    )
+    proposal = await owner.says(f"/draft {report}")
+    form = proposal.text.split("/post\n", 1)[1]
+    lines = dict(line.split(": ", 1) for line in form.splitlines() if ": " in line)
+    assert lines["injured"] == "not reported"
+    assert lines["claimed_by"] == "no group has claimed"
+    assert "minor injuries" in lines["summary"] or "minor injuries" in form
+    silent = await owner.says("/draft A drone struck Harir Air Base in Erbil on Tuesday.")
+    lines = dict(line.split(": ", 1) for line in silent.text.splitlines() if ": " in line)
+    assert lines["claimed_by"] == "not reported"

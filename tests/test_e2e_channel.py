@@ -29,6 +29,7 @@ async def test_published_incidents_are_posted_and_corrections_edit_the_post(
         edited = await telegram.next_reply(channel.id)
         assert edited.method == "editMessageText" and edited.message_id == post.message_id
         assert "at least 4 injured" in edited.text
+        assert "Corrected 15 Jan 2025: injured: about 3 → at least 4" in edited.text
 
         await owner.says(f"/retract {incident_id} Misdated report")
         retracted = await telegram.next_reply(channel.id)

@@ -86,7 +86,8 @@ async def test_incident_card_from_the_seed_article(alice: Person) -> None:
     assert "When: 5 Aug 2024, 21:00 +03" in card.text  # 18:00 UTC shown in Baghdad time
     assert "Where: Ain al-Asad Air Base, Anbar, Iraq" in card.text
     assert "Casualties: at least 5 injured" in card.text
-    assert "Claimed by: no one has claimed responsibility" in card.text
+    assert "Claimed by: no group has claimed" in card.text
+    assert "Status: reported, not confirmed" in card.text
     assert any(entity.type == "text_link" for entity in card.entities)
 
 
@@ -118,7 +119,9 @@ async def test_troops_shows_figures_and_the_change(alice: Person) -> None:
     reply = await alice.says("/troops")
     assert "United States in Iraq: about 2,500 troops" in reply.text
     assert "United States in Syria: about 2,000 troops" in reply.text
-    assert "up 1,100 from about 900" in reply.text
+    # An estimate then a disclosure that it was too low: no change can be computed.
+    assert "about 900 (reported, Aug 2024) → about 2,000 (disclosure, Dec 2024)" in reply.text
+    assert "up 1,100" not in reply.text
     only_syria = await alice.says("/troops syria")
     assert "Iraq" not in only_syria.text
     none = await alice.says("/troops Narnia")

@@ -3,7 +3,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.models import Incident, Status, TroopFigure, TroopSummary
+import pytest
+
+from bot.models import Count, Incident, Qualifier, Status, TroopFigure, TroopKind, TroopSummary
 from bot.render.incidents import incident_card, incident_list, troop_report
 from bot.render.telegram_html import parse_html
 from tests.factories import incident_content
@@ -22,8 +24,10 @@ def test_card_shows_local_time_place_casualties_claim_and_linked_sources() -> No
     text = parse_html(card).text
     assert "When: 5 Aug 2024, 21:30 +03" in text
     assert "Where: Ain al-Asad Air Base, Anbar, Iraq (33.8000, 42.4400)" in text
-    assert "Casualties: at least 5 injured" in text
-    assert "Claimed by: no one has claimed responsibility" in text
+    assert "Casualties: at least 5 injured; killed not reported" in text
+    assert "Attributed to: not reported" in text
+    assert "Claimed by: no claim recorded" in text
+    assert "Status: reported, not confirmed" in text
     assert '<a href="https://news.example.org/a">Example News</a>' in card
 
 
@@ -57,26 +61,62 @@ def test_list_line_has_id_date_place_and_casualties() -> None:
     assert "Rockets strike Ain al-Asad Air Base — at least 5 injured" in text
 
 
-def test_troop_report_shows_qualifier_date_source_and_change() -> None:
-    source = {"name": "Pentagon", "url": "https://defense.example/x"}
+def _figures(before: dict[str, object], after: dict[str, object]) -> TroopSummary:
     latest = TroopFigure.model_validate(
         {
             "id": 2,
             "force": "United States",
             "host_country": "Syria",
-            "count": {"value": 2000, "qualifier": "about"},
+            "count": {"value": 2000, "qualifier": "exact"},
             "as_of": date(2024, 12, 19),
-            "source": source,
+            "source": {"name": "Pentagon", "url": "https://defense.example/x"},
         }
+        | after
     )
-    previous = latest.model_copy(
-        update={
-            "id": 1,
-            "count": latest.count.model_copy(update={"value": 900}),
-            "as_of": date(2024, 8, 6),
-        }
-    )
-    text = parse_html(troop_report([TroopSummary(latest=latest, previous=previous)])).text
-    assert "United States in Syria: about 2,000 troops" in text
+    previous = latest.model_copy(update={"id": 1, "as_of": date(2023, 12, 1), **before})
+    return TroopSummary(latest=latest, previous=previous)
+
+
+def test_troop_report_states_a_change_between_exact_figures_of_one_kind() -> None:
+    summary = _figures({"count": Count(value=900)}, {})
+    text = parse_html(troop_report([summary])).text
+    assert "United States in Syria: 2,000 troops (reported)" in text
     assert "as of 19 Dec 2024 · Pentagon" in text
-    assert "up 1,100 from about 900 as of 6 Aug 2024" in text
+    assert "up 1,100 from 900 as of 1 Dec 2023" in text
+
+
+def test_troop_report_shows_both_figures_when_the_change_is_not_known() -> None:
+    kinds = _figures(
+        {"count": Count(value=900, qualifier=Qualifier.ABOUT), "kind": TroopKind.ESTIMATE},
+        {"count": {"value": 2000, "qualifier": "about"}, "kind": "disclosure"},
+    )
+    text = parse_html(troop_report([kinds])).text
+    assert "about 900 (estimate, Dec 2023) → about 2,000 (disclosure, Dec 2024)" in text
+    assert "up " not in text
+    at_least = _figures({"count": Count(value=900, qualifier=Qualifier.AT_LEAST)}, {})
+    text = parse_html(troop_report([at_least])).text
+    assert "at least 900 (reported, Dec 2023) → 2,000 (reported, Dec 2024)" in text
+
+
+@pytest.mark.parametrize(
+    ("overrides", "said"),
+    [
+        ({"killed": None, "injured": None}, "Casualties: casualties not reported"),
+        ({"killed": {"value": 0}, "injured": {"value": 0}}, "Casualties: no casualties"),
+        ({"killed": {"value": 0}, "injured": None}, "Casualties: no one killed; injured not"),
+        ({"killed": {"value": 2}, "injured": {"value": 40, "qualifier": "more than"}},
+         "Casualties: 2 killed, more than 40 injured"),
+        ({"claimed_by": None, "no_claim": True}, "Claimed by: no group has claimed"),
+        ({"perpetrator": "", "no_perpetrator": True}, "Attributed to: none, as reported"),
+        ({"verification": "confirmed", "confirmed_by": "CENTCOM"}, "Status: confirmed by CENTCOM"),
+        ({"verification": "disputed"}, "Status: disputed: sources contradict each other"),
+    ],
+)  # fmt: skip
+def test_the_card_says_only_what_is_known(overrides: dict[str, object], said: str) -> None:
+    assert said in parse_html(incident_card(stored(**overrides), UTC)).text
+
+
+def test_a_card_with_empty_casualty_fields_never_says_no_casualties() -> None:
+    card = parse_html(incident_card(stored(killed=None, injured=None), UTC)).text
+    assert "no casualties" not in card and "casualties not reported" in card
+    assert "no one has claimed" not in card

@@ -8,7 +8,7 @@ from storage.db import Database
 from storage.troops import insert_troop_figure, latest_troop_summaries
 
 
-def figure(count: int, as_of: date, qualifier: str = "about") -> TroopFigureContent:
+def figure(count: int, as_of: date, qualifier: str = "exact") -> TroopFigureContent:
     return TroopFigureContent.model_validate(
         {
             "force": "United States",

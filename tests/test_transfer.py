@@ -35,6 +35,7 @@ from bot.newsroom.transfer import (
 from storage.db import Database
 from storage.incidents import get_incident, insert_incident
 from storage.transfer import iter_incidents, set_status
+from storage.troops import latest_troop_summaries
 from tests.factories import incident_content
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -83,8 +84,8 @@ async def test_csv_rows_are_named_by_their_first_line_with_every_problem(
     report = await import_(db, MULTILINE_CSV, clock)
 
     assert [str(problem) for problem in report.problems] == [
-        "line 4: killed_qualifier: must be 'exact', 'at least', 'about' or 'nearly'; "
-        "severity: must be a whole number"
+        "line 4: killed_qualifier: must be 'exact', 'at least', 'more than', 'about', 'nearly' "
+        "or 'up to'; severity: must be a whole number"
     ]
     assert await all_incidents(db) == []
 
@@ -212,7 +213,8 @@ async def test_acled_rows_are_mapped_onto_incidents(db: Database, clock: ManualC
         "Explosions/Remote violence",
         "Shelling/artillery/missile attack",
     )
-    assert (asad.country, asad.admin1, asad.location) == ("Iraq", "Al Anbar", "Ain al-Asad")
+    # ACLED's spellings land on the gazetteer's names, as a /post would write them.
+    assert (asad.country, asad.admin1, asad.location) == ("Iraq", "Anbar", "Ain al-Asad Air Base")
     assert (asad.latitude, asad.longitude) == (33.7856, 42.4412)
     assert asad.perpetrator == "Unidentified Armed Group (Iraq)"
     assert asad.target == "Military Forces of the United States (2021-)"
@@ -553,13 +555,16 @@ def test_cli_export_to_stdout_or_a_file_reads_back(tmp_path: Path) -> None:
 
     written = run_cli("export", "--format", "jsonl", "--output", "all.jsonl", cwd=tmp_path)
     assert written.stdout == "exported 18 incidents to all.jsonl\n"
-    assert len((tmp_path / "all.jsonl").read_text(encoding="utf-8").splitlines()) == 18
+    lines = (tmp_path / "all.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len([line for line in lines if '"troop_figure"' not in line]) == 18
     assert not (tmp_path / "all.jsonl.partial").exists()
 
     other = tmp_path / "other"
     other.mkdir()
     result = run_cli("import", str(tmp_path / "all.jsonl"), cwd=other)
-    assert result.stdout == "imported 18 incidents (0 already present, 0 invalid rows skipped)\n"
+    assert result.stdout == (
+        "imported 18 incidents and 6 troop figures (0 already present, 0 invalid rows skipped)\n"
+    )
 
     bad_date = run_cli("export", "--format", "csv", "--since", "last week", cwd=tmp_path)
     assert bad_date.returncode == 2
@@ -596,3 +601,86 @@ def test_cli_import_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert b"importing acled_sample.csv" in shown
     assert b"100%" in shown and b"4/4" in shown
+
+
+# --- saying only what is known -------------------------------------------------------
+
+
+def _jsonl(tmp_path: Path, *rows: dict[str, Any]) -> Path:
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def _row(**overrides: Any) -> dict[str, Any]:
+    return {
+        "occurred_at": "2024-08-05T18:30:00Z",
+        "title": "Rockets strike Ain al-Asad Air Base",
+        "event_type": "Explosions/Remote violence",
+        "country": "Iraq",
+        "location": "Ain al-Asad Air Base",
+        "severity": 3,
+        "sources": [{"name": "Example News"}],
+    } | overrides
+
+
+async def test_an_import_keeps_claims_made_reported_as_none_and_not_recorded(
+    db: Database, clock: ManualClock, tmp_path: Path
+) -> None:
+    rows = [
+        _row(external_id="claimed", claimed_by="Islamic Resistance in Iraq"),
+        _row(external_id="none", claimed_by="none", perpetrator="none"),
+        _row(external_id="silent"),
+    ]
+    report = await import_(db, _jsonl(tmp_path, *rows), clock)
+    assert (report.imported, report.problems) == (3, [])
+    stored = await by_external_id(db)
+    assert stored["claimed"].claimed_by == "Islamic Resistance in Iraq"
+    assert (stored["none"].no_claim, stored["none"].no_perpetrator) == (True, True)
+    assert (stored["silent"].claimed_by, stored["silent"].no_claim) == (None, False)
+    assert stored["silent"].verification.value == "reported"
+
+
+async def test_acled_imports_record_no_claim_rather_than_none(
+    db: Database, clock: ManualClock
+) -> None:
+    await import_(db, ACLED_CSV, clock)
+    for incident in await all_incidents(db):
+        assert incident.claimed_by is None and not incident.no_claim
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        ({"country": "Irak"}, "country: unknown country “Irak” — did you mean Iraq?"),
+        ({"latitude": 95, "longitude": 200}, "latitude: Input should be less than or equal"),
+        ({"latitude": 33.5, "longitude": 36.3}, "latitude: 33.5, 36.3 is not in Iraq"),
+        ({"occurred_at": "0999-06-01"}, "occurred_at: must lie between 1900-01-01 and"),
+        ({"occurred_at": "2025-02-01"}, "occurred_at: must lie between 1900-01-01 and"),
+        ({"injured": 100001}, "injured: must be from 0 to 100,000"),
+        ({"location": "Somewhere New"}, "location: I don't know “Somewhere New” in Iraq"),
+    ],
+)
+async def test_an_import_refuses_unknown_places_and_values_out_of_range(
+    db: Database, clock: ManualClock, tmp_path: Path, overrides: dict[str, Any], problem: str
+) -> None:
+    report = await import_(db, _jsonl(tmp_path, _row(**overrides)), clock)
+    assert report.imported == 0 and len(report.problems) == 1
+    assert str(report.problems[0]).startswith(f"line 1: {problem}")
+    assert await all_incidents(db) == []
+
+
+async def test_export_then_import_into_an_empty_database_reproduces_the_troop_figures(
+    sample_db: Database, clock: ManualClock, tmp_path: Path
+) -> None:
+    path = tmp_path / "export.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        await export_incidents(sample_db, out, "jsonl")
+    async with Database(tmp_path / "copy.sqlite3") as copy:
+        report = await import_(copy, path, clock)
+        assert (report.figures_imported, report.problems) == (6, [])
+        assert await latest_troop_summaries(copy.reader) == await latest_troop_summaries(
+            sample_db.reader
+        )
+        again = await import_(copy, path, clock)
+        assert (again.figures_imported, again.already_present) == (0, 24)

@@ -25,14 +25,17 @@ from bot.models import (
     IncidentContent,
     OutgoingMessage,
     TroopFigureContent,
+    Verification,
 )
 from bot.newsroom.forms import (
     Fields,
     changed_keys,
     check_field,
+    check_place_answer,
     fields_from_incident,
     incident_from_fields,
 )
+from bot.render.corrections import what_changed
 from bot.render.delivery import correction_text
 from storage import drafts as draft_store
 from storage import incidents as incident_store
@@ -79,7 +82,7 @@ class Newsroom:
 
     async def propose(self, owner_id: int, fields: Fields, origin: DraftOrigin) -> Preview:
         """Validate a whole form and keep it as a draft; raise FormError if it is invalid."""
-        incident = incident_from_fields(fields, self._zone)
+        incident = incident_from_fields(fields, self._zone, self._clock.now())
         async with self._db.transaction() as conn:
             draft_id = await draft_store.create_draft(
                 conn, owner_id, origin, fields, self._clock.now()
@@ -88,7 +91,7 @@ class Newsroom:
 
     async def preview(self, draft_id: int) -> Preview:
         draft = await self._open_draft(draft_id)
-        incident = incident_from_fields(draft.fields, self._zone)
+        incident = incident_from_fields(draft.fields, self._zone, self._clock.now())
         return Preview(draft_id, incident, await self._duplicates_of(incident))
 
     async def draft(self, draft_id: int) -> Draft | None:
@@ -108,9 +111,11 @@ class Newsroom:
     async def answer(self, draft_id: int, answers: Fields) -> str | None:
         """Check one step's answers and store them; return the problem instead if any."""
         for key, values in answers.items():
-            problem = check_field(key, values, self._zone)
+            problem = check_field(key, values, self._zone, self._clock.now())
             if problem:
                 return problem
+        if "country" in answers and (problem := check_place_answer(answers)):
+            return problem
         draft = await self._open_draft(draft_id)
         merged = {**draft.fields, **{key: v for key, v in answers.items() if any(v)}}
         async with self._db.transaction() as conn:
@@ -131,7 +136,7 @@ class Newsroom:
             raise NewsroomError(f"That draft was already published as #{draft.incident_id}.")
         if draft.status is DraftStatus.CANCELLED:
             raise NewsroomError("That draft was cancelled.")
-        content = incident_from_fields(draft.fields, self._zone)
+        content = incident_from_fields(draft.fields, self._zone, self._clock.now())
         now = self._clock.now()
         async with self._db.transaction() as conn:
             incident_id = await incident_store.insert_incident(conn, content, now)
@@ -166,7 +171,7 @@ class Newsroom:
             raise NewsroomError(f"#{incident_id} is retracted; it can no longer be edited.")
         fields = {**fields_from_incident(before, self._zone), **changes}
         # What the form does not carry stays as it was.
-        after_draft = incident_from_fields(fields, self._zone).model_copy(
+        after_draft = incident_from_fields(fields, self._zone, self._clock.now()).model_copy(
             update={"external_id": before.external_id, "reported_at": before.reported_at}
         )
         changed = changed_keys(before, after_draft)
@@ -179,7 +184,9 @@ class Newsroom:
             )
             await incident_store.update_incident(conn, incident_id, after_draft, now)
             corrections = 0
-            if SUBSTANTIVE_KEYS.intersection(changed):
+            # Becoming disputed matters to whoever read it; becoming confirmed can wait.
+            disputed = after_draft.verification is Verification.DISPUTED
+            if SUBSTANTIVE_KEYS.intersection(changed) or ("verification" in changed and disputed):
                 corrections = await self._enqueue_corrections(conn, before, changed, version)
             await record_action(
                 conn,
@@ -187,7 +194,11 @@ class Newsroom:
                 actor_id=actor_id,
                 action="edit",
                 subject=f"incident {incident_id}",
-                detail={"version": version, "changed": changed, "corrections": corrections},
+                detail={
+                    "change": version,
+                    "changed": what_changed(before, after_draft, self._zone),
+                    "corrections sent": corrections,
+                },
             )
         return await self._announce(before, changed)
 
@@ -208,7 +219,7 @@ class Newsroom:
                 actor_id=actor_id,
                 action="retract",
                 subject=f"incident {incident_id}",
-                detail={"version": version, "reason": reason, "corrections": corrections},
+                detail={"change": version, "reason": reason, "corrections": corrections},
             )
         return await self._announce(before, ["status"])
 

@@ -7,9 +7,11 @@ from datetime import tzinfo
 from telegram import Bot
 
 from bot.models import Incident, IncidentChange
+from bot.render.corrections import correction_lines
 from bot.render.incidents import incident_card
 from storage.channel import channel_post_of, remember_channel_post
 from storage.db import Database
+from storage.incidents import versions_of
 
 
 class ChannelFeed:
@@ -31,6 +33,6 @@ class ChannelFeed:
         if post is None:
             return
         chat_id, message_id = post
-        await self._bot.edit_message_text(
-            incident_card(change.after, self._zone), chat_id=chat_id, message_id=message_id
-        )
+        versions = await versions_of(self._db.reader, change.after.id)
+        card = incident_card(change.after, self._zone, correction_lines(versions, self._zone))
+        await self._bot.edit_message_text(card, chat_id=chat_id, message_id=message_id)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from bot.models import direction_from_actors
 from bot.newsroom.extractor import ReportProposal
-from bot.newsroom.forms import DIRECTION_FORM_WORDS, Fields
+from bot.newsroom.forms import DIRECTION_FORM_WORDS, Fields, count_field
+
+NOT_REPORTED = "not reported"
 
 
 def fields_from_proposal(proposal: ReportProposal) -> Fields:
@@ -20,17 +22,24 @@ def fields_from_proposal(proposal: ReportProposal) -> Fields:
         "subtype": [proposal.sub_event_type or ""],
         "perpetrator": [proposal.perpetrator or ""],
         "target": [proposal.target or ""],
-        "claimed_by": [proposal.claimed_by or "none"],
+        "claimed_by": [_claim(proposal)],
         "direction": [
             DIRECTION_FORM_WORDS[
                 direction_from_actors(proposal.perpetrator or "", proposal.target or "")
             ]
         ],
-        "killed": [str(proposal.killed) if proposal.killed else ""],
-        "injured": [str(proposal.injured) if proposal.injured else ""],
+        # "None" only when the report says so; a count it does not give is not reported.
+        "killed": [count_field(proposal.killed) or NOT_REPORTED],
+        "injured": [count_field(proposal.injured) or NOT_REPORTED],
         "severity": [str(proposal.severity)],
         "source": [""],
         "tags": [", ".join(tag for tag in (proposal.weapon, proposal.country) if tag)],
         "summary": [proposal.summary],
     }
     return fields
+
+
+def _claim(proposal: ReportProposal) -> str:
+    if proposal.claimed_by:
+        return proposal.claimed_by
+    return "no group has claimed" if proposal.claim_status == "none" else NOT_REPORTED

@@ -222,6 +222,13 @@ _VAGUE_PASSIVE = re.compile(
     rf"\b(?:(?:was|were|have been|had been|are)\s+)?(?P<verb>{_HARM})\b",
     re.IGNORECASE,
 )
+# "minor injuries", "suffered injuries": hurt, but no figure, which is not "none".
+_UNCOUNTED_INJURIES = re.compile(
+    r"(?<!\bno\s)(?<!\bwithout\s)\b"
+    r"(?:(?:minor|light|slight|serious|severe|non-life-threatening)\s+"
+    r"|(?:suffered|sustained|received)\s+(?:\w+\s+)?)(?:injuries|wounds)\b",
+    re.IGNORECASE,
+)
 _VAGUE_ACTIVE = re.compile(
     r"\b(?P<verb>kill(?:ed|ing)|wound(?:ed|ing)|injur(?:ed|ing)|hurt(?:ing)?)\s+"
     rf"(?P<vague>{_VAGUE})\b",
@@ -400,6 +407,8 @@ def _vague_casualties(text: str) -> Iterable[_Casualty]:
     for match in _VAGUE_ACTIVE.finditer(text):
         kind = _harm_kind(match.group("verb"))
         yield _Casualty(kind, None, match.group(0), match.start(), match.group("vague"))
+    for match in _UNCOUNTED_INJURIES.finditer(text):
+        yield _Casualty("injured", None, match.group(0), match.start(), "")
 
 
 def _find_casualties(text: str) -> list[_Casualty]:
@@ -983,8 +992,8 @@ def _background_reason(reading: _Reading, mention: _PlaceMention) -> str:
 
 def _choose_casualty(
     reading: _Reading, kind: _CasualtyKind
-) -> tuple[_Casualty | None, bool, list[str]]:
-    """The count for `kind`, whether an uncounted one was reported, and notes."""
+) -> tuple[_Casualty | None, str, list[str]]:
+    """The count for `kind`, the words of an uncounted one ("" if none), and notes."""
     found = [
         c
         for c in reading.casualties
@@ -997,8 +1006,9 @@ def _choose_casualty(
     )
     vague = [c for c in found if c.count is None]
     notes = [f'"{_clip(c.wording)}": {kind}, but not a count.' for c in vague]
+    uncounted = vague[0].wording if vague else ""
     if not counted:
-        return None, bool(vague), notes
+        return None, uncounted, notes
     chosen = counted[0]
     if chosen.loose:
         notes.append(f'"{_clip(chosen.wording)}" recorded as {chosen.count} {kind}.')
@@ -1007,7 +1017,7 @@ def _choose_casualty(
         notes.append(
             f"Other {kind} figures in the report: {', '.join(other)}; used {chosen.count}."
         )
-    return chosen, bool(vague), notes
+    return chosen, uncounted, notes
 
 
 def _clip(wording: str, width: int = 60) -> str:
@@ -1266,7 +1276,7 @@ def _where(place: Place | None) -> str:
     return f" {preposition} {place.name} ({within})"
 
 
-def _outcome(killed: Count | None, injured: Count | None, vague_injured: bool) -> str:
+def _outcome(killed: Count | None, injured: Count | None, vague_injured: str) -> str:
     harmed = [
         f"{count} {word}"
         for count, word in ((killed, "dead"), (injured, "injured"))
@@ -1275,7 +1285,8 @@ def _outcome(killed: Count | None, injured: Count | None, vague_injured: bool) -
     if harmed:
         return " left " + " and ".join(harmed)
     if vague_injured:
-        return " injured an unstated number of people"
+        # The report's own words, since they are all it says.
+        return f" was reported to have caused {_clip(vague_injured.lower())}, with no figure given"
     if killed is not None and injured is not None:
         return " caused no reported casualties"
     if killed is not None:
@@ -1292,7 +1303,7 @@ def _compose_summary(
     target: str | None,
     killed: Count | None,
     injured: Count | None,
-    vague_injured: bool,
+    vague_injured: str,
     claim: _Claim,
     perpetrator: str | None,
 ) -> str:
@@ -1357,7 +1368,7 @@ def propose_incident(text: str, *, published: date | None = None) -> ReportPropo
         actors=tuple(dict.fromkeys(name for actor in reading.actors for name in actor.names)),
         claimed_by=claim.group,
         claim_status=claim.status,
-        severity=_severity(killed, injured, vague_killed, vague_injured, attack),
+        severity=_severity(killed, injured, bool(vague_killed), bool(vague_injured), attack),
         summary=_compose_summary(
             words=words,
             weapon=weapon,

@@ -24,13 +24,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from typing import Annotated, Any
 from urllib.parse import urlparse
 
 from pydantic import TypeAdapter, ValidationError
 
 from bot.models import (
+    NOW,
     Count,
     Direction,
     Incident,
@@ -38,8 +39,12 @@ from bot.models import (
     Qualifier,
     Source,
     TroopFigureContent,
+    TroopKind,
+    Verification,
+    check_moment,
 )
 from bot.numbers import bounded_int
+from bot.places import PlaceProblems, settle, settle_place
 from bot.plain_errors import plain_message
 from storage.codec import storable, to_db_date
 
@@ -60,6 +65,7 @@ KEYS = (
     "direction",
     "killed",
     "injured",
+    "verification",
     "severity",
     "source",
     "tags",
@@ -75,7 +81,12 @@ EVENT_TYPES = (
     "Protests",
     "Riots",
 )
-NO_CLAIM_WORDS = frozenset({"none", "no", "nobody", "no one", "unclaimed", "unknown", "-"})
+# "Reported as none" and "not reported" are different answers, each with its words.
+NONE_WORDS = frozenset(
+    {"none", "no", "nobody", "no one", "unclaimed", "not claimed", "no group has claimed",
+     "no claim", "zero"}
+)  # fmt: skip
+NOT_REPORTED_WORDS = frozenset({"", "-", "unknown", "not reported", "not known", "none recorded"})
 
 # Where each model field comes from in the form, for error messages and edits.
 _KEY_OF_FIELD = {
@@ -84,20 +95,25 @@ _KEY_OF_FIELD = {
     "longitude": "coordinates",
     "host_country": "host",
     "admin1": "region",
+    "no_claim": "claimed_by",
+    "no_perpetrator": "perpetrator",
+    "confirmed_by": "verification",
     "event_type": "type",
     "sub_event_type": "subtype",
     "sources": "source",
 }
 _LINE = re.compile(r"^\s*([A-Za-z_]+)\s*:\s?(.*)$")
 _COUNT = re.compile(
-    r"^(?:(?P<qualifier>at least|about|nearly|exactly|more than|over|around|approximately)\s+)?"
-    r"(?P<value>[0-9][0-9,]*)$",
+    r"^(?:(?P<qualifier>at least|about|nearly|exactly|more than|over|around|approximately"
+    r"|up to|as many as)\s+)?(?P<value>[0-9][0-9,]*)$",
     re.IGNORECASE | re.ASCII,
 )
 _QUALIFIER_WORDS = {
     "at least": Qualifier.AT_LEAST,
-    "more than": Qualifier.AT_LEAST,
-    "over": Qualifier.AT_LEAST,
+    "more than": Qualifier.MORE_THAN,
+    "over": Qualifier.MORE_THAN,
+    "up to": Qualifier.UP_TO,
+    "as many as": Qualifier.UP_TO,
     "about": Qualifier.ABOUT,
     "around": Qualifier.ABOUT,
     "approximately": Qualifier.ABOUT,
@@ -146,17 +162,19 @@ def parse_form(text: str, keys: tuple[str, ...] = KEYS) -> ParsedForm:
     return parsed
 
 
-TROOP_KEYS = ("force", "host", "count", "as_of", "source")
+TROOP_KEYS = ("force", "host", "count", "kind", "as_of", "source")
+_TROOP_REQUIRED = ("force", "host", "count", "as_of", "source")
 
 
-def troop_figure_from_fields(fields: Mapping[str, list[str]]) -> TroopFigureContent:
+def troop_figure_from_fields(fields: Mapping[str, list[str]], now: datetime) -> TroopFigureContent:
     """Validate a /settroops form; raise FormError listing every problem at once."""
-    problems = [f"{key}: missing" for key in TROOP_KEYS if not _first(fields, key)]
+    problems = [f"{key}: missing" for key in _TROOP_REQUIRED if not _first(fields, key)]
     data: dict[str, Any] = {}
     for key, name, convert in (
         ("force", "force", str.strip),
         ("host", "host_country", str.strip),
         ("count", "count", parse_count),
+        ("kind", "kind", _troop_kind),
         ("as_of", "as_of", _parse_date),
         ("source", "source", parse_source),
     ):
@@ -170,9 +188,16 @@ def troop_figure_from_fields(fields: Mapping[str, list[str]]) -> TroopFigureCont
     if problems:
         raise FormError(problems)
     try:
-        return TroopFigureContent.model_validate(data)
+        return TroopFigureContent.model_validate(data, context={NOW: now})
     except ValidationError as error:
         raise FormError(_describe(error)) from None
+
+
+def _troop_kind(text: str) -> TroopKind:
+    try:
+        return TroopKind(text.strip().casefold())
+    except ValueError:
+        raise ValueError(f"one of {', '.join(kind.value for kind in TroopKind)}") from None
 
 
 def _parse_date(text: str) -> date:
@@ -184,8 +209,11 @@ def _parse_date(text: str) -> date:
     return day
 
 
-def incident_from_fields(fields: Mapping[str, list[str]], zone: tzinfo) -> IncidentContent:
-    """Validate a whole form; raise FormError listing every problem at once."""
+def incident_from_fields(
+    fields: Mapping[str, list[str]], zone: tzinfo, now: datetime
+) -> IncidentContent:
+    """Validate a whole form, its place against the gazetteer and its values against their
+    ranges (dates up to a day after `now`); raise FormError listing every problem at once."""
     problems = [f"{key}: missing" for key in REQUIRED if not _first(fields, key)]
     data: dict[str, Any] = {}
     for key, convert in _CONVERTERS.items():
@@ -198,12 +226,40 @@ def incident_from_fields(fields: Mapping[str, list[str]], zone: tzinfo) -> Incid
     if problems:
         raise FormError(problems)
     try:
-        return IncidentContent.model_validate(data)
+        incident = IncidentContent.model_validate(data, context={NOW: now})
     except ValidationError as error:
         raise FormError(_describe(error)) from None
+    try:
+        return settle_place(incident)
+    except PlaceProblems as wrong:
+        raise FormError(_place_problems(wrong)) from None
 
 
-def check_field(key: str, values: list[str], zone: tzinfo) -> str | None:
+def check_place_answer(fields: Mapping[str, list[str]]) -> str | None:
+    """The problem with a guided answer's place (country, region, location), or None."""
+    point: dict[str, Any] = {"latitude": None, "longitude": None}
+    try:
+        if _first(fields, "coordinates"):
+            point = _coordinates(fields["coordinates"], UTC)
+        settle(
+            _first(fields, "country"),
+            _first(fields, "region"),
+            _first(fields, "location"),
+            point["latitude"],
+            point["longitude"],
+        )
+    except PlaceProblems as wrong:
+        return "\n".join(_place_problems(wrong))
+    except ValueError as wrong:
+        return f"coordinates: {wrong}"
+    return None
+
+
+def _place_problems(wrong: PlaceProblems) -> list[str]:
+    return [f"{_KEY_OF_FIELD.get(name, name)}: {text}" for name, text in wrong.problems.items()]
+
+
+def check_field(key: str, values: list[str], zone: tzinfo, now: datetime) -> str | None:
     """The problem with one answer, or None: for validating a guided step as it comes."""
     if key in REQUIRED and not any(value.strip() for value in values):
         return f"{key}: an answer is needed"
@@ -212,6 +268,8 @@ def check_field(key: str, values: list[str], zone: tzinfo) -> str | None:
         return None
     try:
         data = converter(values, zone)
+        if "occurred_at" in data:
+            check_moment(data["occurred_at"], now)
     except ValueError as error:
         return f"{key}: {error}"
     for name, value in data.items():
@@ -239,12 +297,13 @@ def fields_from_incident(incident: IncidentContent, zone: tzinfo) -> Fields:
         "coordinates": [_coordinates_text(incident)],
         "type": [incident.event_type],
         "subtype": [incident.sub_event_type],
-        "perpetrator": [incident.perpetrator],
+        "perpetrator": [incident.perpetrator or ("none" if incident.no_perpetrator else "")],
         "target": [incident.target],
-        "claimed_by": [incident.claimed_by or "none"],
+        "claimed_by": [incident.claimed_by or ("none" if incident.no_claim else "")],
         "direction": [DIRECTION_FORM_WORDS[incident.direction]],
-        "killed": [str(incident.killed) if incident.killed else ""],
-        "injured": [str(incident.injured) if incident.injured else ""],
+        "killed": [count_field(incident.killed)],
+        "injured": [count_field(incident.injured)],
+        "verification": [verification_field(incident)],
         "severity": [str(incident.severity)],
         "source": [_source_text(source) for source in incident.sources],
         "tags": [", ".join(incident.tags)],
@@ -277,15 +336,33 @@ def changed_keys(before: Incident, after: IncidentContent) -> list[str]:
     return changed
 
 
+def count_field(count: Count | None) -> str:
+    """A count as the form writes it; "" when not reported (so the key is left out)."""
+    return "" if count is None else str(count)
+
+
+def verification_field(incident: IncidentContent) -> str:
+    """ "confirmed by CENTCOM", "disputed"; the default, "reported", is left out."""
+    if incident.verification is Verification.REPORTED:
+        return ""
+    if incident.confirmed_by:
+        return f"{incident.verification.value} by {incident.confirmed_by}"
+    return incident.verification.value
+
+
 def parse_count(text: str) -> Count | None:
+    """A count with its qualifier; 0 for "none"; None when not reported."""
     cleaned = " ".join(text.lower().split())
-    if cleaned in {"", "unknown", "not reported", "-"}:
+    if cleaned in NOT_REPORTED_WORDS:
         return None
-    if cleaned in {"none", "no", "zero"}:
+    if cleaned in NONE_WORDS:
         return Count(value=0)
     match = _COUNT.match(cleaned)
     if match is None:
-        raise ValueError("expected a number, optionally after “at least”, “about” or “nearly”")
+        raise ValueError(
+            "expected a number, optionally after “at least”, “more than”, “about”, “nearly” "
+            "or “up to”; “none” for none, “not reported” when not known"
+        )
     qualifier = _QUALIFIER_WORDS.get(match.group("qualifier") or "", Qualifier.EXACT)
     value = bounded_int(match.group("value").replace(",", ""), 0)
     if value is None:
@@ -346,6 +423,11 @@ def _coordinates(values: list[str], zone: tzinfo) -> dict[str, Any]:
         raise ValueError(
             "expected latitude, longitude in decimal degrees, e.g. 33.8, 42.44"
         ) from None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise ValueError(
+            f"{latitude:g}, {longitude:g} is not on Earth: latitude runs from -90 to 90, "
+            "longitude from -180 to 180"
+        )
     return {"latitude": latitude, "longitude": longitude}
 
 
@@ -371,7 +453,32 @@ def _severity(values: list[str], zone: tzinfo) -> dict[str, Any]:
 
 def _claimed_by(values: list[str], zone: tzinfo) -> dict[str, Any]:
     text = values[0].strip()
-    return {"claimed_by": None if text.casefold() in NO_CLAIM_WORDS else text}
+    if text.casefold() in NOT_REPORTED_WORDS:
+        return {"claimed_by": None, "no_claim": False}
+    if text.casefold() in NONE_WORDS:
+        return {"claimed_by": None, "no_claim": True}
+    return {"claimed_by": text, "no_claim": False}
+
+
+def _perpetrator(values: list[str], zone: tzinfo) -> dict[str, Any]:
+    text = values[0].strip()
+    if text.casefold() in NOT_REPORTED_WORDS:
+        return {"perpetrator": "", "no_perpetrator": False}
+    if text.casefold() in NONE_WORDS:
+        return {"perpetrator": "", "no_perpetrator": True}
+    return {"perpetrator": text, "no_perpetrator": False}
+
+
+def _verification(values: list[str], zone: tzinfo) -> dict[str, Any]:
+    status, _, by = values[0].strip().partition(" by ")
+    try:
+        verification = Verification(status.strip().casefold())
+    except ValueError:
+        names = ", ".join(v.value for v in Verification)
+        raise ValueError(f"one of {names}, e.g. “confirmed by US Central Command”") from None
+    if by.strip() and verification is not Verification.CONFIRMED:
+        raise ValueError("only “confirmed” takes “by …”")
+    return {"verification": verification, "confirmed_by": by.strip()}
 
 
 # How each direction is written in a form; parse_direction accepts these and shorter words.
@@ -419,12 +526,13 @@ _CONVERTERS: dict[str, Any] = {
     "coordinates": _coordinates,
     "type": _event_type,
     "subtype": _plain("sub_event_type"),
-    "perpetrator": _plain("perpetrator"),
+    "perpetrator": _perpetrator,
     "target": _plain("target"),
     "claimed_by": _claimed_by,
     "direction": lambda values, zone: {"direction": parse_direction(values[0])},
     "killed": lambda values, zone: {"killed": parse_count(values[0])},
     "injured": lambda values, zone: {"injured": parse_count(values[0])},
+    "verification": _verification,
     "severity": _severity,
     "source": lambda values, zone: {"sources": [parse_source(v) for v in values if v.strip()]},
     "tags": lambda values, zone: {"tags": [t for t in re.split(r"[,\s]+", values[0]) if t]},

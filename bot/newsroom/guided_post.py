@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.newsroom.forms import EVENT_TYPES, Fields
+from bot.newsroom.forms import EVENT_TYPES, NONE_WORDS, NOT_REPORTED_WORDS, Fields
 
 ANSWERED = "_answered"  # form key listing the steps done, so optional ones are not re-asked
 
@@ -28,14 +28,29 @@ def _single(key: str) -> Callable[[str], Fields]:
 
 def _where(answer: str) -> Fields:
     parts = [part.strip() for part in answer.split(",") if part.strip()]
+    fields: Fields = {}
+    if len(parts) >= 4 and all(_is_number(part) for part in parts[-2:]):
+        # A place the gazetteer lacks comes with its coordinates.
+        fields["coordinates"] = [", ".join(parts[-2:])]
+        parts = parts[:-2]
     if len(parts) < 2:
         raise AnswerError(
-            "Give at least the place and the country, e.g. “Ain al-Asad Air Base, Iraq”."
+            "Give at least the place and the country, e.g. “Ain al-Asad Air Base, Iraq”; "
+            "for a place the bot does not know, add its coordinates: "
+            "“Tal Abyad, Raqqa, Syria, 36.70, 38.95”."
         )
-    fields: Fields = {"location": [parts[0]], "country": [parts[-1]]}
+    fields |= {"location": [parts[0]], "country": [parts[-1]]}
     if len(parts) > 2:
         fields["region"] = [", ".join(parts[1:-1])]
     return fields
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _what(answer: str) -> Fields:
@@ -43,17 +58,22 @@ def _what(answer: str) -> Fields:
     return {"type": [event_type.strip()], "subtype": [subtype.strip()]}
 
 
+_CASUALTY_EXAMPLE = (
+    "“killed: 0, injured: at least 5”; “none” if the report says there were none; "
+    "“not reported” if it does not say"
+)
 _CASUALTY = re.compile(r"(killed|dead|injured|wounded)\s*:?\s*([^,;]+)", re.IGNORECASE)
 
 
 def _casualties(answer: str) -> Fields:
-    if answer.strip().casefold() in {"none", "none reported", "unknown", "-"}:
+    wanted = answer.strip().casefold()
+    if wanted in NOT_REPORTED_WORDS:
         return {"killed": [""], "injured": [""]}
+    if wanted in NONE_WORDS:
+        return {"killed": ["0"], "injured": ["0"]}
     found = _CASUALTY.findall(answer)
     if not found:
-        raise AnswerError(
-            "Write e.g. “killed: 0, injured: at least 5”, or “none” if none were reported."
-        )
+        raise AnswerError(f"Write e.g. {_CASUALTY_EXAMPLE}.")
     fields: Fields = {}
     for word, count in found:
         key = "killed" if word.lower() in {"killed", "dead"} else "injured"
@@ -75,7 +95,8 @@ STEPS: tuple[Step, ...] = (
     Step(
         "where",
         "Where? The place, optionally the province, and the country, separated by commas — "
-        "e.g. “Ain al-Asad Air Base, Anbar, Iraq”.",
+        "e.g. “Ain al-Asad Air Base, Anbar, Iraq”; for a place the bot does not know, add "
+        "its coordinates: “Tal Abyad, Raqqa, Syria, 36.70, 38.95”.",
         _where,
     ),
     Step(
@@ -86,12 +107,13 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         "casualties",
-        "Casualties? e.g. “killed: 0, injured: at least 5”, or “none” if none were reported.",
+        f"Casualties? e.g. {_CASUALTY_EXAMPLE}.",
         _casualties,
     ),
     Step(
         "claim",
-        "Who claimed responsibility? A group's name, or “none”.",
+        "Who claimed responsibility? A group's name; “none” if the report says no group "
+        "has claimed it; “not reported” if it does not say.",
         _single("claimed_by"),
     ),
     Step(
@@ -99,6 +121,13 @@ STEPS: tuple[Step, ...] = (
         "Was it an attack on US or coalition forces or facilities (“on”), a strike by them "
         "(“by”), or neither (“other”)?",
         _single("direction"),
+    ),
+    Step(
+        "verification",
+        "How well established is it? “confirmed by …” (an official, or two independent "
+        "sources), “reported” (one source), “claimed” (only the perpetrator's claim) or "
+        "“disputed” (sources contradict each other).",
+        _single("verification"),
     ),
     Step("severity", "Severity, from 1 (minor) to 5 (severe)?", _single("severity")),
     Step(

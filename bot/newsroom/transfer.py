@@ -20,18 +20,30 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+import aiosqlite
 from pydantic import ConfigDict, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 from tqdm import tqdm  # type: ignore[import-untyped, unused-ignore]
 
 from bot.clock import Clock
-from bot.models import Incident, IncidentContent, Status, direction_from_actors
+from bot.models import (
+    NOW,
+    Incident,
+    IncidentContent,
+    Status,
+    TroopFigure,
+    TroopFigureContent,
+    direction_from_actors,
+)
+from bot.newsroom.forms import NONE_WORDS, NOT_REPORTED_WORDS
 from bot.numbers import SQLITE_MAX_INTEGER
+from bot.places import PlaceProblems, settle_place
 from bot.plain_errors import plain_message
 from storage.codec import storable, to_db_time
 from storage.db import Database
 from storage.incidents import insert_incident
 from storage.transfer import iter_incidents, set_status
+from storage.troops import all_troop_figures, insert_troop_figure
 
 Format = Literal["jsonl", "csv"]
 FORMATS: tuple[Format, ...] = ("jsonl", "csv")
@@ -58,12 +70,16 @@ COLUMNS = (
     "killed_qualifier",
     "injured",
     "injured_qualifier",
+    "verification",
+    "confirmed_by",
     "severity",
     "sources",
     "tags",
     "status",
     "retraction_reason",
 )
+# A JSON Lines object holding this key is a troop figure rather than an incident.
+TROOP_FIGURE = "troop_figure"
 REQUIRED_COLUMNS = (
     "occurred_at",
     "title",
@@ -140,6 +156,7 @@ class ImportReport:
     rows: int = 0
     imported: int = 0
     already_present: int = 0
+    figures_imported: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     committed: bool = False
 
@@ -204,7 +221,7 @@ class _Rejected(Exception):
     """Raised inside the import transaction to roll back an all-or-nothing import."""
 
 
-_Kind = Literal["csv", "json", "acled"]
+_Kind = Literal["csv", "json", "acled", "troops"]
 # A row as read from the file: its first line, how to read it, and its fields, or
 # why it could not be read as a row at all.
 _RawRow = tuple[int, _Kind, Mapping[str, Any] | str]
@@ -236,8 +253,11 @@ async def import_file(
             async with db.transaction() as conn:
                 for line, kind, raw in _decoding_errors_named(rows, path):
                     report.rows += 1
+                    if kind == "troops":
+                        await _import_figure(conn, line, raw, report, skip_invalid, now)
+                        continue
                     try:
-                        incident = _to_incident(kind, raw)
+                        incident = _to_incident(kind, raw, now)
                         _check_same_as_earlier_row(incident, line, first_rows)
                     except _RowInvalid as invalid:
                         report.problems.append(RowProblem(line, str(invalid)))
@@ -415,24 +435,70 @@ def _jsonl_rows(handle: TextIO, path: Path, advance: Callable[[int], object]) ->
         if not isinstance(value, dict):
             yield line, "json", f"not a JSON object but {type(value).__name__}"
         else:
-            yield line, "acled" if ACLED_ID in value else "json", value
+            kind: _Kind = "json"
+            if ACLED_ID in value:
+                kind = "acled"
+            elif TROOP_FIGURE in value:
+                kind = "troops"
+            yield line, kind, value
 
 
-def _to_incident(kind: _Kind, raw: Mapping[str, Any] | str) -> ImportedIncident:
+async def _import_figure(
+    conn: aiosqlite.Connection,
+    line: int,
+    raw: Mapping[str, Any] | str,
+    report: ImportReport,
+    skip_invalid: bool,
+    now: datetime,
+) -> None:
+    """A troop figure line: stored unless that force, host and date already have one."""
+    try:
+        if isinstance(raw, str) or set(raw) != {TROOP_FIGURE}:
+            raise ValueError(f"a troop figure line holds only the key {TROOP_FIGURE!r}")
+        figure = TroopFigureContent.model_validate(raw[TROOP_FIGURE], context={NOW: now})
+    except ValidationError as error:
+        problems = [
+            f"{TROOP_FIGURE}.{'.'.join(str(p) for p in d['loc'])}: {d['msg']}"
+            for d in error.errors(include_url=False, include_input=False)
+        ]
+        report.problems.append(RowProblem(line, "; ".join(problems)))
+        return
+    except ValueError as error:
+        report.problems.append(RowProblem(line, str(error)))
+        return
+    if report.problems and not skip_invalid:
+        return
+    if await insert_troop_figure(conn, figure, now) is None:
+        report.already_present += 1
+    else:
+        report.figures_imported += 1
+
+
+def _to_incident(kind: _Kind, raw: Mapping[str, Any] | str, now: datetime) -> ImportedIncident:
     if isinstance(raw, str):
         raise _RowInvalid([raw])
     if kind == "acled":
-        return _from_acled(raw)
-    return _from_documented(raw, cells=kind == "csv")
+        return _from_acled(raw, now)
+    return _from_documented(raw, now, cells=kind == "csv")
 
 
 def _present(value: object) -> bool:
     return value is not None and not (isinstance(value, str) and not value.strip())
 
 
-def _from_documented(raw: Mapping[str, Any], *, cells: bool) -> ImportedIncident:
+def _from_documented(raw: Mapping[str, Any], now: datetime, *, cells: bool) -> ImportedIncident:
     data = {key: value for key, value in raw.items() if _present(value)}
     problems: dict[str, str] = {}
+    for name in ("no_claim", "no_perpetrator"):
+        if name in data:  # the file says "none" in claimed_by or perpetrator instead
+            problems[name] = "unknown field"
+    for name, flag in (("claimed_by", "no_claim"), ("perpetrator", "no_perpetrator")):
+        said = str(data.get(name, "")).strip().casefold()
+        if said in NONE_WORDS:
+            del data[name]
+            data[flag] = True
+        elif said in NOT_REPORTED_WORDS:
+            data.pop(name, None)
     for count in ("killed", "injured"):
         qualifier = data.pop(f"{count}_qualifier", None)
         value = data.get(count)
@@ -450,7 +516,7 @@ def _from_documented(raw: Mapping[str, Any], *, cells: bool) -> ImportedIncident
                     data[name] = parse(data[name])
                 except ValueError as error:
                     problems[name] = str(error)
-    incident = _validate(data, problems)
+    incident = _validate(data, problems, now)
     if incident.external_id is None:
         return incident.model_copy(update={"external_id": derived_external_id(incident)})
     return incident
@@ -468,7 +534,7 @@ def derived_external_id(incident: IncidentContent) -> str:
     return f"import:{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}"
 
 
-def _from_acled(raw: Mapping[str, Any]) -> ImportedIncident:
+def _from_acled(raw: Mapping[str, Any], now: datetime) -> ImportedIncident:
     def cell(name: str) -> str:
         value = raw.get(name)
         return "" if value is None else str(value).strip()
@@ -517,7 +583,7 @@ def _from_acled(raw: Mapping[str, Any]) -> ImportedIncident:
         data["killed"] = {"value": killed}
         data["severity"] = acled_severity(killed)
     data = {key: value for key, value in data.items() if _present(value)}
-    return _validate(data, problems, column_of=_ACLED_COLUMN_OF)
+    return _validate(data, problems, now, column_of=_ACLED_COLUMN_OF)
 
 
 def acled_date(text: str) -> datetime:
@@ -568,10 +634,14 @@ def _truncate(text: str, limit: int) -> str:
 
 
 def _validate(
-    data: dict[str, Any], problems: dict[str, str], column_of: Mapping[str, str] | None = None
+    data: dict[str, Any],
+    problems: dict[str, str],
+    now: datetime,
+    column_of: Mapping[str, str] | None = None,
 ) -> ImportedIncident:
+    """The row as an incident: its values in range, its place settled in the gazetteer."""
     try:
-        incident = ImportedIncident.model_validate(data)
+        incident = ImportedIncident.model_validate(data, context={NOW: now})
     except ValidationError as error:
         for detail in error.errors(include_url=False, include_input=False):
             where, message = _describe(detail, column_of or {})
@@ -579,6 +649,11 @@ def _validate(
             if where.split(".")[0] not in problems:
                 problems.setdefault(where, message)
     else:
+        try:
+            incident = settle_place(incident)
+        except PlaceProblems as wrong:
+            for name, message in wrong.problems.items():
+                problems.setdefault((column_of or {}).get(name, name), message)
         if not problems:
             return incident
     raise _RowInvalid(
@@ -692,7 +767,19 @@ async def export_incidents(
     incidents = iter_incidents(db.reader, since=since)
     if fmt == "csv":
         return await _write_csv(incidents, out)
-    return await _write_jsonl(incidents, out)
+    written = await _write_jsonl(incidents, out)
+    if since is not None:
+        return written
+    # A whole export carries the troop figures too, in JSON Lines only: a CSV file holds
+    # one kind of row.
+    for figure in await all_troop_figures(db.reader):
+        out.write(json.dumps({TROOP_FIGURE: figure_record(figure)}, ensure_ascii=False) + "\n")
+    return written
+
+
+def figure_record(figure: TroopFigure) -> dict[str, Any]:
+    """A troop figure as a JSON Lines import reads it."""
+    return figure.model_dump(mode="json", exclude={"id"})
 
 
 def record_of(incident: Incident) -> dict[str, Any]:
@@ -710,14 +797,16 @@ def record_of(incident: Incident) -> dict[str, Any]:
         "location": incident.location,
         "latitude": incident.latitude,
         "longitude": incident.longitude,
-        "perpetrator": incident.perpetrator,
+        "perpetrator": incident.perpetrator or ("none" if incident.no_perpetrator else None),
         "target": incident.target,
-        "claimed_by": incident.claimed_by,
+        "claimed_by": incident.claimed_by or ("none" if incident.no_claim else None),
         "direction": incident.direction.value,
         "killed": incident.killed.value if incident.killed else None,
         "killed_qualifier": incident.killed.qualifier.value if incident.killed else None,
         "injured": incident.injured.value if incident.injured else None,
         "injured_qualifier": incident.injured.qualifier.value if incident.injured else None,
+        "verification": incident.verification.value,
+        "confirmed_by": incident.confirmed_by or None,
         "severity": incident.severity,
         "sources": [
             {"name": source.name, "url": str(source.url) if source.url else None}

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.models import Direction, Incident, IncidentPage
+from bot.models import Direction, Incident, IncidentPage, IncidentVersion
 from bot.places import PlaceQuery
 from storage.db import Database
-from storage.incidents import get_incident, latest_published, search_published
+from storage.incidents import get_incident, latest_published, search_published, versions_of
 
 DEFAULT_LATEST = 5
 MAX_LATEST = 20
@@ -36,6 +36,10 @@ class IncidentService:
 
     async def get(self, incident_id: int) -> Incident | None:
         return await get_incident(self._db.reader, incident_id)
+
+    async def versions(self, incident_id: int) -> list[IncidentVersion]:
+        """Every change to the incident, oldest first."""
+        return await versions_of(self._db.reader, incident_id)
 
     async def search(self, text: str) -> list[Incident]:
         return await search_published(self._db.reader, text, limit=SEARCH_LIMIT)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from bot.models import Incident, IncidentChange
+from bot.render.corrections import what_changed
 from bot.render.incidents import esc, incident_card
 
 
@@ -17,7 +18,5 @@ def correction_text(change: IncidentChange, zone: tzinfo) -> str:
     if incident.is_retracted:
         reason = incident.retraction_reason or "no reason given"
         return f"↩️ <b>Retracted:</b> #{incident.id} {esc(change.before.title)}\n{esc(reason)}"
-    return (
-        f"✏️ <b>Correction</b> to #{incident.id} ({esc(', '.join(change.fields))} changed)\n\n"
-        f"{incident_card(incident, zone)}"
-    )
+    changes = "\n".join(esc(line) for line in what_changed(change.before, incident, zone))
+    return f"✏️ <b>Correction</b> to #{incident.id}\n{changes}\n\n{incident_card(incident, zone)}"

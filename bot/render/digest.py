@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from bot.models import Incident, TroopFigure
-from bot.render.incidents import esc, format_date, incident_line, source_link
+from bot.render.incidents import (
+    esc,
+    format_date,
+    incident_line,
+    source_link,
+    troop_figure_text,
+)
 from bot.render.telegram_html import parse_html, split_html
 from bot.render.tension import region_line
 from bot.tension.index import RegionTension
@@ -50,8 +56,8 @@ def digest_text(content: DigestContent) -> str:
         lines.extend(["", "<b>Troop figures</b>"])
         for figure in content.troop_figures:
             lines.append(
-                f"{esc(figure.force)} in {esc(figure.host_country)}: {esc(str(figure.count))} "
-                f"as of {figure.as_of.day} {figure.as_of:%b %Y} · {source_link(figure.source)}"
+                f"{esc(figure.force)} in {esc(figure.host_country)}: "
+                f"{esc(troop_figure_text(figure))} · {source_link(figure.source)}"
             )
     return _fit_one_message("\n".join(lines))
 

@@ -10,7 +10,16 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from html import escape
 
-from bot.models import Direction, Incident, IncidentContent, Source, TroopSummary
+from bot.models import (
+    Count,
+    Direction,
+    Incident,
+    IncidentContent,
+    Source,
+    TroopFigure,
+    TroopSummary,
+    Verification,
+)
 
 DIRECTION_LABELS = {
     Direction.ON_COALITION: "attack on US/coalition forces",
@@ -51,13 +60,53 @@ def severity_badge(severity: int) -> str:
     return f"{'●' * severity}{'○' * (5 - severity)} {_SEVERITY_WORDS[severity]}"
 
 
-def casualties(incident: IncidentContent) -> str:
-    parts = []
-    if incident.killed is not None:
-        parts.append(f"{incident.killed} killed")
-    if incident.injured is not None:
-        parts.append(f"{incident.injured} injured")
-    return ", ".join(parts) if parts else "no casualties reported"
+def casualties(incident: IncidentContent, *, in_full: bool = False) -> str:
+    """Three states for each count: not reported, reported as none, or a figure.
+
+    A list line names what is known; `in_full` (the card) also names what is not.
+    """
+    counts = ((incident.killed, "killed"), (incident.injured, "injured"))
+    if all(count is None for count, _ in counts):
+        return "casualties not reported"
+    if all(count is not None and count.is_none for count, _ in counts):
+        return "no casualties"
+    told = ", ".join(count_text(count, word) for count, word in counts if count is not None)
+    unknown = [f"{word} not reported" for count, word in counts if count is None]
+    return "; ".join([told, *unknown]) if in_full else told
+
+
+def count_text(count: Count | None, word: str) -> str:
+    """ "at least 5 injured", "no one killed"; "" when not reported."""
+    if count is None:
+        return ""
+    return f"no one {word}" if count.is_none else f"{count} {word}"
+
+
+def perpetrator_text(incident: IncidentContent) -> str:
+    if incident.perpetrator:
+        return incident.perpetrator
+    return "none, as reported" if incident.no_perpetrator else "not reported"
+
+
+def claim_text(incident: IncidentContent) -> str:
+    if incident.claimed_by:
+        return incident.claimed_by
+    return "no group has claimed" if incident.no_claim else "no claim recorded"
+
+
+_VERIFICATION_WORDS = {
+    Verification.CONFIRMED: "confirmed",
+    Verification.REPORTED: "reported, not confirmed",
+    Verification.CLAIMED: "claimed by the perpetrator only, not confirmed",
+    Verification.DISPUTED: "disputed: sources contradict each other",
+}
+
+
+def verification_text(incident: IncidentContent) -> str:
+    words = _VERIFICATION_WORDS[incident.verification]
+    if incident.verification is Verification.CONFIRMED and incident.confirmed_by:
+        words += f" by {incident.confirmed_by}"
+    return words
 
 
 def source_link(source: Source) -> str:
@@ -84,7 +133,8 @@ def incident_list(heading: str, incidents: Sequence[Incident], zone: tzinfo) -> 
     return "\n".join(lines)
 
 
-def incident_card(incident: Incident, zone: tzinfo) -> str:
+def incident_card(incident: Incident, zone: tzinfo, corrections: Sequence[str] = ()) -> str:
+    """The full card; `corrections` are its "Corrected <date>: …" lines, oldest first."""
     title = f"<b>{esc(incident.title)}</b>"
     if incident.is_retracted:
         title = f"<s>{title}</s>"
@@ -92,6 +142,7 @@ def incident_card(incident: Incident, zone: tzinfo) -> str:
     if incident.is_retracted:
         reason = incident.retraction_reason or "no reason given"
         lines.append(f"<b>Retracted:</b> {esc(reason)}")
+    lines.extend(f"<i>{esc(line)}</i>" for line in corrections)
     return "\n".join([*lines, "", incident_details(incident, zone)])
 
 
@@ -106,14 +157,13 @@ def incident_details(incident: IncidentContent, zone: tzinfo) -> str:
     if incident.sub_event_type:
         what += f" — {incident.sub_event_type}"
     lines.append(f"<b>What:</b> {esc(what)}")
-    lines.append(f"<b>Casualties:</b> {esc(casualties(incident))}")
-    if incident.perpetrator:
-        lines.append(f"<b>Attributed to:</b> {esc(incident.perpetrator)}")
+    lines.append(f"<b>Casualties:</b> {esc(casualties(incident, in_full=True))}")
+    lines.append(f"<b>Attributed to:</b> {esc(perpetrator_text(incident))}")
     if incident.target:
         lines.append(f"<b>Target:</b> {esc(incident.target)}")
     lines.append(f"<b>Direction:</b> {esc(DIRECTION_LABELS[incident.direction])}")
-    claim = incident.claimed_by or "no one has claimed responsibility"
-    lines.append(f"<b>Claimed by:</b> {esc(claim)}")
+    lines.append(f"<b>Claimed by:</b> {esc(claim_text(incident))}")
+    lines.append(f"<b>Status:</b> {esc(verification_text(incident))}")
     lines.append(f"<b>Severity:</b> {severity_badge(incident.severity)}")
     if incident.summary:
         lines.extend(["", esc(incident.summary)])
@@ -131,23 +181,28 @@ def troop_report(summaries: Sequence[TroopSummary]) -> str:
         figure = summary.latest
         lines.append(
             f"<b>{esc(figure.force)} in {esc(figure.host_country)}:</b> "
-            f"{esc(str(figure.count))} troops"
+            f"{esc(str(figure.count))} troops ({figure.kind.value})"
         )
         lines.append(
             f"as of {figure.as_of.day} {figure.as_of:%b %Y} · {source_link(figure.source)}"
         )
         if summary.previous is not None:
-            lines.append(_troop_change(summary))
+            lines.append(esc(troop_change(summary)))
         lines.append("")
     return "\n".join(lines).rstrip()
 
 
-def _troop_change(summary: TroopSummary) -> str:
-    assert summary.previous is not None
+def troop_figure_text(figure: TroopFigure) -> str:
+    """ "about 900 (estimate, Dec 2023)"."""
+    return f"{figure.count} ({figure.kind.value}, {figure.as_of:%b %Y})"
+
+
+def troop_change(summary: TroopSummary) -> str:
+    """The change when it is known (both exact, one kind); otherwise both figures."""
     before = summary.previous
-    change = summary.change or 0
-    if change == 0:
-        movement = "unchanged"
-    else:
-        movement = f"{'up' if change > 0 else 'down'} {abs(change):,}"
-    return f"{movement} from {esc(str(before.count))} as of {before.as_of.day} {before.as_of:%b %Y}"
+    assert before is not None
+    change = summary.change
+    if change is None:
+        return f"{troop_figure_text(before)} → {troop_figure_text(summary.latest)}"
+    movement = "unchanged" if change == 0 else f"{'up' if change > 0 else 'down'} {abs(change):,}"
+    return f"{movement} from {before.count} as of {before.as_of.day} {before.as_of:%b %Y}"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import tzinfo
 
 from bot.models import AuditEntry, IncidentChange
 from bot.newsroom.changes import Preview
 from bot.newsroom.forms import Fields, form_text
+from bot.render.corrections import what_changed
 from bot.render.incidents import esc, format_date, format_time, incident_details
 
 
@@ -41,11 +41,13 @@ def editable_form(command: str, fields: Fields, note: str, *, blanks: bool = Fal
     return f"{esc(note)}\n\n<pre>{esc(command)}\n{esc(form)}</pre>"
 
 
-def correction_done(change: IncidentChange) -> str:
+def correction_done(change: IncidentChange, zone: tzinfo) -> str:
     incident = change.after
     if incident.is_retracted:
         return f"#{incident.id} is retracted: {esc(incident.retraction_reason or '')}"
-    return f"#{incident.id} updated: {esc(', '.join(change.fields))} changed."
+    lines = [f"#{incident.id} updated:"]
+    lines.extend(esc(line) for line in what_changed(change.before, incident, zone))
+    return "\n".join(lines)
 
 
 def audit_log(entries: Sequence[AuditEntry], zone: tzinfo) -> str:
@@ -53,9 +55,24 @@ def audit_log(entries: Sequence[AuditEntry], zone: tzinfo) -> str:
         return "The audit log is empty."
     lines = [f"<b>Last {len(entries)} admin actions</b>", ""]
     for entry in entries:
-        detail = f" {esc(json.dumps(entry.detail, ensure_ascii=False))}" if entry.detail else ""
+        detail = audit_detail(entry.detail)
         lines.append(
             f"{format_time(entry.at, zone)} · user <code>{entry.actor_id}</code> · "
-            f"<b>{esc(entry.action)}</b> {esc(entry.subject)}{detail}"
+            f"<b>{esc(entry.action)}</b> {esc(entry.subject)}"
+            + (f" — {esc(detail)}" if detail else "")
         )
     return "\n".join(lines)
+
+
+def audit_detail(detail: Mapping[str, object]) -> str:
+    """An audit entry's details as words: "changed: injured, claim; 3 corrections sent"."""
+    parts = []
+    for name, value in detail.items():
+        if isinstance(value, list):
+            shown = "; ".join(str(item) for item in value) or "nothing"
+        elif isinstance(value, dict):
+            shown = audit_detail(value)
+        else:
+            shown = str(value)
+        parts.append(f"{name.replace('_', ' ')}: {shown}")
+    return ", ".join(parts)
