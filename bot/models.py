@@ -40,12 +40,14 @@ def _require_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def check_moment(value: datetime, now: datetime | None) -> None:
-    """A reported time lies between 1900-01-01 and a day after `now` (when it is known)."""
-    latest = now + FUTURE_ALLOWANCE if now is not None else None
-    if value < EARLIEST or (latest is not None and value > latest):
-        until = f" and {latest:%Y-%m-%d %H:%M} UTC (a day from now)" if latest else ""
-        raise ValueError(f"must lie between 1900-01-01{until}; got {value:%Y-%m-%d}")
+def check_moment(value: datetime, now: datetime) -> None:
+    """A reported time lies between 1900-01-01 and a day after `now`."""
+    latest = now + FUTURE_ALLOWANCE
+    if not EARLIEST <= value <= latest:
+        raise ValueError(
+            f"must lie between 1900-01-01 and {latest:%Y-%m-%d %H:%M} UTC (a day from now); "
+            f"got {value:%Y-%m-%d}"
+        )
 
 
 def _now_of(info: ValidationInfo) -> datetime | None:
@@ -203,8 +205,11 @@ class IncidentContent(BaseModel):
     @field_validator("occurred_at", "reported_at")
     @classmethod
     def _within_the_record(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
-        if value is not None:
-            check_moment(value, _now_of(info))
+        # Checked where a value comes in (the caller passes the clock's now); what is
+        # already stored is read as it is.
+        now = _now_of(info)
+        if value is not None and now is not None:
+            check_moment(value, now)
         return value
 
     @field_validator("killed", "injured")
@@ -268,7 +273,9 @@ class TroopFigureContent(BaseModel):
     @field_validator("as_of")
     @classmethod
     def _within_the_record(cls, value: date, info: ValidationInfo) -> date:
-        check_moment(datetime.combine(value, time(0, 0), UTC), _now_of(info))
+        now = _now_of(info)
+        if now is not None:
+            check_moment(datetime.combine(value, time(0, 0), UTC), now)
         return value
 
 

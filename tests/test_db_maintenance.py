@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import pytest
 
 from bot import cli
 from bot.clock import ManualClock
+from bot.models import TroopFigureContent
 from bot.record.sample import load_sample, read_sample, remove_sample, sample_rows
 from bot.record.stats import delivery_stats
 from bot.render.stats import stats_text
@@ -20,7 +21,6 @@ from storage.codec import to_db_time
 from storage.db import Database, bundled_migrations
 from storage.incidents import insert_incident
 from storage.maintenance import holding_database
-from storage.troops import insert_troop_figure
 from tests.conftest import NOW
 from tests.factories import incident_content
 
@@ -201,10 +201,10 @@ async def test_the_migration_marks_a_sample_loaded_before_the_marks_existed(
             ],
         )  # fmt: skip
         for figure in figures:
-            await insert_troop_figure(conn, figure, NOW)
+            await _insert_old_figure(conn, figure, NOW)
         # A figure of the operator's own, entered later, for a date the sample lacks.
         own = figures[0].model_copy(update={"as_of": date(2025, 1, 1)})
-        await insert_troop_figure(conn, own, NOW + timedelta(minutes=5))
+        await _insert_old_figure(conn, own, NOW + timedelta(minutes=5))
     async with Database(path) as db:
         assert "0008_sample_marks.sql" in db.migrations_applied
         counts = await sample_rows(db)
@@ -213,3 +213,23 @@ async def test_the_migration_marks_a_sample_loaded_before_the_marks_existed(
         assert (removed.incidents, removed.figures) == (18, 6)
         async with db.reader.execute("SELECT as_of FROM troop_figures") as cursor:
             assert [row[0] for row in await cursor.fetchall()] == ["2025-01-01"]
+
+
+async def _insert_old_figure(
+    conn: aiosqlite.Connection, figure: TroopFigureContent, at: datetime
+) -> None:
+    """A troop figure in the columns of the time before 0008 (no kind, no sample mark)."""
+    await conn.execute(
+        "INSERT INTO troop_figures (force, host_country, count, qualifier, as_of, "
+        "source_name, source_url, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            figure.force,
+            figure.host_country,
+            figure.count.value,
+            figure.count.qualifier.value,
+            figure.as_of.isoformat(),
+            figure.source.name,
+            str(figure.source.url) if figure.source.url else None,
+            to_db_time(at),
+        ),
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import closing
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -68,7 +69,7 @@ def test_a_form_with_a_bad_direction_names_the_key_and_what_works() -> None:
         "type: Battles\nseverity: 2\nsource: https://news.example.org/a\ndirection: sideways"
     )
     with pytest.raises(ValueError, match="direction: use “on US/coalition”"):
-        incident_from_fields(parsed.fields, ZoneInfo("UTC"))
+        incident_from_fields(parsed.fields, ZoneInfo("UTC"), datetime(2025, 1, 15, tzinfo=UTC))
 
 
 def test_subscription_directions_are_read_in_any_order_and_all_means_every_one() -> None:

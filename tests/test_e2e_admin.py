@@ -198,7 +198,8 @@ async def test_edit_keeps_the_previous_version_and_retract_hides_the_incident(
     assert "  injured: at least 5 → at least 7" in history.text
     turned = await owner.says(f"/edit {incident_id}\ndirection: other")
     assert turned.text == (
-        f"#{incident_id} updated:\ndirection: attack on US/coalition forces → other"
+        f"#{incident_id} updated:\ndirection: attack on US/coalition forces → "
+        "other (not on or by US/coalition forces)"
     )
     assert "Direction: other" in (await alice.says(f"/incident {incident_id}")).text
     unchanged = await owner.says(f"/edit {incident_id}\ninjured: at least 7")
@@ -342,7 +343,7 @@ async def test_a_form_with_an_unknown_country_lists_the_suggestion_and_stores_no
     far = TOWER_FORM.replace("region: Zarqa", "region: Zarqa\ncoordinates: 33.3, 44.4")
     reply = await owner.says(far)
     assert "• coordinates: 33.3, 44.4 is not in Jordan" in reply.text
-    old = await owner.says(TOWER_FORM.replace("2024-02-10 03:15", "0999-06-01"))
+    old = await owner.says(TOWER_FORM.replace("2024-02-10 03:15", "1899-12-31"))
     assert "• occurred: must lie between 1900-01-01 and 2025-01-16" in old.text
     assert await table_counts(services_of(running_bot).db) == before
 

@@ -40,6 +40,10 @@ severity: 4
 source: Example Wire https://wire.example.org/asad"""
 
 
+LEBANON = "country: Lebanon\nregion: Nabatieh\nlocation: Nabatieh"
+JORDAN = "country: Jordan\nregion: Mafraq\nlocation: Tower 22"
+
+
 async def publish(owner: Person, form: str) -> None:
     preview = await owner.says(form)
     await owner.presses(preview, "Publish")
@@ -105,9 +109,14 @@ async def test_a_us_strike_raises_the_tension_index_half_as_much_as_an_attack(
     Lebanon, an attack on them in Jordan."""
     when = "occurred: 2025-01-15 10:00"
     strike = STRIKE_FORM.replace("occurred: 2024-08-12 02:00", when)
-    await publish(owner, strike.replace("country: Iraq", "country: Lebanon"))
+    # Places are checked against the gazetteer: each event at a place in its country.
+    strike = strike.replace("country: Iraq\nregion: Anbar\nlocation: Al-Qaim", LEBANON)
+    await publish(owner, strike)
     attack = ATTACK_FORM.replace("occurred: 2024-08-12 22:00", when)
-    await publish(owner, attack.replace("country: Iraq", "country: Jordan"))
+    await publish(
+        owner,
+        attack.replace("country: Iraq\nregion: Anbar\nlocation: Ain al-Asad Air Base", JORDAN),
+    )
 
     def index_of(reply: str) -> float:
         return float(reply.split("(index ")[1].split(",")[0])

@@ -16,12 +16,12 @@ async def test_a_guided_draft_carries_on_after_a_restart(
     async with polling(build_application(settings, clock), poll_timeout=1):
         await owner.says("/post")
         await owner.next_reply()
-        assert (await owner.says("Rocket attack on Union III")).text.startswith("2/10")
-        assert (await owner.says("2024-09-10 23:30")).text.startswith("3/10")
+        assert (await owner.says("Rocket attack on Union III")).text.startswith("2/11")
+        assert (await owner.says("2024-09-10 23:30")).text.startswith("3/11")
 
     async with polling(build_application(settings, clock), poll_timeout=1):
         # The conversation state came back: a plain answer goes on where it stopped.
-        assert (await owner.says("Union III, Baghdad, Iraq")).text.startswith("4/10")
+        assert (await owner.says("Union III, Baghdad, Iraq")).text.startswith("4/11")
 
 
 async def test_after_a_kill_post_alone_resumes_the_stored_draft(
@@ -31,7 +31,7 @@ async def test_after_a_kill_post_alone_resumes_the_stored_draft(
     async with polling(app, poll_timeout=1):
         await owner.says("/post")
         await owner.next_reply()
-        assert (await owner.says("Rocket attack on Union III")).text.startswith("2/10")
+        assert (await owner.says("Rocket attack on Union III")).text.startswith("2/11")
         # A kill loses the conversation state not yet flushed; simulate by wiping it.
         async with app.bot_data["services"].db.transaction() as conn:
             await conn.execute("DELETE FROM conversations")
@@ -39,4 +39,4 @@ async def test_after_a_kill_post_alone_resumes_the_stored_draft(
     async with polling(build_application(settings, clock), poll_timeout=1):
         resumed = await owner.says("/post")
         assert resumed.text.startswith("Carrying on with your unfinished draft")
-        assert (await owner.next_reply()).text.startswith("2/10 When did it happen?")
+        assert (await owner.next_reply()).text.startswith("2/11 When did it happen?")

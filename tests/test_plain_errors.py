@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -75,15 +75,16 @@ def test_admin_form_problems_are_in_plain_words() -> None:
         "source": ["Reuters ftp://example.org"], "coordinates": ["100, 500"],
     }  # fmt: skip
     with pytest.raises(FormError) as caught:
-        incident_from_fields(fields, UTC)
+        incident_from_fields(fields, UTC, datetime(2025, 1, 15, tzinfo=UTC))
     assert_plain(str(caught.value))
     for key, value in [("title", "x" * 500), ("coordinates", "91, 0"), ("summary", "s" * 5000)]:
-        problem = check_field(key, [value], UTC)
+        problem = check_field(key, [value], UTC, datetime(2025, 1, 15, tzinfo=UTC))
         assert problem is not None
         assert_plain(problem)
     with pytest.raises(FormError) as caught:
         troop_figure_from_fields({"force": ["US"], "host": ["Iraq"], "count": ["-5"],
-                                  "as_of": ["2024-01-01"], "source": ["not a link"]})  # fmt: skip
+                                  "as_of": ["2024-01-01"], "source": ["not a link"]},
+                                 datetime(2025, 1, 15, tzinfo=UTC))  # fmt: skip
     assert_plain(str(caught.value))
 
 

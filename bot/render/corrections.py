@@ -7,6 +7,7 @@ from datetime import tzinfo
 
 from bot.models import Count, IncidentContent, IncidentVersion
 from bot.render.incidents import (
+    DIRECTION_LABELS,
     claim_text,
     esc,
     format_date,
@@ -37,6 +38,7 @@ _FACTS: tuple[tuple[str, Callable[[IncidentContent, tzinfo], str]], ...] = (
     ("coordinates", lambda i, zone: _coordinates(i)),
     ("type", lambda i, zone: i.event_type),
     ("subtype", lambda i, zone: i.sub_event_type or "none given"),
+    ("direction", lambda i, zone: DIRECTION_LABELS[i.direction]),
     ("killed", lambda i, zone: _count(i.killed)),
     ("injured", lambda i, zone: _count(i.injured)),
     ("perpetrator", lambda i, zone: perpetrator_text(i)),
