@@ -130,7 +130,7 @@ async def proposal_button(update: Update, context: BotContext) -> None:
     await query.answer()
     if action == "apply":
         change = await intake.apply_update(proposal_id, actor)
-        await reply_html(update, correction_done(change))
+        await reply_html(update, correction_done(change, context.services.timezone))
         decided = await intake.proposal(proposal_id)
     elif action == "discard":
         decided = await intake.decide(proposal_id, ProposalStatus.DISCARDED, actor)
@@ -178,7 +178,7 @@ async def _proposal_html(services: Services, proposal: Proposal) -> str:
         feed, _ = await services.intake.feed(proposal.feed_id)
         feed_name = feed.name
     differences = await services.intake.differences(proposal)
-    return proposal_text(proposal, feed_name, differences, services.timezone)
+    return proposal_text(proposal, feed_name, differences, services.timezone, services.clock.now())
 
 
 def _buttons(proposal: Proposal) -> InlineKeyboardMarkup:

@@ -165,7 +165,9 @@ async def test_feeds_become_proposals_and_nothing_is_published_without_publish(
         assert "injured: 3 → 5" in update.text
         assert update.button_texts == ["Apply", "Use as new", "Discard"]
         applied = await owner.presses(update, "Apply")
-        assert applied.text == f"#{incident_id} updated: injured, severity, source changed."
+        assert applied.text.startswith(
+            f"#{incident_id} updated:\ninjured: 3 → 5\nseverity: 3 → 4\nsource added: Iraq Desk ("
+        )
         assert "Applied by Olivia" in (await owner.next_reply()).text
         card = await owner.says(f"/incident {incident_id}")
         assert "Casualties: 5 injured" in card.text

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from bot.intake.items import FeedItem
 from bot.newsroom.extracted_form import fields_from_proposal
 from bot.newsroom.extractor import ReportProposal, propose_incident
-from bot.newsroom.forms import Fields
+from bot.newsroom.forms import NONE_WORDS, NOT_REPORTED_WORDS, Fields
 from bot.regions import REGIONS
 
 COVERED_COUNTRIES = frozenset(country for group in REGIONS.values() for country in group)
@@ -97,7 +97,9 @@ def differences(proposal: Fields, current: Fields) -> list[tuple[str, str, str]]
     for key in UPDATABLE_KEYS:
         new = (proposal.get(key) or [""])[0].strip()
         old = (current.get(key) or [""])[0].strip()
-        if not new or (key == "claimed_by" and new.casefold() == "none"):
+        said = new.casefold()
+        # "Not reported" tells nothing; a report that no one claimed it is no news either.
+        if said in NOT_REPORTED_WORDS or (key == "claimed_by" and said in NONE_WORDS):
             continue
         if new.casefold() != old.casefold():
             found.append((key, old or "—", new))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import tzinfo
 
-from bot.models import Count, IncidentContent, IncidentVersion
+from bot.models import Count, IncidentContent, IncidentVersion, Source
 from bot.render.incidents import (
     DIRECTION_LABELS,
     claim_text,
@@ -46,7 +46,6 @@ _FACTS: tuple[tuple[str, Callable[[IncidentContent, tzinfo], str]], ...] = (
     ("claim", lambda i, zone: claim_text(i)),
     ("status", lambda i, zone: verification_text(i)),
     ("severity", lambda i, zone: str(i.severity)),
-    ("sources", lambda i, zone: ", ".join(source.name for source in i.sources)),
     ("tags", lambda i, zone: ", ".join(i.tags) or "none"),
 )
 
@@ -58,9 +57,22 @@ def what_changed(before: IncidentContent, after: IncidentContent, zone: tzinfo) 
         old, new = value(before, zone), value(after, zone)
         if old != new:
             lines.append(f"{name}: {old} → {new}")
+    old_sources, new_sources = (
+        [_source_text(source) for source in incident.sources] for incident in (before, after)
+    )
+    added = [source for source in new_sources if source not in old_sources]
+    removed = [source for source in old_sources if source not in new_sources]
+    if added:
+        lines.append(f"source added: {'; '.join(added)}")
+    if removed:
+        lines.append(f"source removed: {'; '.join(removed)}")
     if before.summary != after.summary:
         lines.append("summary rewritten")
     return lines
+
+
+def _source_text(source: Source) -> str:
+    return f"{source.name} ({source.url})" if source.url else source.name
 
 
 def correction_lines(versions: Sequence[IncidentVersion], zone: tzinfo) -> list[str]:

@@ -16,6 +16,7 @@ def proposal_text(
     feed_name: str,
     differences: Sequence[tuple[str, str, str]],
     zone: tzinfo,
+    now: datetime,
 ) -> str:
     lines = [f"📥 <b>Proposed draft P{proposal.id}</b> from {esc(feed_name)} — not published"]
     if proposal.update_of is not None:
@@ -32,7 +33,7 @@ def proposal_text(
             lines.append("It tells nothing new in casualties, claim, actors or severity.")
     lines.extend(["", f"<b>{esc(proposal.title)}</b>", ""])
     try:
-        lines.append(incident_details(incident_from_fields(proposal.fields, zone), zone))
+        lines.append(incident_details(incident_from_fields(proposal.fields, zone, now), zone))
     except FormError as error:
         lines.append(f"<pre>{esc(form_text(proposal.fields))}</pre>")
         lines.append("Needs fixing before it can be used: " + esc("; ".join(error.problems)))
