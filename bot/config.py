@@ -315,7 +315,7 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
     try:
         return Settings(**data)
     except ValidationError as error:
-        raise ConfigError(_describe(error, file_path)) from None
+        raise ConfigError(_describe(error, file_path, environ)) from None
     except SettingsError as error:
         # Its text names the section, never the variable's value (which may be a secret).
         raise ConfigError(
@@ -359,7 +359,7 @@ def _key_name(loc: tuple[int | str, ...]) -> str:
     return f"{key} ({', '.join(items)})" if items else key
 
 
-def _describe(error: ValidationError, path: Path) -> str:
+def _describe(error: ValidationError, path: Path, environ: Mapping[str, str]) -> str:
     # Only the location and message: pydantic's own str() would echo the input,
     # which for telegram.token is the secret.
     lines = []
@@ -369,8 +369,20 @@ def _describe(error: ValidationError, path: Path) -> str:
             message = "unknown key (see config.example.toml for the keys there are)"
         else:
             message = plain_message(problem)
-        lines.append(f"{path}: {key}: {message}")
+        lines.append(f"{_source_of(problem['loc'], path, environ)}: {key}: {message}")
     return "\n".join(lines)
+
+
+def _source_of(loc: tuple[int | str, ...], path: Path, environ: Mapping[str, str]) -> str:
+    """Where a bad value came from: the variable that set it (it wins), or the file."""
+    if len(loc) >= 2:
+        variable = f"INCIDENT_BOT_{loc[0]}__{loc[1]}".upper()
+        # pydantic-settings reads the process environment, in any case.
+        if any(name.upper() == variable for name in os.environ):
+            return f"environment variable {variable}"
+        if loc[:2] == ("telegram", "token") and environ.get("TELEGRAM_BOT_TOKEN"):
+            return "environment variable TELEGRAM_BOT_TOKEN"
+    return str(path)
 
 
 def describe_settings(settings: Settings) -> str:

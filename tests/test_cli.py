@@ -136,3 +136,22 @@ def test_config_check_reports_every_problem_in_plain_words_with_status_2(
         f"{config}: delivery.concurrency: must be 1 or more",
         f"{config}: webhook.port: must be a whole number",
     ]
+
+
+def test_a_bad_value_from_the_environment_names_the_variable(
+    workdir: Path,
+    logging_calls: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (workdir / "config.toml").write_text("[delivery]\nconcurrency = 'lots'\n", encoding="utf-8")
+    monkeypatch.setenv("INCIDENT_BOT_DELIVERY__MAX_ATTEMPTS", "several")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "not-a-token")
+    assert cli.main(["config", "check"]) == 2
+    assert sorted(capsys.readouterr().err.removeprefix("incident-bot: ").splitlines()) == [
+        "config.toml: delivery.concurrency: must be a whole number",
+        "environment variable INCIDENT_BOT_DELIVERY__MAX_ATTEMPTS: delivery.max_attempts: "
+        "must be a whole number",
+        "environment variable TELEGRAM_BOT_TOKEN: telegram.token: does not look like a bot "
+        "token (digits, a colon, then letters and digits, as @BotFather gives it)",
+    ]
