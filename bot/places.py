@@ -307,6 +307,19 @@ class PlaceQuery:
         return self.region or (self.place.name if self.place else self.text)
 
 
+def not_a_region_or_country(text: str) -> str:
+    """Why `text` is not a region or country, for commands that take only those
+    (/subscribe, /tension): a province or site names its country, anything else gets
+    "I don't know the place X — did you mean …?"."""
+    text = " ".join(text.split())
+    known = gazetteer().find(text)
+    if known:
+        country = known[0].country
+        return f"{text} is in {country}; choose its country ({country}) or region here."
+    suggestions = gazetteer().suggest(text, kinds={"country"}, extra=REGIONS)
+    return str(UnknownPlace(text, suggestions))
+
+
 def resolve_place(text: str) -> PlaceQuery:
     """Read a place someone asks about; UnknownPlace (with suggestions) when it is none."""
     text = " ".join(text.split())

@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.context import BotContext
 from bot.models import Direction, IncidentPage
 from bot.numbers import bounded_int, looks_numeric
-from bot.places import PlaceQuery, UnknownPlace, resolve_place
+from bot.places import PlaceQuery, UnknownPlace, did_you_mean, gazetteer, resolve_place
 from bot.record.incidents import DEFAULT_LATEST, MAX_LATEST
 from bot.render.corrections import correction_lines
 from bot.render.incidents import DIRECTION_PLURALS, esc, incident_card, incident_list
@@ -152,6 +152,10 @@ async def search(update: Update, context: BotContext) -> None:
         raise UsageError(f"Keep the search under {_MAX_SEARCH_CHARS} characters.")
     found = await context.services.incidents.search(text)
     if not found:
+        # A search for a misspelt place finds nothing: say so rather than imply quiet.
+        hint = did_you_mean(gazetteer().suggest(text)) if not gazetteer().find(text) else ""
+        if hint:
+            raise UsageError(f"Nothing matches “{text}”. I don't know the place {text}{hint}")
         await reply_html(update, f"Nothing matches “{esc(text)}”. Try fewer or other words.")
         return
     await reply_html(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import BotContext
+from bot.places import not_a_region_or_country
 from bot.regions import REGIONS
 from bot.render.incidents import esc
 from bot.render.telegram_html import parse_html
@@ -22,8 +23,8 @@ async def tension(update: Update, context: BotContext) -> None:
         name = await services.tension.resolve(place)
         if name is None:
             raise UsageError(
-                f"I have no tension index for {place}. Try one of: {', '.join(REGIONS)}, "
-                "or a country, e.g. /tension Lebanon"
+                f"{not_a_region_or_country(place)} The tension index is kept for "
+                f"{', '.join(REGIONS)} and each of their countries, e.g. /tension Lebanon"
             )
         days = ONE_REGION_DAYS
         regions = await services.tension.regions([name], chart_days=days)

@@ -59,6 +59,8 @@ async def test_latest_refuses_bad_arguments_with_a_useful_answer(alice: Person) 
 async def test_latest_suggests_the_place_a_misspelling_resembles(alice: Person) -> None:
     reply = await alice.says("/latest Irak")
     assert reply.text == "I don't know the place Irak — did you mean Iraq?"
+    search = await alice.says("/search Irak")
+    assert search.text == "Nothing matches “Irak”. I don't know the place Irak — did you mean Iraq?"
 
 
 async def test_latest_takes_its_count_after_the_place_too(alice: Person) -> None:

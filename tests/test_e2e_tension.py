@@ -66,4 +66,6 @@ async def test_one_region_over_90_days_and_an_unknown_one(alice: Person) -> None
     assert reply.text.splitlines()[2].startswith("🟡 Iraq")
     assert "Syria" not in reply.text
     unknown = await alice.says("/tension Narnia")
-    assert unknown.text.startswith("I have no tension index for Narnia.")
+    assert unknown.text.startswith("I don't know the place Narnia.")
+    misspelt = await alice.says("/tension Sirya")
+    assert misspelt.text.startswith("I don't know the place Sirya — did you mean Syria?")

@@ -63,7 +63,10 @@ def test_unknown_places_are_named_with_the_valid_ones() -> None:
     with pytest.raises(SubscriptionError) as refused:
         resolve_places("Iraq Atlantis, Narnia")
     message = str(refused.value)
-    assert message.startswith("I don't know “Atlantis”, “Narnia”.")
+    assert message.startswith(
+        "I don't know the place Atlantis. Try a region, country, province or base"
+    )
+    assert "\nI don't know the place Narnia." in message
     for valid in ("Iraq", "Syria", "Levant", "Red Sea/Yemen", "Gulf/Iran", "everywhere", "Oman"):
         assert valid in message
 

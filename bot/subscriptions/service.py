@@ -21,6 +21,7 @@ import aiosqlite
 
 from bot.clock import Clock
 from bot.models import DigestFrequency, Direction, Subscription
+from bot.places import not_a_region_or_country
 from bot.regions import REGIONS, region_named
 from bot.subscriptions.schedule import next_digest_time
 from storage.db import Database
@@ -101,8 +102,8 @@ def resolve_places(text: str) -> list[str]:
                 chosen.append(place)
             start = start_next
     if unknown:
-        names = ", ".join(f"“{_shown(word)}”" for word in unknown)
-        raise SubscriptionError(f"I don't know {names}. {PLACES_HELP}")
+        reasons = "\n".join(not_a_region_or_country(_shown(word)) for word in unknown)
+        raise SubscriptionError(f"{reasons}\n{PLACES_HELP}")
     if not chosen and not everywhere:
         raise SubscriptionError(
             "Name the places, e.g. /subscribe Iraq Syria, or send /subscribe alone for the menu."
@@ -294,7 +295,7 @@ class SubscriptionService:
     async def toggle_place(self, chat_id: int, place: str) -> Subscription:
         named = place_named(place)
         if named is None:
-            raise SubscriptionError(f"I don't know “{_shown(place)}”. {PLACES_HELP}")
+            raise SubscriptionError(f"{not_a_region_or_country(_shown(place))}\n{PLACES_HELP}")
 
         def toggle(subscription: Subscription) -> dict[str, Any]:
             places = subscription.regions
