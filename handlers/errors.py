@@ -1,4 +1,4 @@
-"""The one place failures end up: usage mistakes answered, everything else logged."""
+"""The one place failures end up: a UserError is answered with its text, anything else is a bug."""
 
 from __future__ import annotations
 
@@ -8,14 +8,11 @@ from telegram import Update
 from telegram.error import Forbidden
 
 from bot.context import BotContext
-from bot.intake.service import IntakeError
-from bot.newsroom.admins import AdminError
-from bot.newsroom.changes import NewsroomError
+from bot.errors import UserError
 from bot.newsroom.forms import FormError
 from bot.render.incidents import esc
 from bot.render.newsroom import form_problems
-from bot.subscriptions.service import SubscriptionError
-from handlers.replies import UsageError, reply_html
+from handlers.replies import reply_html
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +27,18 @@ async def on_error(update: object, context: BotContext) -> None:
     if not isinstance(update, Update) or update.effective_chat is None:
         log.error("error outside any chat", exc_info=error)
         return
-    if isinstance(error, FormError):
-        await reply_html(update, form_problems(error.problems))
-        return
-    if isinstance(error, UsageError | AdminError | NewsroomError | SubscriptionError | IntakeError):
-        await reply_html(update, esc(str(error)))
+    if isinstance(error, UserError):
+        await reply_html(update, _refusal(error))
         return
     log.error("error while handling update %s", update.update_id, exc_info=error)
     if isinstance(error, Forbidden):
         return  # the chat does not accept our messages, so there is no one to tell
     await reply_html(update, esc(SOMETHING_WENT_WRONG))
+
+
+def _refusal(error: UserError) -> str:
+    # A form's problems come as a list, one per line under a heading; other refusals are
+    # one plain-text message.
+    if isinstance(error, FormError):
+        return form_problems(error.problems)
+    return esc(str(error))

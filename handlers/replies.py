@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Message, Update
 
+from bot.errors import UserError
 from bot.render.telegram_html import split_html
 
 MESSAGE_LIMIT = 4096
 
 
-class UsageError(Exception):
+class UsageError(UserError):
     """A command was used wrongly; the message says what would work."""
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 import pytest
 
 from bot.commands import PUBLIC_COMMANDS
 from bot.context import IncidentBotApp
+from bot.errors import UserError
 from bot.sandbox.fake_api import FakeBotApi
 from storage.incidents import insert_incident
 from tests.factories import incident_content
@@ -142,6 +144,46 @@ async def test_a_failure_inside_a_handler_reaches_the_user_without_internals(
     reply = await alice.says("/latest")
     assert reply.text.startswith("Sorry, something went wrong on my side")
     assert "secret internal detail" not in reply.text
+
+
+async def test_any_user_error_is_answered_with_its_text_without_being_registered(
+    alice: Person,
+    running_bot: IncidentBotApp,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class NoSuchPageError(UserError):
+        """A refusal the error handler has never heard of."""
+
+    services = running_bot.bot_data["services"]
+
+    async def refuses(*args: object, **kwargs: object) -> None:
+        raise NoSuchPageError("There is no page 7 <yet>; /latest shows the first.")
+
+    monkeypatch.setattr(services.incidents, "latest", refuses)
+    with caplog.at_level(logging.ERROR):
+        reply = await alice.says("/latest")
+    assert reply.text == "There is no page 7 <yet>; /latest shows the first."
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+async def test_a_bug_is_logged_with_its_traceback(
+    alice: Person,
+    running_bot: IncidentBotApp,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    services = running_bot.bot_data["services"]
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("a bad value is a bug unless it is a UserError")
+
+    monkeypatch.setattr(services.incidents, "latest", broken)
+    with caplog.at_level(logging.ERROR):
+        reply = await alice.says("/latest")
+    assert reply.text.startswith("Sorry, something went wrong on my side")
+    [logged] = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert logged.exc_info is not None and isinstance(logged.exc_info[1], ValueError)
 
 
 def _ids(text: str) -> list[str]:

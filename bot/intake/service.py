@@ -18,6 +18,7 @@ import aiohttp
 
 from bot.clock import Clock
 from bot.config import IntakeSettings
+from bot.errors import UserError
 from bot.intake.fetch import EXAMPLE_FEED_URL, FetchError, client_session, fetch_feed
 from bot.intake.items import FeedItem, parse_feed
 from bot.intake.proposing import Proposed, assess, differences
@@ -37,7 +38,7 @@ LONGEST_BACK_OFF = timedelta(hours=1)
 SKIPPED_SHOWN = 10
 
 
-class IntakeError(ValueError):
+class IntakeError(UserError, ValueError):
     """An intake request that cannot be carried out, worded for the admin."""
 
 

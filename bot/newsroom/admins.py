@@ -8,6 +8,7 @@ from enum import IntEnum
 import aiosqlite
 
 from bot.clock import Clock
+from bot.errors import UserError
 from bot.models import AuditEntry
 from storage import admins as store
 from storage.db import Database
@@ -19,7 +20,7 @@ class Role(IntEnum):
     OWNER = 2
 
 
-class AdminError(ValueError):
+class AdminError(UserError, ValueError):
     """An admin request that cannot be carried out, worded for the admin."""
 
 

@@ -16,6 +16,7 @@ from typing import Protocol
 import aiosqlite
 
 from bot.clock import Clock
+from bot.errors import UserError
 from bot.models import (
     Draft,
     DraftOrigin,
@@ -54,7 +55,7 @@ SUBSTANTIVE_KEYS = frozenset(
 )  # fmt: skip
 
 
-class NewsroomError(ValueError):
+class NewsroomError(UserError, ValueError):
     """A change that cannot be made, worded for the admin."""
 
 

@@ -30,6 +30,7 @@ from urllib.parse import urlparse
 
 from pydantic import TypeAdapter, ValidationError
 
+from bot.errors import UserError
 from bot.models import (
     NOW,
     Count,
@@ -122,7 +123,7 @@ _QUALIFIER_WORDS = {
 }
 
 
-class FormError(ValueError):
+class FormError(UserError, ValueError):
     """Everything wrong with a form, one problem per line, each naming its key."""
 
     def __init__(self, problems: list[str]) -> None:

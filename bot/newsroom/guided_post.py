@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.errors import UserError
 from bot.newsroom.forms import EVENT_TYPES, NONE_WORDS, NOT_REPORTED_WORDS, Fields
 
 ANSWERED = "_answered"  # form key listing the steps done, so optional ones are not re-asked
@@ -18,7 +19,7 @@ class Step:
     to_fields: Callable[[str], Fields]
 
 
-class AnswerError(ValueError):
+class AnswerError(UserError, ValueError):
     """An answer that cannot be read, with what would work."""
 
 

@@ -26,6 +26,7 @@ from pydantic_core import ErrorDetails
 from tqdm import tqdm  # type: ignore[import-untyped, unused-ignore]
 
 from bot.clock import Clock
+from bot.errors import UserError
 from bot.models import (
     NOW,
     Incident,
@@ -138,7 +139,7 @@ _SPELLED_DATE = re.compile(r"([0-9]{1,2})[ -]([A-Za-z]+)[ -]([0-9]{4})", re.ASCI
 _ESCAPE = "\\"
 
 
-class TransferError(Exception):
+class TransferError(UserError):
     """A problem with a whole file or command, worded for the person who ran it."""
 
 

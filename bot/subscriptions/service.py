@@ -20,6 +20,7 @@ from zoneinfo import available_timezones
 import aiosqlite
 
 from bot.clock import Clock
+from bot.errors import UserError
 from bot.models import DigestFrequency, Direction, Subscription
 from bot.places import not_a_region_or_country
 from bot.regions import REGIONS, region_named
@@ -54,7 +55,7 @@ QUIET_USAGE = (
 )
 
 
-class SubscriptionError(ValueError):
+class SubscriptionError(UserError, ValueError):
     """A choice that cannot be saved, worded to say what would work."""
 
 
