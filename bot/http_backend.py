@@ -45,14 +45,13 @@ from urllib.parse import urlencode
 from urllib.request import getproxies_environment
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 from yarl import URL
 
 from bot.config import TelegramSettings
 from bot.log_setup import REDACTED
+from bot.ptb_compat import DefaultValue, ODVInput
 
 __all__ = [
     "AiohttpRequest",

@@ -12,8 +12,8 @@ import json
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
-from telegram.ext._utils.types import ConversationDict, ConversationKey
 
+from bot.ptb_compat import ConversationDict, ConversationKey
 from storage.conversations import load_conversations, store_conversation
 from storage.db import Database
 

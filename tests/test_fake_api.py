@@ -9,9 +9,7 @@ builds from Telegram's description.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import struct
-import warnings
 import zlib
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
@@ -48,9 +46,9 @@ from telegram.ext import (
     ContextTypes,
 )
 from telegram.request import HTTPXRequest
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.lifecycle import polling
+from bot.ptb_compat import retry_after_seconds
 from bot.sandbox import FakeBotApi, Fault, RateLimits
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
@@ -70,14 +68,6 @@ def png(width: int = 1, height: int = 1) -> bytes:
         + chunk(b"IDAT", zlib.compress(raw))
         + chunk(b"IEND", b"")
     )
-
-
-def retry_seconds(error: RetryAfter) -> float:
-    """``retry_after`` as seconds, whether PTB gives an int or (PTB_TIMEDELTA) a timedelta."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = error.retry_after
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
 # PTB 22 warns, when it builds RetryAfter, that retry_after will become a timedelta.
@@ -340,7 +330,7 @@ async def test_retry_after_fault(api: FakeBotApi, bot: Bot) -> None:
     api.inject("sendMessage", Fault.retry_after(7))
     with pytest.raises(RetryAfter) as caught:
         await bot.send_message(alice.id, "hello")
-    assert retry_seconds(caught.value) == 7
+    assert retry_after_seconds(caught.value) == 7
     await bot.send_message(alice.id, "hello")  # the fault was for one call only
 
 
@@ -508,7 +498,7 @@ async def test_rate_limit_answers_retry_after() -> None:
         await bot.send_message(alice.id, "one")
         with pytest.raises(RetryAfter) as caught:
             await bot.send_message(alice.id, "two")
-        assert retry_seconds(caught.value) == 1
+        assert retry_after_seconds(caught.value) == 1
         assert api.rate_limited == 1
         now[0] += 1
         await bot.send_message(alice.id, "two")
@@ -525,7 +515,7 @@ async def test_group_rate_limit_counts_per_minute() -> None:
         await bot.send_message(group.id, "two")
         with pytest.raises(RetryAfter) as caught:
             await bot.send_message(group.id, "three")
-        assert retry_seconds(caught.value) == 30
+        assert retry_after_seconds(caught.value) == 30
 
 
 async def test_commands_are_stored_per_scope_and_language(api: FakeBotApi, bot: Bot) -> None:

@@ -30,9 +30,10 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.config import Settings, TelegramSettings
 from bot.context import IncidentBotApp
 from bot.http_backend import AiohttpRequest, Backend, api_request, make_request, polling_request
+from bot.ptb_compat import retry_after_seconds
 from bot.sandbox.fake_api import FakeBotApi, Fault
 from tests.people import Person
-from tests.test_fake_api import ignore_retry_after_deprecation, png, retry_seconds
+from tests.test_fake_api import ignore_retry_after_deprecation, png
 
 
 @pytest.fixture(params=["aiohttp", "httpx"])
@@ -158,7 +159,7 @@ async def test_error_answers_become_ptbs_exceptions(
     assert type(caught.value) is expected
     assert message in caught.value.message
     if isinstance(caught.value, RetryAfter):
-        assert retry_seconds(caught.value) == 3
+        assert retry_after_seconds(caught.value) == 3
     if isinstance(caught.value, ChatMigrated):
         assert caught.value.new_chat_id == -1_002_000_000_777
 

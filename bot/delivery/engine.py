@@ -40,6 +40,7 @@ from bot.delivery.outcomes import Decide, Drop, Hold, Send
 from bot.delivery.rate_limiter import ChatRateLimiter, RateLimiterClosed, send_in_bulk
 from bot.models import Incident, IncidentChange, OutboxItem, OutgoingMessage
 from bot.monitoring import Metrics
+from bot.ptb_compat import retry_after_seconds
 from storage import outbox
 from storage.charts import remember_file_id
 from storage.db import Database
@@ -216,8 +217,9 @@ class DeliveryEngine:
         except RetryAfter as error:
             self._metrics.sent(item.kind, "429")
             # The limiter has paused the chat; its other rows wait in the outbox meanwhile.
-            retry_after = error._retry_after.total_seconds()
-            await self._retry(item, self._after(retry_after), str(error), attempt=False)
+            await self._retry(
+                item, self._after(retry_after_seconds(error)), str(error), attempt=False
+            )
         except ChatMigrated as error:
             self._metrics.sent(item.kind, "migrated")
             await self._follow_migration(item, error.new_chat_id)

@@ -35,6 +35,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.config import DeliverySettings
+from bot.ptb_compat import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -227,9 +228,7 @@ class ChatRateLimiter(BaseRateLimiter[None]):
         self._chat(chat, now).bucket.take(now)
 
     def _block(self, chat: ChatKey | None, error: RetryAfter) -> None:
-        # The public retry_after warns that its type will change; PTB's own limiter
-        # reads the timedelta behind it too.
-        seconds = error._retry_after.total_seconds()
+        seconds = retry_after_seconds(error)
         now = self._monotonic()
         until = now + seconds
         if chat is None:
