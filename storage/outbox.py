@@ -2,7 +2,9 @@
 
 A row moves pending → sending (claimed) → sent | failed | dropped, or back to
 pending with a later not_before when a send is to be retried. Its dedupe_key
-makes each (subscriber, item) pair enqueue at most once.
+makes each (subscriber, item) pair enqueue at most once. A row with an after_id
+(a digest's chart names its digest) is not claimed while that row is unsettled, so
+the two arrive in order however often the first is retried.
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ _COLUMNS = (
 URGENT_PRIORITY = 1
 ALERT_PRIORITY = 3
 DIGEST_PRIORITY = 5
+
+# Pending, and not waiting for an earlier row that is still to be sent.
+_READY = (
+    "status = 'pending' AND NOT EXISTS (SELECT 1 FROM outbox AS earlier "
+    "WHERE earlier.id = outbox.after_id AND earlier.status IN ('pending', 'sending'))"
+)
 
 # Active subscribers who want alerts this severe, of this direction, about this country:
 # those who chose it (found through the country index) and those who chose everywhere
@@ -124,12 +132,13 @@ async def enqueue_message(
     status: str = "pending",
     note: str | None = None,
     not_before: datetime | None = None,
-) -> bool:
-    """Add one message, due at `not_before` (now if not given); False if one with the
-    same dedupe_key exists already."""
+    after_id: int | None = None,
+) -> int | None:
+    """Add one message, due at `not_before` (now if not given) and not before row
+    `after_id` is settled; its id, or None if one with the same dedupe_key exists."""
     cursor = await conn.execute(
         "INSERT INTO outbox (chat_id, kind, dedupe_key, payload, priority, status, not_before, "
-        "last_error, created_at, settled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "last_error, created_at, settled_at, after_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (dedupe_key) DO NOTHING",
         (
             chat_id,
@@ -142,16 +151,17 @@ async def enqueue_message(
             note,
             to_db_time(now),
             None if status == "pending" else to_db_time(now),
+            after_id,
         ),
     )
-    return cursor.rowcount == 1
+    return cursor.lastrowid if cursor.rowcount == 1 else None
 
 
 async def claim_due(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[OutboxItem]:
     """Mark up to `limit` due rows as being sent and return them, most urgent first."""
     async with conn.execute(
         "UPDATE outbox SET status = 'sending' WHERE id IN ("
-        "  SELECT id FROM outbox WHERE status = 'pending' AND not_before <= ?"
+        f"  SELECT id FROM outbox WHERE {_READY} AND not_before <= ?"
         "  ORDER BY priority, not_before, id LIMIT ?"
         f") RETURNING {_COLUMNS}",
         (to_db_time(now), limit),
@@ -162,9 +172,7 @@ async def claim_due(conn: aiosqlite.Connection, now: datetime, limit: int) -> li
 
 
 async def next_due_at(conn: aiosqlite.Connection) -> datetime | None:
-    async with conn.execute(
-        "SELECT min(not_before) FROM outbox WHERE status = 'pending'"
-    ) as cursor:
+    async with conn.execute(f"SELECT min(not_before) FROM outbox WHERE {_READY}") as cursor:
         row = await cursor.fetchone()
     return from_db_time(row[0]) if row and row[0] else None
 

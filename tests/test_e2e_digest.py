@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -12,9 +13,10 @@ from PIL import Image
 from bot.app import DIGEST_DISPATCHER
 from bot.clock import ManualClock
 from bot.context import IncidentBotApp, delivery_of, services_of
-from bot.sandbox.fake_api import FakeBotApi
+from bot.models import OutboxStatus
+from bot.sandbox.fake_api import FakeBotApi, Fault
 from handlers.intake import FEED_READER
-from tests.delivery_helpers import eventually
+from tests.delivery_helpers import eventually, rows_for
 from tests.people import Person
 
 pytestmark = pytest.mark.usefixtures("running_bot")
@@ -51,8 +53,8 @@ async def test_digest_arrives_at_eight_local_with_one_shared_chart(
 
     clock.set(datetime(2025, 1, 16, 5, 0, tzinfo=UTC))
     await run_dispatcher(running_bot)
-    # The digests go first; a second later one chart is uploaded, and the other copy
-    # waits for its file id instead of uploading the same picture again.
+    # The digests go first; then one chart is uploaded, and the other copy waits for
+    # its file id instead of uploading the same picture again.
     await until(lambda: telegram.messages_sent >= sent_before + 2)
     clock.advance(timedelta(seconds=1))
     delivery_of(running_bot).wake()
@@ -75,6 +77,32 @@ async def test_digest_arrives_at_eight_local_with_one_shared_chart(
     await run_dispatcher(running_bot)  # the same slot is never sent twice
     await alice.says("/start")
     assert telegram.pending_replies(alice.chat_id) == []
+
+
+async def test_the_chart_waits_for_its_digest_even_when_the_digest_is_retried(
+    running_bot: IncidentBotApp, clock: ManualClock, alice: Person, telegram: FakeBotApi
+) -> None:
+    await alice.says("/subscribe Iraq")
+    db = services_of(running_bot).db
+    telegram.inject("sendMessage", Fault.server_error(), chat_id=alice.chat_id)
+    clock.set(datetime(2025, 1, 16, 5, 0, tzinfo=UTC))
+    await run_dispatcher(running_bot)
+
+    async def text_failed_once() -> bool:
+        text = (await rows_for(db, alice.chat_id))[0]
+        return text.attempts == 1 and text.status is OutboxStatus.PENDING
+
+    await eventually(text_failed_once)
+    # The retry waits 5 s; time passes a second at a time, as it would for a chart
+    # sent on a timer rather than after its text.
+    for _ in range(5):
+        clock.advance(timedelta(seconds=1))
+        delivery_of(running_bot).wake()
+        await asyncio.sleep(0.05)
+    digest, chart = await alice.next_reply(), await alice.next_reply()
+    assert (digest.method, chart.method) == ("sendMessage", "sendPhoto")
+    assert digest.text.startswith("📰 Daily digest · 16 Jan 2025")
+    assert chart.text == "Tension index, last 30 days: Iraq"
 
 
 async def test_the_dispatcher_is_one_job(running_bot: IncidentBotApp) -> None:

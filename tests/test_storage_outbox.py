@@ -1,10 +1,23 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
+
 from bot.clock import ManualClock
-from bot.models import Direction, Subscription
+from bot.models import Direction, OutboxKind, OutgoingMessage, Subscription
 from storage.db import Database
 from storage.incidents import insert_incident
-from storage.outbox import enqueue_alerts, matching_subscribers
+from storage.outbox import (
+    claim_due,
+    enqueue_alerts,
+    enqueue_message,
+    mark_sent,
+    matching_subscribers,
+    next_due_at,
+    retry_later,
+    settle,
+)
 from storage.subscribers import save_subscription
 from tests.factories import incident_content
 
@@ -44,3 +57,35 @@ async def test_alerts_match_country_everywhere_and_severity_and_are_enqueued_onc
             await enqueue_alerts(conn, incident_id, "Iraq", 4, Direction.ON_COALITION, clock.now())
             == 0
         )
+
+
+@pytest.mark.parametrize("text_ends", ["sent", "failed", "dropped"])
+async def test_a_row_after_another_waits_until_that_one_is_settled(
+    db: Database, clock: ManualClock, text_ends: str
+) -> None:
+    now = clock.now()
+    later = now + timedelta(seconds=5)
+    async with db.transaction() as conn:
+
+        async def queue(key: str, after_id: int | None = None) -> int | None:
+            message = OutgoingMessage(html=key)
+            return await enqueue_message(conn, chat_id=7, kind=OutboxKind.DIGEST,
+                                         dedupe_key=key, message=message, now=now,
+                                         after_id=after_id)  # fmt: skip
+
+        text = await queue("digest")
+        assert text is not None
+        chart = await queue("digest:chart", after_id=text)
+        assert chart is not None and await queue("digest") is None  # enqueued once
+
+        assert [item.id for item in await claim_due(conn, now, 10)] == [text]
+        assert await next_due_at(conn) is None  # the chart is not due while the text is out
+        await retry_later(conn, text, later, "Bad Gateway", counts_as_attempt=True)
+        assert await next_due_at(conn) == later
+        assert [item.id for item in await claim_due(conn, later, 10)] == [text]
+        if text_ends == "sent":
+            await mark_sent(conn, text, 1, later)
+        else:
+            await settle(conn, text, text_ends, "gone", later)
+        assert await next_due_at(conn) == now
+        assert [item.id for item in await claim_due(conn, later, 10)] == [chart]

@@ -35,8 +35,6 @@ log = logging.getLogger(__name__)
 BATCH = 500
 LISTED_INCIDENTS = 10
 CHART_DAYS = 30
-# Sends to one chat run concurrently; a moment's delay puts the chart below the text.
-CHART_AFTER_DIGEST = timedelta(seconds=1)
 DIGEST_NOW_GAP = timedelta(minutes=10)
 
 
@@ -104,19 +102,20 @@ class DigestService:
             outcomes = [await self._outcome(s, now, rendered, report) for s in due]
             async with self._db.transaction() as conn:
                 for outcome in outcomes:
-                    queued = await outbox.enqueue_message(
+                    digest_id = await outbox.enqueue_message(
                         conn, chat_id=outcome.chat_id, kind=OutboxKind.DIGEST,
                         dedupe_key=outcome.key, message=OutgoingMessage(html=outcome.html),
                         now=now, status=outcome.status, note=outcome.note,
                     )  # fmt: skip
                     await set_digest_times(conn, outcome.chat_id, outcome.last, outcome.next)
-                    if queued and outcome.chart is not None:
+                    if digest_id is not None and outcome.chart is not None:
+                        # Sends run concurrently; the chart waits until the text is sent.
                         await outbox.enqueue_message(
                             conn, chat_id=outcome.chat_id, kind=OutboxKind.DIGEST,
                             dedupe_key=f"{outcome.key}:chart", message=outcome.chart, now=now,
-                            not_before=now + CHART_AFTER_DIGEST,
+                            after_id=digest_id,
                         )  # fmt: skip
-                    if queued and outcome.status == "pending":
+                    if digest_id is not None and outcome.status == "pending":
                         report.queued += 1
                         report.chats.append(outcome.chat_id)
             rendered.clear()  # keep memory flat however many are due
