@@ -1,8 +1,18 @@
-"""Every handler the bot has, registered in one readable list."""
+"""Every handler the bot has, built and registered here in one readable list.
+
+The modules export their callbacks and the patterns of their buttons; the handler
+objects, and so the order in which they are tried, are all in this file.
+"""
 
 from __future__ import annotations
 
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot.commands import GUARDED_COMMANDS
 from bot.context import IncidentBotApp
@@ -45,13 +55,29 @@ def register_handlers(app: IncidentBotApp) -> None:
             CommandHandler("count", counts.count),
             CommandHandler("troops", troops.troops),
             CommandHandler("tension", tension.tension),
-            *subscriptions.handlers(),
+            CommandHandler("subscribe", subscriptions.subscribe),
+            CommandHandler("settings", subscriptions.settings),
+            CommandHandler("unsubscribe", subscriptions.unsubscribe),
+            CallbackQueryHandler(subscriptions.menu_button, pattern=subscriptions.MENU_PATTERN),
             CommandHandler("digest", digests.digest_now),
             CommandHandler("stats", stats.stats),
-            CallbackQueryHandler(incidents.older, pattern=rf"^{incidents.OLDER_PREFIX}:\d+:\d+:"),
+            CallbackQueryHandler(incidents.older, pattern=incidents.OLDER_PATTERN),
             # Admin commands: the guard above has already let only admins through.
-            posting.conversation(),
-            posting.button_handler(),
+            ConversationHandler(
+                entry_points=[CommandHandler("post", posting.post)],
+                states={
+                    posting.ASKING: [
+                        MessageHandler(filters.TEXT & ~filters.COMMAND, posting.guided_answer)
+                    ]
+                },
+                fallbacks=[
+                    CommandHandler("cancel", posting.cancel),
+                    CommandHandler("post", posting.post),
+                ],
+                name=posting.CONVERSATION,
+                persistent=True,
+            ),
+            CallbackQueryHandler(posting.draft_button, pattern=posting.BUTTON_PATTERN),
             CommandHandler("draft", posting.propose_from_report),
             CommandHandler("edit", corrections.edit),
             CommandHandler("retract", corrections.retract),

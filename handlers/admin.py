@@ -34,11 +34,10 @@ async def guard_button(update: Update, context: BotContext) -> None:
 
 
 async def _require(update: Update, context: BotContext, needed: Role, attempted: str) -> None:
-    user = update.effective_user
-    assert user is not None
-    if await context.services.admins.role_of(user.id) >= needed:
+    user_id = acting_user_id(update)
+    if await context.services.admins.role_of(user_id) >= needed:
         return
-    await context.services.admins.record_refusal(user.id, attempted)
+    await context.services.admins.record_refusal(user_id, attempted)
     who = "owners" if needed is Role.OWNER else "editors"
     if update.callback_query is not None:
         await update.callback_query.answer(NOT_AUTHORISED.format(command=attempted, who=who))

@@ -7,14 +7,14 @@ from telegram import Update
 from bot.context import BotContext
 from bot.subscriptions.digests import DIGEST_NOW_GAP, DigestNow
 from handlers.group_admins import is_chat_admin
+from handlers.incoming import chat_of
 from handlers.replies import UsageError
 
 
 async def digest_now(update: Update, context: BotContext) -> None:
-    assert update.effective_chat is not None
     if not await is_chat_admin(update, context):
         raise UsageError("Only this group's administrators can send its digest.")
-    match await context.services.digests.send_now(update.effective_chat.id):
+    match await context.services.digests.send_now(chat_of(update).id):
         case DigestNow.NOT_SUBSCRIBED:
             raise UsageError("You are not subscribed. /subscribe first, then /digest.")
         case DigestNow.TOO_SOON:

@@ -6,18 +6,17 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 
 from bot.context import BotContext
+from handlers.incoming import acting_user_id, chat_of
 
 
 async def is_chat_admin(update: Update, context: BotContext) -> bool:
     """Whether the sender may change or send the chat's subscription and digests."""
-    chat = update.effective_chat
-    user = update.effective_user
-    assert chat is not None and user is not None
+    chat = chat_of(update)
     if chat.type == ChatType.PRIVATE:
         return True
     message = update.message
     if message is not None and message.sender_chat is not None:
         # An anonymous administrator writes as the group itself.
         return message.sender_chat.id == chat.id
-    member = await context.bot.get_chat_member(chat.id, user.id)
+    member = await context.bot.get_chat_member(chat.id, acting_user_id(update))
     return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)

@@ -13,9 +13,11 @@ from bot.places import PlaceQuery, UnknownPlace, did_you_mean, gazetteer, resolv
 from bot.record.incidents import DEFAULT_LATEST, MAX_LATEST
 from bot.render.corrections import correction_lines
 from bot.render.incidents import DIRECTION_PLURALS, esc, incident_card, incident_list
+from handlers.incoming import words_after_command
 from handlers.replies import UsageError, reply_html
 
 OLDER_PREFIX = "older"
+OLDER_PATTERN = rf"^{OLDER_PREFIX}:\d+:\d+:"
 # callback_data is limited to 64 bytes; "older:20:<id>:by_coalition:" leaves this much
 # for the place.
 _MAX_PLACE_BYTES = 32
@@ -145,7 +147,7 @@ async def incident(update: Update, context: BotContext) -> None:
 
 
 async def search(update: Update, context: BotContext) -> None:
-    text = " ".join(context.args or []).strip()
+    text = words_after_command(context)
     if not text:
         raise UsageError("Tell me what to look for, e.g. /search Ain al-Asad")
     if len(text) > _MAX_SEARCH_CHARS:

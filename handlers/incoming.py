@@ -1,14 +1,21 @@
-"""Reading an incoming update: who acts, the message, the command and the text after it."""
+"""Reading an incoming update: who acts, in which chat, the command and what follows it."""
 
 from __future__ import annotations
 
-from telegram import Message, Update
+from telegram import Chat, Message, Update
+
+from bot.context import BotContext
 
 
 def acting_user_id(update: Update) -> int:
     """The numeric id of the user behind the update (admins are known by id only)."""
     assert update.effective_user is not None
     return update.effective_user.id
+
+
+def chat_of(update: Update) -> Chat:
+    assert update.effective_chat is not None
+    return update.effective_chat
 
 
 def message_of(update: Update) -> Message:
@@ -28,3 +35,8 @@ def text_after_command(message: Message) -> str:
     first_line, _, rest = text.partition("\n")
     _, _, after_command = first_line.partition(" ")
     return "\n".join(part for part in (after_command.strip(), rest) if part).strip()
+
+
+def words_after_command(context: BotContext) -> str:
+    """The words after the command on one line, single-spaced: for names and search terms."""
+    return " ".join(context.args or [])

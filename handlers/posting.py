@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
-    MessageHandler,
-    filters,
 )
 
 from bot.context import BotContext
@@ -24,7 +20,9 @@ from handlers.incoming import acting_user_id, message_of, text_after_command
 from handlers.replies import UsageError, reply_html
 
 DRAFT_PREFIX = "draft"
-ASKING = 1
+BUTTON_PATTERN = rf"^{DRAFT_PREFIX}:(publish|edit|cancel):\d+$"
+CONVERSATION = "guided_post"  # the name its state is persisted under: keep it
+ASKING = 1  # the guided conversation's one state: a question is waiting for its answer
 
 
 async def post(update: Update, context: BotContext) -> int:
@@ -147,19 +145,3 @@ async def _close_preview(message: object, status: str) -> None:
     # The buttons go, so a second press cannot publish the same draft twice.
     if isinstance(message, Message) and message.text_html is not None:
         await message.edit_text(f"{message.text_html}\n\n<b>{esc(status)}</b>", reply_markup=None)
-
-
-def conversation() -> ConversationHandler[BotContext]:
-    return ConversationHandler(
-        entry_points=[CommandHandler("post", post)],
-        states={ASKING: [MessageHandler(filters.TEXT & ~filters.COMMAND, guided_answer)]},
-        fallbacks=[CommandHandler("cancel", cancel), CommandHandler("post", post)],
-        name="guided_post",
-        persistent=True,
-    )
-
-
-def button_handler() -> CallbackQueryHandler[BotContext, None]:
-    return CallbackQueryHandler(
-        draft_button, pattern=rf"^{DRAFT_PREFIX}:(publish|edit|cancel):\d+$"
-    )

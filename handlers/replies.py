@@ -6,6 +6,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.errors import UserError
 from bot.render.telegram_html import split_html
+from handlers.incoming import chat_of
 
 MESSAGE_LIMIT = 4096
 
@@ -18,8 +19,7 @@ async def reply_html(
     update: Update, html: str, reply_markup: InlineKeyboardMarkup | None = None
 ) -> list[Message]:
     """Reply in the update's chat, split at line boundaries; buttons go on the last piece."""
-    chat = update.effective_chat
-    assert chat is not None, "replies need a chat"
+    chat = chat_of(update)
     pieces = split_html(html, MESSAGE_LIMIT)
     sent = []
     for index, piece in enumerate(pieces):

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from hashlib import blake2b
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.models import DigestFrequency, Direction, Subscription
@@ -38,10 +36,12 @@ from bot.subscriptions.service import (
     resolve_places,
 )
 from handlers.group_admins import is_chat_admin
+from handlers.incoming import chat_of, words_after_command
 from handlers.intake import set_queue
 from handlers.replies import UsageError, reply_html
 
 PREFIX = "subs"
+MENU_PATTERN = rf"^{PREFIX}:"
 NOT_ADMIN = "Only this group's administrators can change its subscription. Nothing was changed."
 OUT_OF_DATE = "This menu is out of date. /settings opens a fresh one."
 SUBSCRIBED = "✅ Subscribed."
@@ -71,20 +71,11 @@ _SETTINGS_USAGE = (
 )
 
 
-def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    return [
-        CommandHandler("subscribe", subscribe),
-        CommandHandler("settings", settings),
-        CommandHandler("unsubscribe", unsubscribe),
-        CallbackQueryHandler(menu_button, pattern=rf"^{PREFIX}:"),
-    ]
-
-
 async def subscribe(update: Update, context: BotContext) -> None:
     """/subscribe opens the menu (subscribing with the defaults); /subscribe PLACES is quick."""
     await _require_admin(update, context)
     service = context.services.subscriptions
-    text = " ".join(context.args or [])
+    text = words_after_command(context)
     if text:
         subscription = await service.subscribe(_subscriber(update), resolve_places(text))
         await reply_html(update, subscription_summary(subscription, SUBSCRIBED))
@@ -233,6 +224,5 @@ async def _require_admin(update: Update, context: BotContext) -> None:
 
 
 def _subscriber(update: Update) -> SubscriberChat:
-    chat = update.effective_chat
-    assert chat is not None
+    chat = chat_of(update)
     return SubscriberChat(id=chat.id, type=chat.type)

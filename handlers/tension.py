@@ -10,6 +10,7 @@ from bot.regions import REGIONS
 from bot.render.incidents import esc
 from bot.render.telegram_html import parse_html
 from bot.render.tension import CAPTION_LIMIT, tension_text
+from handlers.incoming import chat_of, words_after_command
 from handlers.replies import UsageError, reply_html
 
 ALL_REGIONS_DAYS = 30
@@ -18,7 +19,7 @@ ONE_REGION_DAYS = 90
 
 async def tension(update: Update, context: BotContext) -> None:
     services = context.services
-    place = " ".join(context.args or []).strip()
+    place = words_after_command(context)
     if place:
         name = await services.tension.resolve(place)
         if name is None:
@@ -39,8 +40,7 @@ async def tension(update: Update, context: BotContext) -> None:
         if fits
         else f"Tension index, last {days} days: {esc(', '.join(r.name for r in regions))}"
     )
-    assert update.effective_chat is not None
-    sent = await update.effective_chat.send_photo(chart.file_id or chart.png, caption=caption)
+    sent = await chat_of(update).send_photo(chart.file_id or chart.png, caption=caption)
     if chart.file_id is None and sent.photo:
         await services.tension_charts.remember_upload(chart.key, sent.photo[-1].file_id)
     if not fits:

@@ -7,12 +7,17 @@ from telegram import Update
 from bot.context import BotContext
 from bot.newsroom.forms import TROOP_KEYS, FormError, parse_form, troop_figure_from_fields
 from bot.render.incidents import esc, troop_report
-from handlers.incoming import acting_user_id, message_of, text_after_command
+from handlers.incoming import (
+    acting_user_id,
+    message_of,
+    text_after_command,
+    words_after_command,
+)
 from handlers.replies import UsageError, reply_html
 
 
 async def troops(update: Update, context: BotContext) -> None:
-    country = " ".join(context.args or []).strip() or None
+    country = words_after_command(context) or None
     summaries = await context.services.troops.summaries(country)
     if not summaries:
         where = f" for {country}" if country else ""
