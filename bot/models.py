@@ -8,8 +8,10 @@ exports map onto incidents column for column.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Annotated, Any
 
 from pydantic import (
@@ -78,6 +80,21 @@ class Verification(StrEnum):
     REPORTED = "reported"  # by one source
     CLAIMED = "claimed"  # only the perpetrator's claim
     DISPUTED = "disputed"  # sources contradict each other
+
+
+# The wordings before a number that an admin's form and a news report read alike; each
+# reader adds its own (a form's "exactly", a report's "no fewer than", ...).
+COUNT_WORDINGS: Mapping[str, Qualifier] = MappingProxyType(
+    {
+        "at least": Qualifier.AT_LEAST,
+        "about": Qualifier.ABOUT,
+        "around": Qualifier.ABOUT,
+        "approximately": Qualifier.ABOUT,
+        "nearly": Qualifier.NEARLY,
+    }
+)
+# English day names in date.weekday() order (Subscription.digest_weekday indexes them).
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 class Direction(StrEnum):
@@ -434,9 +451,6 @@ class OutgoingMessage(BaseModel):
     chart_key: str | None = Field(
         default=None,
         description="A stored chart to send as the photo, html its caption; resolved when sent.",
-    )
-    buttons: list[list[tuple[str, str]]] = Field(
-        default_factory=list, description="Rows of (label, callback_data) inline buttons."
     )
 
 

@@ -41,7 +41,7 @@ async def tension(update: Update, context: BotContext) -> None:
         else f"Tension index, last {days} days: {esc(', '.join(r.name for r in regions))}"
     )
     sent = await chat_of(update).send_photo(chart.file_id or chart.png, caption=caption)
-    if chart.file_id is None and sent.photo:
-        await services.tension_charts.remember_upload(chart.key, sent.photo[-1].file_id)
+    if chart.file_id is None:
+        await services.tension_charts.remember_upload(chart.key, sent)
     if not fits:
         await reply_html(update, text)

@@ -15,7 +15,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.models import Direction, OutboxItem, OutboxKind, OutgoingMessage
+from bot.models import Direction, OutboxItem, OutboxKind, OutboxStatus, OutgoingMessage
 from storage.codec import from_db_time, to_db_time
 from storage.subscribers import DIRECTION_BIT
 
@@ -129,7 +129,7 @@ async def enqueue_message(
     message: OutgoingMessage,
     now: datetime,
     priority: int = DIGEST_PRIORITY,
-    status: str = "pending",
+    status: OutboxStatus = OutboxStatus.PENDING,
     note: str | None = None,
     not_before: datetime | None = None,
     after_id: int | None = None,
@@ -146,11 +146,11 @@ async def enqueue_message(
             dedupe_key,
             message.model_dump_json(),
             priority,
-            status,
+            status.value,
             to_db_time(not_before or now),
             note,
             to_db_time(now),
-            None if status == "pending" else to_db_time(now),
+            None if status is OutboxStatus.PENDING else to_db_time(now),
             after_id,
         ),
     )
@@ -204,13 +204,13 @@ async def retry_later(
 
 
 async def settle(
-    conn: aiosqlite.Connection, item_id: int, status: str, reason: str, now: datetime
+    conn: aiosqlite.Connection, item_id: int, status: OutboxStatus, reason: str, now: datetime
 ) -> None:
     """End a row without sending it: 'failed' (Telegram refused) or 'dropped' (moot)."""
     await conn.execute(
         "UPDATE outbox SET status = ?, last_error = ?, attempts = attempts + ?, "
         "settled_at = ? WHERE id = ?",
-        (status, reason, int(status == "failed"), to_db_time(now), item_id),
+        (status.value, reason, int(status is OutboxStatus.FAILED), to_db_time(now), item_id),
     )
 
 
@@ -275,11 +275,12 @@ async def settled_since(conn: aiosqlite.Connection, since: datetime) -> Delivery
         (to_db_time(since),),
     ) as cursor:
         async for kind, status, reason, count in cursor:
-            if status == "sent":
+            settled = OutboxStatus(status)
+            if settled is OutboxStatus.SENT:
                 sent[kind] = sent.get(kind, 0) + count
-            elif status == "failed":
+            elif settled is OutboxStatus.FAILED:
                 failures[reason] = failures.get(reason, 0) + count
-            elif status == "dropped":
+            elif settled is OutboxStatus.DROPPED:
                 dropped[reason] = dropped.get(reason, 0) + count
     return DeliveryCounts(sent=sent, failures=failures, dropped=dropped)
 

@@ -96,19 +96,16 @@ async def test_a_matching_subscriber_gets_one_alert_and_another_none(
     assert await rows_for(db, bob.chat_id) == []
 
 
-async def test_a_picture_goes_as_a_photo_with_its_caption_and_buttons(
+async def test_a_picture_goes_as_a_photo_with_its_caption(
     running_bot: IncidentBotApp, alice: Person
 ) -> None:
     await subscribe(services_of(running_bot).db, [alice.chat_id], NOW)
     chart = png(40, 30)
-    message = OutgoingMessage(
-        html="<b>Your digest</b>", photo_png=chart, buttons=[[("Older", "older:1")]]
-    )
+    message = OutgoingMessage(html="<b>Your digest</b>", photo_png=chart)
     await queue_digest(running_bot, alice.chat_id, due_in=timedelta(0), message=message)
 
     digest = await alice.next_reply()
     assert (digest.method, digest.photo, digest.caption) == ("sendPhoto", chart, "Your digest")
-    assert digest.button_texts == ["Older"]
 
 
 async def test_a_429_is_honoured_for_that_chat_only(

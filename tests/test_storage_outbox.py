@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from bot.clock import ManualClock
-from bot.models import Direction, OutboxKind, OutgoingMessage, Subscription
+from bot.models import Direction, OutboxKind, OutboxStatus, OutgoingMessage, Subscription
 from storage.db import Database
 from storage.incidents import insert_incident
 from storage.outbox import (
@@ -59,9 +59,12 @@ async def test_alerts_match_country_everywhere_and_severity_and_are_enqueued_onc
         )
 
 
-@pytest.mark.parametrize("text_ends", ["sent", "failed", "dropped"])
+@pytest.mark.parametrize(
+    "text_ends",
+    [OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.DROPPED],
+)
 async def test_a_row_after_another_waits_until_that_one_is_settled(
-    db: Database, clock: ManualClock, text_ends: str
+    db: Database, clock: ManualClock, text_ends: OutboxStatus
 ) -> None:
     now = clock.now()
     later = now + timedelta(seconds=5)
@@ -83,7 +86,7 @@ async def test_a_row_after_another_waits_until_that_one_is_settled(
         await retry_later(conn, text, later, "Bad Gateway", counts_as_attempt=True)
         assert await next_due_at(conn) == later
         assert [item.id for item in await claim_due(conn, later, 10)] == [text]
-        if text_ends == "sent":
+        if text_ends is OutboxStatus.SENT:
             await mark_sent(conn, text, 1, later)
         else:
             await settle(conn, text, text_ends, "gone", later)

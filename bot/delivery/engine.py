@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar, assert_never
 
 import aiosqlite
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, Message
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -38,11 +38,11 @@ from bot.clock import Clock
 from bot.config import DeliverySettings
 from bot.delivery.outcomes import Decide, Drop, Hold, Send
 from bot.delivery.rate_limiter import ChatRateLimiter, RateLimiterClosed, send_in_bulk
-from bot.models import Incident, IncidentChange, OutboxItem, OutgoingMessage
+from bot.models import Incident, IncidentChange, OutboxItem, OutboxStatus, OutgoingMessage
 from bot.monitoring import Metrics
 from bot.ptb_compat import retry_after_seconds
+from bot.tension.chart_store import keep_upload
 from storage import outbox
-from storage.charts import remember_file_id
 from storage.db import Database
 from storage.subscribers import deactivate, move_chat
 
@@ -191,7 +191,7 @@ class DeliveryEngine:
         except Exception as error:
             log.exception("outbox row %d to chat %d failed unexpectedly", item.id, item.chat_id)
             try:
-                await self._settle(item, "failed", f"{type(error).__name__}: {error}")
+                await self._settle(item, OutboxStatus.FAILED, f"{type(error).__name__}: {error}")
             except Exception:
                 log.exception("outbox row %d could not be settled; sent again on restart", item.id)
 
@@ -203,7 +203,7 @@ class DeliveryEngine:
         outcome = await self._decide(item)
         match outcome:
             case Drop(reason):
-                await self._settle(item, "dropped", reason)
+                await self._settle(item, OutboxStatus.DROPPED, reason)
                 return
             case Hold(until):
                 await self._retry(item, until, None, attempt=False)
@@ -246,21 +246,11 @@ class DeliveryEngine:
         self, conn: aiosqlite.Connection, item: OutboxItem, message: OutgoingMessage, sent: Message
     ) -> None:
         await outbox.mark_sent(conn, item.id, sent.message_id, self._clock.now())
-        if message.chart_key and message.photo_file_id is None and sent.photo:
+        if message.chart_key and message.photo_file_id is None:
             # Uploaded once; everyone after this gets the same picture by its file id.
-            await remember_file_id(conn, message.chart_key, sent.photo[-1].file_id)
+            await keep_upload(conn, message.chart_key, sent)
 
     async def _send(self, chat_id: int, message: OutgoingMessage) -> Message:
-        markup = (
-            InlineKeyboardMarkup(
-                [
-                    [InlineKeyboardButton(label, callback_data=data) for label, data in row]
-                    for row in message.buttons
-                ]
-            )
-            if message.buttons
-            else None
-        )
         photo = message.photo_file_id or message.photo_png
         if photo is not None:
             return await self._bot.send_photo(
@@ -268,11 +258,8 @@ class DeliveryEngine:
                 photo,
                 caption=message.html,
                 parse_mode=ParseMode.HTML,
-                reply_markup=markup,
             )
-        return await self._bot.send_message(
-            chat_id, message.html, parse_mode=ParseMode.HTML, reply_markup=markup
-        )
+        return await self._bot.send_message(chat_id, message.html, parse_mode=ParseMode.HTML)
 
     # Settling
 
@@ -288,7 +275,7 @@ class DeliveryEngine:
     def _after(self, seconds: float) -> datetime:
         return self._clock.now() + timedelta(seconds=seconds)
 
-    async def _settle(self, item: OutboxItem, status: str, reason: str) -> None:
+    async def _settle(self, item: OutboxItem, status: OutboxStatus, reason: str) -> None:
         now = self._clock.now()
         await self._write(lambda conn: outbox.settle(conn, item.id, status, reason, now))
 
@@ -303,7 +290,7 @@ class DeliveryEngine:
         log.error(
             "Telegram refused outbox row %d to chat %d: %s", item.id, item.chat_id, error.message
         )
-        await self._settle(item, "failed", error.message)
+        await self._settle(item, OutboxStatus.FAILED, error.message)
 
     async def _retry_with_backoff(self, item: OutboxItem, reason: str) -> None:
         attempt = item.attempts + 1
@@ -312,7 +299,7 @@ class DeliveryEngine:
                 "outbox row %d to chat %d failed after %d attempts: %s",
                 item.id, item.chat_id, attempt, reason,
             )  # fmt: skip
-            await self._settle(item, "failed", reason)
+            await self._settle(item, OutboxStatus.FAILED, reason)
             return
         backoff = self._settings.retry_backoff_seconds * 2 ** (attempt - 1)
         await self._retry(item, self._after(backoff), reason, attempt=True)
@@ -323,7 +310,7 @@ class DeliveryEngine:
 
         async def change(conn: aiosqlite.Connection) -> int:
             await deactivate(conn, item.chat_id, reason, now)
-            await outbox.settle(conn, item.id, "failed", reason, now)
+            await outbox.settle(conn, item.id, OutboxStatus.FAILED, reason, now)
             return await outbox.drop_pending_for_chat(conn, item.chat_id, reason, now)
 
         dropped = await self._write(change)

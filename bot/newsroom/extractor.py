@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from functools import cached_property, lru_cache
 from typing import Literal, TypeVar
 
-from bot.models import Count, Qualifier
+from bot.models import COUNT_WORDINGS, WEEKDAYS, Count, Qualifier
 from bot.places import SPECIFICITY, Place, gazetteer
 
 _T = TypeVar("_T")
@@ -161,18 +161,14 @@ _NUMBER = rf"(?:{_DIGIT_NUMBER}|{_WORD_NUMBER})"
 _WORD_NUMBER_RE = re.compile(rf"\b{_WORD_NUMBER}\b|\d", re.IGNORECASE)
 
 _QUALIFIERS: dict[str, Qualifier] = {
-    "at least": Qualifier.AT_LEAST,
+    **COUNT_WORDINGS,
     "no fewer than": Qualifier.AT_LEAST,
     "no less than": Qualifier.AT_LEAST,
     "more than": Qualifier.AT_LEAST,
     "over": Qualifier.AT_LEAST,
     "upwards of": Qualifier.AT_LEAST,
-    "nearly": Qualifier.NEARLY,
     "almost": Qualifier.NEARLY,
     "close to": Qualifier.NEARLY,
-    "about": Qualifier.ABOUT,
-    "around": Qualifier.ABOUT,
-    "approximately": Qualifier.ABOUT,
     "roughly": Qualifier.ABOUT,
     "some": Qualifier.ABOUT,
     "an estimated": Qualifier.ABOUT,
@@ -283,7 +279,6 @@ _CUMULATIVE = re.compile(
 _NAME_BEFORE = re.compile(
     r"\b(?:(?P<word>[A-Z][A-Za-z]+)|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.)\s+$"
 )
-_WEEKDAY_NAMES = _words("Monday Tuesday Wednesday Thursday Friday Saturday Sunday")
 
 _CasualtyKind = Literal["killed", "injured"]
 
@@ -324,7 +319,7 @@ def _counts_people(text: str, match: re.Match[str], gap: str) -> bool:
     if before.endswith("no ") or before.endswith("not "):
         return False
     named = _NAME_BEFORE.search(text[max(0, match.start("number") - 20) : match.start("number")])
-    if named and match.group("qualifier") is None and named.group("word") not in _WEEKDAY_NAMES:
+    if named and match.group("qualifier") is None and named.group("word") not in WEEKDAYS:
         return False  # "Tower 22", "Union 3", "Aug. 5"
     first_word = gap.strip(" ,").split(" ")[0].lower() if gap.strip(" ,") else ""
     if first_word in _NOT_PEOPLE:
@@ -763,8 +758,7 @@ _EXPLICIT_DATES = (
     re.compile(rf"\b{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?!\d){_YEAR}"),
 )
 _ISO_DATE = re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b")
-_WEEKDAYS = _words("Monday Tuesday Wednesday Thursday Friday Saturday Sunday")
-_WEEKDAY = re.compile(rf"\b(?P<last>last\s+)?(?P<weekday>{'|'.join(_WEEKDAYS)})\b")
+_WEEKDAY = re.compile(rf"\b(?P<last>last\s+)?(?P<weekday>{'|'.join(WEEKDAYS)})\b")
 _RELATIVE_DAY = re.compile(
     r"\b(?P<word>yesterday|today|earlier today|this morning|tonight|last night)\b", re.IGNORECASE
 )
@@ -1203,7 +1197,7 @@ def _relative_date(
 
 def _days_since_weekday(match: re.Match[str], published: date) -> int:
     """ "On Monday" in a report is the latest Monday up to publication, that day included."""
-    back = (published.weekday() - _WEEKDAYS.index(match.group("weekday"))) % 7
+    back = (published.weekday() - WEEKDAYS.index(match.group("weekday"))) % 7
     return 7 if back == 0 and match.group("last") else back
 
 

@@ -22,7 +22,7 @@ into an IncidentContent, so a half-finished one can be stored, shown and resumed
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from typing import Annotated, Any
@@ -32,6 +32,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from bot.errors import UserError
 from bot.models import (
+    COUNT_WORDINGS,
     NOW,
     Count,
     Direction,
@@ -50,6 +51,9 @@ from bot.plain_errors import plain_message
 from storage.codec import storable, to_db_date
 
 Fields = dict[str, list[str]]
+# Reads one key's values (dates in the admin's zone) into the IncidentContent fields it sets;
+# raises ValueError, worded for the admin, when it cannot.
+Converter = Callable[[list[str], tzinfo], dict[str, Any]]
 
 KEYS = (
     "title",
@@ -104,23 +108,18 @@ _KEY_OF_FIELD = {
     "sources": "source",
 }
 _LINE = re.compile(r"^\s*([A-Za-z_]+)\s*:\s?(.*)$")
-_COUNT = re.compile(
-    r"^(?:(?P<qualifier>at least|about|nearly|exactly|more than|over|around|approximately"
-    r"|up to|as many as)\s+)?(?P<value>[0-9][0-9,]*)$",
-    re.IGNORECASE | re.ASCII,
-)
 _QUALIFIER_WORDS = {
-    "at least": Qualifier.AT_LEAST,
+    **COUNT_WORDINGS,
     "more than": Qualifier.MORE_THAN,
     "over": Qualifier.MORE_THAN,
     "up to": Qualifier.UP_TO,
     "as many as": Qualifier.UP_TO,
-    "about": Qualifier.ABOUT,
-    "around": Qualifier.ABOUT,
-    "approximately": Qualifier.ABOUT,
-    "nearly": Qualifier.NEARLY,
     "exactly": Qualifier.EXACT,
 }
+_COUNT = re.compile(
+    rf"^(?:(?P<qualifier>{'|'.join(_QUALIFIER_WORDS)})\s+)?(?P<value>[0-9][0-9,]*)$",
+    re.IGNORECASE | re.ASCII,
+)
 
 
 class FormError(UserError, ValueError):
@@ -511,14 +510,14 @@ def parse_direction(text: str) -> Direction:
     return found
 
 
-def _plain(name: str) -> Any:
+def _plain(name: str) -> Converter:
     def convert(values: list[str], zone: tzinfo) -> dict[str, Any]:
         return {name: values[0].strip()}
 
     return convert
 
 
-_CONVERTERS: dict[str, Any] = {
+_CONVERTERS: dict[str, Converter] = {
     "title": _plain("title"),
     "occurred": lambda values, zone: {"occurred_at": parse_occurred(values[0], zone)},
     "country": _plain("country"),

@@ -12,7 +12,7 @@ from datetime import time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.models import DigestFrequency, Direction, Subscription
+from bot.models import WEEKDAYS, DigestFrequency, Direction, Subscription
 from bot.regions import REGIONS
 from bot.render.incidents import DIRECTION_PLURALS, esc, format_time, severity_badge
 
@@ -67,7 +67,6 @@ TIMEZONE_CHOICES = {
     "Europe/London": "London",
     "America/New_York": "New York",
 }
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 _SELECTED = "✅ "
 _SECTION_LABELS = {

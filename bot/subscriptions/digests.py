@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.config import DeliverySettings
-from bot.models import DigestFrequency, OutboxKind, OutgoingMessage, Subscription
+from bot.models import DigestFrequency, OutboxKind, OutboxStatus, OutgoingMessage, Subscription
 from bot.render.digest import DigestContent, digest_text
 from bot.render.incidents import esc
 from bot.subscriptions.schedule import next_digest_time
@@ -59,7 +59,7 @@ class _Outcome:
     chat_id: int
     key: str
     html: str
-    status: str
+    status: OutboxStatus
     note: str | None
     last: datetime | None
     next: datetime | None
@@ -115,7 +115,7 @@ class DigestService:
                             dedupe_key=f"{outcome.key}:chart", message=outcome.chart, now=now,
                             after_id=digest_id,
                         )  # fmt: skip
-                    if digest_id is not None and outcome.status == "pending":
+                    if digest_id is not None and outcome.status is OutboxStatus.PENDING:
                         report.queued += 1
                         report.chats.append(outcome.chat_id)
             rendered.clear()  # keep memory flat however many are due
@@ -168,7 +168,8 @@ class DigestService:
             report.late_skipped += 1
             # The next digest starts where this one would have: it covers both periods.
             return _Outcome(
-                subscription.chat_id, key, "", "dropped", "missed by more than the grace period",
+                subscription.chat_id, key, "", OutboxStatus.DROPPED,
+                "missed by more than the grace period",
                 coverage_start(subscription, slot), following,
             )  # fmt: skip
         same_digest = (
@@ -178,11 +179,14 @@ class DigestService:
         if same_digest not in rendered:
             rendered[same_digest] = await self._render(subscription, slot)
         shared = rendered[same_digest]
-        status, note = "pending", None
+        status: OutboxStatus = OutboxStatus.PENDING
+        note: str | None = None
         if shared.content.is_empty and subscription.skip_empty_digest:
-            status, note = "dropped", "nothing new; the subscriber skips empty digests"
+            status, note = OutboxStatus.DROPPED, "nothing new; the subscriber skips empty digests"
             report.empty_skipped += 1
-        chart = shared.chart if status == "pending" and subscription.digest_chart else None
+        chart = (
+            shared.chart if status is OutboxStatus.PENDING and subscription.digest_chart else None
+        )
         return _Outcome(
             subscription.chat_id, key, shared.html, status, note, slot, following, chart
         )

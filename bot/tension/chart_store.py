@@ -11,6 +11,9 @@ import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
 
+import aiosqlite
+from telegram import Message
+
 from bot.clock import Clock
 from bot.tension.charts import tension_chart
 from bot.tension.index import RegionTension, TensionIndex
@@ -45,6 +48,12 @@ class TensionCharts:
             await store.forget_charts_before(conn, now - KEEP_CHARTS)
         return store.StoredChart(key=key, png=png, file_id=None)
 
-    async def remember_upload(self, key: str, file_id: str) -> None:
+    async def remember_upload(self, key: str, sent: Message) -> None:
         async with self._db.transaction() as conn:
-            await store.remember_file_id(conn, key, file_id)
+            await keep_upload(conn, key, sent)
+
+
+async def keep_upload(conn: aiosqlite.Connection, key: str, sent: Message) -> None:
+    """Chart `key` was just uploaded as `sent`: keep Telegram's file id for later sends."""
+    if sent.photo:
+        await store.remember_file_id(conn, key, sent.photo[-1].file_id)
