@@ -29,8 +29,8 @@ DIGEST_PRIORITY = 5
 
 # Pending, and not waiting for an earlier row that is still to be sent.
 _READY = (
-    "status = 'pending' AND NOT EXISTS (SELECT 1 FROM outbox AS earlier "
-    "WHERE earlier.id = outbox.after_id AND earlier.status IN ('pending', 'sending'))"
+    "status = 'pending' AND (after_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox AS earlier "
+    "WHERE earlier.id = outbox.after_id AND earlier.status IN ('pending', 'sending')))"
 )
 
 # Active subscribers who want alerts this severe, of this direction, about this country:
