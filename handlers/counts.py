@@ -11,11 +11,11 @@ from telegram import Update
 from bot.context import BotContext
 from bot.models import Direction
 from bot.places import PlaceQuery
-from bot.record.counts import CountError
 from bot.render.counts import count_chart, count_text
 from bot.render.telegram_html import parse_html
 from bot.render.tension import CAPTION_LIMIT
 from handlers.incidents import DIRECTION_FILTERS, place_query
+from handlers.incoming import chat_of
 from handlers.replies import UsageError, reply_html
 
 USAGE = (
@@ -72,15 +72,11 @@ def _date(text: str) -> date:
 async def count(update: Update, context: BotContext) -> None:
     query = parse_count_args(context.args or [])
     services = context.services
-    try:
-        report = await services.counts.count(query.place, query.since, query.until, query.direction)
-    except CountError as error:
-        raise UsageError(str(error)) from None
+    report = await services.counts.count(query.place, query.since, query.until, query.direction)
     text = count_text(report, services.timezone)
     # Drawing takes a fraction of a second of CPU: keep it off the event loop.
     png = await asyncio.to_thread(count_chart, report)
-    assert update.effective_chat is not None
     fits = parse_html(text).length <= CAPTION_LIMIT
-    await update.effective_chat.send_photo(png, caption=text if fits else None)
+    await chat_of(update).send_photo(png, caption=text if fits else None)
     if not fits:
         await reply_html(update, text)

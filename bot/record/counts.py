@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.clock import Clock
+from bot.errors import UserError
 from bot.models import Direction, Qualifier
 from bot.places import PlaceQuery
 from storage.counts import CasualtySums, Period, count_by_period
@@ -50,7 +51,7 @@ class CountReport:
         return sum(self.by_direction.values())
 
 
-class CountError(ValueError):
+class CountError(UserError, ValueError):
     """A span that cannot be counted, worded to say what would work."""
 
 
