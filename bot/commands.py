@@ -9,6 +9,11 @@ from telegram import BotCommand
 from bot.newsroom.admins import Role
 
 
+def typed_command(text: str) -> str:
+    """The command a message starts with, as typed ("/Latest"), without "@botname"."""
+    return text.split()[0].split("@")[0]
+
+
 @dataclass(frozen=True)
 class CommandInfo:
     name: str

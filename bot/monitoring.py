@@ -29,7 +29,7 @@ from telegram import Update
 from telegram.ext import SimpleUpdateProcessor
 
 from bot.clock import Clock
-from bot.commands import ADMIN_COMMANDS, PUBLIC_COMMANDS
+from bot.commands import ADMIN_COMMANDS, PUBLIC_COMMANDS, typed_command
 from bot.config import MonitoringSettings
 from storage.db import Database
 from storage.outbox import depth_by_kind
@@ -138,7 +138,7 @@ def command_label(update: object) -> str:
         return "other"
     if not message.text.startswith("/"):
         return "text"
-    name = message.text.split()[0].split("@")[0].removeprefix("/").lower()
+    name = typed_command(message.text).removeprefix("/").lower()
     return name if name in _KNOWN_COMMANDS else "unknown_command"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Chat, Message, Update
 
+from bot.commands import typed_command
 from bot.context import BotContext
 
 
@@ -26,7 +27,7 @@ def message_of(update: Update) -> Message:
 def command_of(message: Message) -> str:
     """The command as typed, e.g. "/latest", without a "@botname" suffix."""
     assert message.text is not None
-    return message.text.split()[0].split("@")[0]
+    return typed_command(message.text)
 
 
 def text_after_command(message: Message) -> str:
