@@ -88,7 +88,7 @@ def register_handlers(app: IncidentBotApp) -> None:
             CommandHandler("audit", admin.audit),
             CommandHandler("feeds", intake.feeds),
             CommandHandler("queue", intake.queue),
-            intake.button_handler(),
+            CallbackQueryHandler(intake.proposal_button, pattern=intake.BUTTON_PATTERN),
             CommandHandler("cancel", admin.nothing_to_cancel),
             # Last in the group: only what nothing above claimed reaches these.
             MessageHandler(filters.COMMAND, fallback.unknown_command),

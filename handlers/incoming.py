@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from telegram import Chat, Message, Update
+from telegram import Chat, Message, Update, User
 
 from bot.commands import typed_command
 from bot.context import BotContext
 
 
+def acting_user(update: Update) -> User:
+    assert update.effective_user is not None
+    return update.effective_user
+
+
 def acting_user_id(update: Update) -> int:
     """The numeric id of the user behind the update (admins are known by id only)."""
-    assert update.effective_user is not None
-    return update.effective_user.id
+    return acting_user(update).id
 
 
 def chat_of(update: Update) -> Chat:

@@ -6,7 +6,6 @@ import logging
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import CallbackQueryHandler
 
 from bot.context import BotContext
 from bot.intake.records import Proposal, ProposalStatus
@@ -25,13 +24,14 @@ from bot.render.intake import (
 )
 from bot.render.newsroom import correction_done, editable_form, form_problems
 from bot.services import Services
-from handlers.incoming import acting_user_id
+from handlers.incoming import acting_user, acting_user_id
 from handlers.posting import show_preview
 from handlers.replies import UsageError, reply_html
 
 log = logging.getLogger(__name__)
 
 PROPOSAL_PREFIX = "prop"
+BUTTON_PATTERN = rf"^{PROPOSAL_PREFIX}:(use|edit|discard|apply):\d+$"
 FEED_READER = "feed-reader"
 FEEDS_USAGE = (
     "/feeds lists the feeds; /feeds add URL adds one (/feeds add example: the bundled "
@@ -142,8 +142,7 @@ async def proposal_button(update: Update, context: BotContext) -> None:
     else:
         decided = await intake.decide(proposal_id, ProposalStatus.USED, actor)
         await _open_preview(update, context, decided)
-    assert update.effective_user is not None
-    await _close_copies(context, decided, update.effective_user.full_name)
+    await _close_copies(context, decided, acting_user(update).full_name)
 
 
 async def _open_preview(update: Update, context: BotContext, proposal: Proposal) -> None:
@@ -191,9 +190,3 @@ def _buttons(proposal: Proposal) -> InlineKeyboardMarkup:
     else:
         row = [button("Use", "use"), button("Edit", "edit"), button("Discard", "discard")]
     return InlineKeyboardMarkup([row])
-
-
-def button_handler() -> CallbackQueryHandler[BotContext, None]:
-    return CallbackQueryHandler(
-        proposal_button, pattern=rf"^{PROPOSAL_PREFIX}:(use|edit|discard|apply):\d+$"
-    )
