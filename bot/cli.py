@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
+from typing import Literal, TextIO
 
 from telegram.error import InvalidToken, NetworkError
 
@@ -38,6 +39,7 @@ from bot.newsroom.transfer import (
     output_file,
     parse_moment,
 )
+from bot.record.atom import write_atom
 from bot.record.sample import load_sample, remove_sample
 from storage.db import Database
 from storage.maintenance import (
@@ -258,8 +260,10 @@ def _add_transfer(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         "JSON Lines, in the format import reads.",
     )  # fmt: skip
     exporter.add_argument(
-        "--format", dest="fmt", required=True, choices=FORMATS, help="JSON Lines or CSV"
-    )
+        "--format", dest="fmt", required=True, choices=(*FORMATS, "atom"),
+        help="JSON Lines or CSV (which import reads), or an Atom 1.0 feed of the latest "
+        "incidents (atom_feed.entries of them)",
+    )  # fmt: skip
     exporter.add_argument(
         "--since",
         type=_since,
@@ -532,19 +536,28 @@ async def _import(settings: Settings, path: Path, *, skip_invalid: bool) -> int:
 
 
 async def _export(
-    settings: Settings, fmt: Format, since: datetime | None, output: Path | None
+    settings: Settings, fmt: Format | Literal["atom"], since: datetime | None, output: Path | None
 ) -> int:
+    if fmt == "atom" and since is not None:
+        return _fail("--since does not apply to --format atom, which holds the latest "
+                     "atom_feed.entries incidents", EXIT_USAGE)  # fmt: skip
     async with Database(settings.storage.path) as db:
+
+        async def write(out: TextIO) -> int:
+            if fmt == "atom":
+                return await write_atom(db, settings, out, SystemClock().now())
+            return await export_incidents(db, out, fmt, since)
+
         try:
             if output is not None:
                 with output_file(output) as out:
-                    written = await export_incidents(db, out, fmt, since)
+                    written = await write(out)
                 print(f"exported {written} incidents to {output}")
                 return 0
             # The file format is UTF-8 whatever the terminal's locale says.
             if isinstance(sys.stdout, io.TextIOWrapper):
                 sys.stdout.reconfigure(encoding="utf-8", newline="")
-            written = await export_incidents(db, sys.stdout, fmt, since)
+            written = await write(sys.stdout)
             sys.stdout.flush()
         except TransferError as error:
             print(f"incident-bot: {error}", file=sys.stderr)

@@ -245,6 +245,21 @@ class IntakeSettings(_Section):
     )
 
 
+class AtomFeedSettings(_Section):
+    """The Atom feed of the record, which other newsrooms' tools can follow."""
+
+    enabled: bool = Field(default=True, description="Serve GET /feed.atom in webhook mode.")
+    entries: int = Field(
+        default=50, ge=1, le=500, description="How many of the latest changed incidents."
+    )
+    title: str = Field(
+        default="incident-bot: security incidents",
+        min_length=1,
+        max_length=200,
+        description="The feed's title.",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INCIDENT_BOT_",
@@ -260,6 +275,7 @@ class Settings(BaseSettings):
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    atom_feed: AtomFeedSettings = Field(default_factory=AtomFeedSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -8,7 +8,9 @@ feeds what it receives to `application.update_queue`. The server:
   otherwise, compared in constant time);
 - answers `GET /healthz` with the database's reachability, the outbox depth and
   the time of the last update, for load balancers, and `GET /metrics` for Prometheus
-  (bot/monitoring.py).
+  (bot/monitoring.py);
+- answers `GET /feed.atom` with the Atom feed of the record, unless `atom_feed.enabled`
+  is false.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from bot.config import WebhookSettings
 from bot.context import IncidentBotApp, services_of
 from bot.lifecycle import ALLOWED_UPDATES, running
 from bot.monitoring import add_monitoring_routes
+from bot.record.atom import ATOM_PATH, atom_of_record, public_atom_url
+from bot.render.atom import ATOM_CONTENT_TYPE
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +48,8 @@ class WebhookServer:
         server.router.add_post(self._settings.path, self._receive)
         services = services_of(self._app)
         add_monitoring_routes(server, services.metrics, services.db, services.settings.monitoring)
+        if services.settings.atom_feed.enabled:
+            server.router.add_get(ATOM_PATH, self._atom)
         self._runner = web.AppRunner(server, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._settings.listen, self._settings.port)
@@ -52,6 +58,17 @@ class WebhookServer:
             "webhook server listening on %s:%s%s",
             self._settings.listen, self._settings.port, self._settings.path,
         )  # fmt: skip
+
+    async def _atom(self, request: web.Request) -> web.Response:
+        services = services_of(self._app)
+        body = await atom_of_record(
+            services.db,
+            services.settings.atom_feed,
+            self_url=public_atom_url(services.settings),
+            now=services.clock.now(),
+            zone=services.timezone,
+        )
+        return web.Response(body=body, headers={"Content-Type": ATOM_CONTENT_TYPE})
 
     async def stop(self) -> None:
         if self._runner is not None:

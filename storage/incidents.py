@@ -178,6 +178,15 @@ async def get_incident(conn: aiosqlite.Connection, incident_id: int) -> Incident
     return (await _with_sources(conn, [row]))[0]
 
 
+async def recently_changed(conn: aiosqlite.Connection, *, limit: int) -> list[Incident]:
+    """The incidents published, corrected or retracted most recently, newest change first."""
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM incidents ORDER BY updated_at DESC, id DESC LIMIT ?", (limit,)
+    ) as cursor:
+        rows = list(await cursor.fetchall())
+    return await _with_sources(conn, rows)
+
+
 def place_condition(place: str | None, countries: Sequence[str]) -> tuple[str, list[Any]]:
     """The WHERE condition for incidents in `countries` and matching `place` ("" for none).
 
