@@ -42,6 +42,7 @@ _KNOWN_COMMANDS = frozenset(command.name for command in (*PUBLIC_COMMANDS, *ADMI
 _OUTBOX_KINDS = ("alert", "correction", "digest")
 
 # How a send to a subscriber ended, as the metric's `result` label says it.
+FeedReadResult = Literal["ok", "not_modified", "error"]
 SendResult = Literal["ok", "429", "403", "400", "5xx", "timeout", "migrated", "error"]
 
 
@@ -90,8 +91,18 @@ class Metrics:
             "Seconds since the last update arrived (NaN before the first).",
             registry=self.registry,
         )
-        # Feed intake: its fetch counters (by feed and result) are registered here too,
-        # on self.registry, so that /metrics shows them with the rest.
+        self.feed_reads = Counter(
+            "incident_bot_feed_reads",
+            "Reads of the intake's feeds, by feed number and result (ok, not_modified, error).",
+            ["feed", "result"],
+            registry=self.registry,
+        )
+        self.feed_items = Counter(
+            "incident_bot_feed_items",
+            "New feed items, by what became of them (proposed, skipped).",
+            ["outcome"],
+            registry=self.registry,
+        )
 
     def update_handled(self, update: object, seconds: float) -> None:
         command = command_label(update)
@@ -112,6 +123,12 @@ class Metrics:
         ):
             if count:
                 self.digests.labels(outcome).inc(count)
+
+    def feed_read(self, feed_id: int, result: FeedReadResult, proposed: int, skipped: int) -> None:
+        self.feed_reads.labels(str(feed_id), result).inc()
+        for outcome, count in (("proposed", proposed), ("skipped", skipped)):
+            if count:
+                self.feed_items.labels(outcome).inc(count)
 
     def silence(self) -> float:
         """Seconds since the last update, or since the start when none has come yet."""

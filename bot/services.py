@@ -61,7 +61,7 @@ class Services:
             tension_charts=charts,
             metrics=metrics,
             monitoring=MonitoringServer(metrics, db, settings.monitoring),
-            intake=Intake(db, clock, settings.intake, settings.bot.tzinfo, newsroom),
+            intake=Intake(db, clock, settings.intake, settings.bot.tzinfo, newsroom, metrics),
         )
 
     @property

@@ -176,7 +176,12 @@ async def _proposal_html(services: Services, proposal: Proposal) -> str:
     if proposal.feed_id is not None:
         feed, _ = await services.intake.feed(proposal.feed_id)
         feed_name = feed.name
-    differences = await services.intake.differences(proposal)
+    # Once decided, the differences are history: an applied update differs no more.
+    differences = (
+        await services.intake.differences(proposal)
+        if proposal.status is ProposalStatus.PENDING
+        else None
+    )
     return proposal_text(proposal, feed_name, differences, services.timezone, services.clock.now())
 
 

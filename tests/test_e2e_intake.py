@@ -218,6 +218,10 @@ async def test_a_failing_or_slow_feed_costs_nothing_else(
             "Last error: not well-formed XML",
         ):
             assert error in listing
+        metrics = (await services_of(app).metrics.exposition(services_of(app).db)).decode()
+        assert 'incident_bot_feed_reads_total{feed="1",result="error"} 1.0' in metrics
+        assert 'incident_bot_feed_reads_total{feed="5",result="ok"} 1.0' in metrics
+        assert 'incident_bot_feed_items_total{outcome="proposed"} 1.0' in metrics
         feeds = {feed.url: feed for feed in await services_of(app).intake.feeds()}
         broken = feeds[urls[0]]
         assert broken.failures == 1 and broken.next_fetch_at == clock.now() + timedelta(seconds=1)

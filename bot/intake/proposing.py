@@ -20,7 +20,7 @@ from bot.regions import REGIONS
 COVERED_COUNTRIES = frozenset(country for group in REGIONS.values() for country in group)
 
 # Keys in which a later report of the same attack may tell more, and Apply may change.
-UPDATABLE_KEYS = ("killed", "injured", "claimed_by", "perpetrator", "target", "severity")
+UPDATABLE_KEYS = ("killed", "injured", "claimed_by", "perpetrator", "severity")
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,8 @@ def assess(
 ) -> Proposed | Skipped:
     if item.published is not None and item.published < now - max_age:
         hours = max_age.total_seconds() / 3600
-        return Skipped(
-            f"older than {hours:g} hours (dated {item.published.astimezone(zone):%d %b %Y})"
-        )
+        dated = item.published.astimezone(zone)
+        return Skipped(f"older than {hours:g} hours (dated {dated.day} {dated:%b %Y})")
     reported = (item.published or now).astimezone(zone)
     article = propose_incident(f"{item.title}.\n\n{item.text}", published=reported.date())
     problem = _not_an_incident(article)

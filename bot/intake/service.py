@@ -24,6 +24,7 @@ from bot.intake.items import FeedItem, parse_feed
 from bot.intake.proposing import Proposed, assess, differences
 from bot.intake.records import Feed, Proposal, ProposalStatus, SkippedItem
 from bot.models import IncidentChange
+from bot.monitoring import FeedReadResult, Metrics
 from bot.newsroom.changes import Newsroom
 from bot.newsroom.forms import Fields, fields_from_incident
 from storage import incidents as incident_store
@@ -47,6 +48,7 @@ class FeedRead:
     """What one reading of a feed gave: the proposals it made, or its error."""
 
     feed_id: int
+    result: FeedReadResult
     proposals: list[Proposal]
     skipped: int
     error: str | None
@@ -60,12 +62,14 @@ class Intake:
         settings: IntakeSettings,
         zone: tzinfo,
         newsroom: Newsroom,
+        metrics: Metrics,
     ) -> None:
         self._db = db
         self._clock = clock
         self._settings = settings
         self._zone = zone
         self._newsroom = newsroom
+        self._metrics = metrics
         self._session: aiohttp.ClientSession | None = None
         self._reading: set[int] = set()
 
@@ -143,14 +147,16 @@ class Intake:
     async def _read(self, feed: Feed) -> FeedRead:
         self._reading.add(feed.id)
         try:
-            return await self._fetch_and_propose(feed)
+            read = await self._fetch_and_propose(feed)
         except FetchError as error:
-            return await self._failed(feed, str(error))
+            read = await self._failed(feed, str(error))
         except Exception:
             log.exception("reading feed %s failed", feed.id)
-            return await self._failed(feed, "internal error while reading it (see the log)")
+            read = await self._failed(feed, "internal error while reading it (see the log)")
         finally:
             self._reading.discard(feed.id)
+        self._metrics.feed_read(feed.id, read.result, len(read.proposals), read.skipped)
+        return read
 
     async def _fetch_and_propose(self, feed: Feed) -> FeedRead:
         if self._session is None:
@@ -192,7 +198,8 @@ class Intake:
                 now=now,
                 next_fetch_at=now + timedelta(seconds=self._settings.poll_seconds),
             )
-        return FeedRead(feed.id, proposals, skipped, None)
+        result: FeedReadResult = "not_modified" if fetched.body is None else "ok"
+        return FeedRead(feed.id, result, proposals, skipped, None)
 
     async def _take_item(self, feed_id: int, item: FeedItem, source_name: str) -> Proposal | None:
         """Remember the item and propose it if it reads as a recent incident."""
@@ -261,7 +268,7 @@ class Intake:
             await store.record_fetch_failure(
                 conn, feed.id, error=error, now=now, next_fetch_at=now + wait
             )
-        return FeedRead(feed.id, [], 0, error)
+        return FeedRead(feed.id, "error", [], 0, error)
 
     async def _feed(self, feed_id: int) -> Feed:
         feed = await store.get_feed(self._db.reader, feed_id)

@@ -14,23 +14,26 @@ from bot.render.incidents import esc, format_time, incident_details
 def proposal_text(
     proposal: Proposal,
     feed_name: str,
-    differences: Sequence[tuple[str, str, str]],
+    differences: Sequence[tuple[str, str, str]] | None,
     zone: tzinfo,
     now: datetime,
 ) -> str:
+    """A proposal as admins see it; `differences` None once it has been decided."""
     lines = [f"📥 <b>Proposed draft P{proposal.id}</b> from {esc(feed_name)} — not published"]
     if proposal.update_of is not None:
         lines.append(f"⚠️ <b>Possible update of #{proposal.update_of}</b>")
     elif proposal.update_of_proposal is not None:
         lines.append(f"⚠️ <b>Possibly the same attack as P{proposal.update_of_proposal}</b>")
-    if proposal.update_of is not None or proposal.update_of_proposal is not None:
+    if differences is not None and (
+        proposal.update_of is not None or proposal.update_of_proposal is not None
+    ):
         if differences:
             lines.append("What this report tells otherwise:")
             lines.extend(
                 f"• {esc(key)}: {esc(before)} → {esc(after)}" for key, before, after in differences
             )
         else:
-            lines.append("It tells nothing new in casualties, claim, actors or severity.")
+            lines.append("It tells nothing new in casualties, claim, perpetrator or severity.")
     lines.extend(["", f"<b>{esc(proposal.title)}</b>", ""])
     try:
         lines.append(incident_details(incident_from_fields(proposal.fields, zone, now), zone))
