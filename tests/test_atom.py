@@ -118,6 +118,8 @@ def test_export_writes_the_feed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    # The command line's logging set-up would outlive the test and quieten httpx for others.
+    monkeypatch.setattr(cli, "configure_logging", lambda *args, **kwargs: None)
     monkeypatch.setenv("INCIDENT_BOT_STORAGE__PATH", str(tmp_path / "bot.sqlite3"))
     assert cli.main(["sample", "load"]) == 0
     capsys.readouterr()
