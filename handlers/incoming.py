@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Chat, Message, Update, User
+from telegram import CallbackQuery, Chat, Message, Update, User
 
 from bot.commands import typed_command
 from bot.context import BotContext
@@ -45,3 +45,11 @@ def text_after_command(message: Message) -> str:
 def words_after_command(context: BotContext) -> str:
     """The words after the command on one line, single-spaced: for names and search terms."""
     return " ".join(context.args or [])
+
+
+def pressed(update: Update) -> tuple[CallbackQuery, str, int]:
+    """A pressed "prefix:action:number" button: the query, the action and the number."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    _, action, number = query.data.split(":")
+    return query, action, int(number)

@@ -24,7 +24,7 @@ from bot.render.intake import (
 )
 from bot.render.newsroom import correction_done, editable_form, form_problems
 from bot.services import Services
-from handlers.incoming import acting_user, acting_user_id
+from handlers.incoming import acting_user, acting_user_id, pressed
 from handlers.posting import show_preview
 from handlers.replies import UsageError, reply_html
 
@@ -121,10 +121,7 @@ async def send_proposals(bot: Bot, services: Services, proposals: list[Proposal]
 
 
 async def proposal_button(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    _, action, number = query.data.split(":")
-    proposal_id = int(number)
+    query, action, proposal_id = pressed(update)
     intake = context.services.intake
     actor = acting_user_id(update)
     await query.answer()

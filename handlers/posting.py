@@ -16,7 +16,7 @@ from bot.newsroom.forms import FormError, parse_form
 from bot.newsroom.guided_post import STEPS, AnswerError, mark_answered, next_step
 from bot.render.incidents import esc
 from bot.render.newsroom import editable_form, form_problems, preview
-from handlers.incoming import acting_user_id, message_of, text_after_command
+from handlers.incoming import acting_user_id, message_of, pressed, text_after_command
 from handlers.replies import UsageError, reply_html
 
 DRAFT_PREFIX = "draft"
@@ -106,10 +106,7 @@ async def propose_from_report(update: Update, context: BotContext) -> None:
 
 
 async def draft_button(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    _, action, draft_id_text = query.data.split(":")
-    draft_id = int(draft_id_text)
+    query, action, draft_id = pressed(update)
     newsroom = context.services.newsroom
     await query.answer()
     if action == "publish":

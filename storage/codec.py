@@ -58,6 +58,11 @@ def from_db_time(text: str) -> datetime:
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
+def from_db_time_or_none(text: str | None) -> datetime | None:
+    """A nullable time column: None stays None."""
+    return from_db_time(text) if text else None
+
+
 def to_db_date(day: date) -> str:
     """A calendar date as sortable ISO-8601 text (`2024-08-05`), in the storable range."""
     storable(datetime(day.year, day.month, day.day, tzinfo=UTC))

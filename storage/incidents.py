@@ -20,7 +20,7 @@ from bot.models import (
     IncidentVersion,
     Source,
 )
-from storage.codec import from_db_time, to_db_time
+from storage.codec import from_db_time, from_db_time_or_none, to_db_time
 
 _COLUMNS = (
     "id, external_id, occurred_at, reported_at, title, summary, event_type, sub_event_type, "
@@ -375,7 +375,7 @@ def _incident_from_row(row: aiosqlite.Row, sources: list[Source]) -> Incident:
         id=row["id"],
         external_id=row["external_id"],
         occurred_at=from_db_time(row["occurred_at"]),
-        reported_at=from_db_time(row["reported_at"]) if row["reported_at"] else None,
+        reported_at=from_db_time_or_none(row["reported_at"]),
         title=row["title"],
         summary=row["summary"],
         event_type=row["event_type"],

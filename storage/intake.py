@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from bot.intake.records import Feed, Proposal, ProposalStatus, SkippedItem
-from storage.codec import from_db_time, to_db_time
+from storage.codec import from_db_time, from_db_time_or_none, to_db_time
 
 _FEED_COLUMNS = (
     "f.id, f.url, f.from_config, f.title, f.etag, f.last_modified, f.last_fetch_at, "
@@ -344,10 +344,6 @@ async def queue_opt_outs(conn: aiosqlite.Connection) -> frozenset[int]:
         return frozenset(int(row[0]) for row in await cursor.fetchall())
 
 
-def _optional_time(text: str | None) -> datetime | None:
-    return from_db_time(text) if text else None
-
-
 def _feed_from_row(row: aiosqlite.Row) -> Feed:
     return Feed(
         id=row["id"],
@@ -356,8 +352,8 @@ def _feed_from_row(row: aiosqlite.Row) -> Feed:
         title=row["title"],
         etag=row["etag"],
         last_modified=row["last_modified"],
-        last_fetch_at=_optional_time(row["last_fetch_at"]),
-        last_new_item_at=_optional_time(row["last_new_item_at"]),
+        last_fetch_at=from_db_time_or_none(row["last_fetch_at"]),
+        last_new_item_at=from_db_time_or_none(row["last_new_item_at"]),
         last_error=row["last_error"],
         failures=row["failures"],
         next_fetch_at=from_db_time(row["next_fetch_at"]),
@@ -381,6 +377,6 @@ def _proposal_from_row(row: aiosqlite.Row) -> Proposal:
         update_of_proposal=row["update_of_proposal"],
         status=row["status"],
         decided_by=row["decided_by"],
-        decided_at=_optional_time(row["decided_at"]),
+        decided_at=from_db_time_or_none(row["decided_at"]),
         created_at=from_db_time(row["created_at"]),
     )

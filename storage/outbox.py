@@ -16,7 +16,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.models import Direction, OutboxItem, OutboxKind, OutboxStatus, OutgoingMessage
-from storage.codec import from_db_time, to_db_time
+from storage.codec import from_db_time, from_db_time_or_none, to_db_time
 from storage.subscribers import DIRECTION_BIT
 
 _COLUMNS = (
@@ -174,7 +174,7 @@ async def claim_due(conn: aiosqlite.Connection, now: datetime, limit: int) -> li
 async def next_due_at(conn: aiosqlite.Connection) -> datetime | None:
     async with conn.execute(f"SELECT min(not_before) FROM outbox WHERE {_READY}") as cursor:
         row = await cursor.fetchone()
-    return from_db_time(row[0]) if row and row[0] else None
+    return from_db_time_or_none(row[0] if row else None)
 
 
 async def mark_sent(

@@ -9,7 +9,7 @@ from datetime import datetime, time
 import aiosqlite
 
 from bot.models import Direction, Subscription
-from storage.codec import from_db_time, to_db_time
+from storage.codec import from_db_time_or_none, to_db_time
 
 _COLUMNS = (
     "chat_id, chat_type, active, inactive_reason, regions, min_severity, alert_directions, digest, "
@@ -167,6 +167,6 @@ def _subscription_from_row(row: aiosqlite.Row) -> Subscription:
         quiet_end=time.fromisoformat(row["quiet_end"]) if row["quiet_end"] else None,
         skip_empty_digest=bool(row["skip_empty_digest"]),
         digest_chart=bool(row["digest_chart"]),
-        last_digest_at=from_db_time(row["last_digest_at"]) if row["last_digest_at"] else None,
-        next_digest_at=from_db_time(row["next_digest_at"]) if row["next_digest_at"] else None,
+        last_digest_at=from_db_time_or_none(row["last_digest_at"]),
+        next_digest_at=from_db_time_or_none(row["next_digest_at"]),
     )
