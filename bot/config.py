@@ -245,6 +245,15 @@ class IntakeSettings(_Section):
     )
 
 
+class NewsroomSettings(_Section):
+    """How incidents reach the record."""
+
+    approvals_required: Literal[1, 2] = Field(
+        default=1,
+        description="Admins who must press Publish, each once, before an incident is published.",
+    )
+
+
 class AtomFeedSettings(_Section):
     """The Atom feed of the record, which other newsrooms' tools can follow."""
 
@@ -274,6 +283,7 @@ class Settings(BaseSettings):
     tension: TensionSettings = Field(default_factory=TensionSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
+    newsroom: NewsroomSettings = Field(default_factory=NewsroomSettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
     atom_feed: AtomFeedSettings = Field(default_factory=AtomFeedSettings)
 

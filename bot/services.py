@@ -45,7 +45,7 @@ class Services:
         metrics = Metrics(clock)
         tension = TensionIndex(db, clock, settings.tension)
         charts = TensionCharts(db, clock, tension)
-        newsroom = Newsroom(db, clock, settings.bot.tzinfo)
+        newsroom = Newsroom(db, clock, settings.bot.tzinfo, settings.newsroom.approvals_required)
         return cls(
             settings=settings,
             db=db,

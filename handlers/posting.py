@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
     ConversationHandler,
 )
 
 from bot.context import BotContext
 from bot.models import DraftOrigin
-from bot.newsroom.changes import Preview
+from bot.newsroom.changes import AwaitingApproval, Preview
 from bot.newsroom.extracted_form import fields_from_proposal
 from bot.newsroom.extractor import propose_incident
 from bot.newsroom.forms import FormError, parse_form
 from bot.newsroom.guided_post import STEPS, AnswerError, mark_answered, next_step
 from bot.render.incidents import esc
-from bot.render.newsroom import editable_form, form_problems, preview
+from bot.render.newsroom import approvals_line, editable_form, form_problems, preview
 from handlers.incoming import acting_user_id, message_of, pressed, text_after_command
 from handlers.replies import UsageError, reply_html
+
+log = logging.getLogger(__name__)
 
 DRAFT_PREFIX = "draft"
 BUTTON_PATTERN = rf"^{DRAFT_PREFIX}:(publish|edit|cancel):\d+$"
@@ -110,9 +115,15 @@ async def draft_button(update: Update, context: BotContext) -> None:
     newsroom = context.services.newsroom
     await query.answer()
     if action == "publish":
-        incident = await newsroom.publish(draft_id, acting_user_id(update))
-        await _close_preview(query.message, f"✅ Published as #{incident.id}.")
-        await reply_html(update, f"Published as #{incident.id}. /incident {incident.id} shows it.")
+        assert update.effective_user is not None
+        outcome = await newsroom.approve(
+            draft_id, acting_user_id(update), update.effective_user.full_name
+        )
+        if isinstance(outcome, AwaitingApproval):
+            await _ask_second_approval(update, context, outcome)
+            return
+        await _close_preview(query.message, f"✅ Published as #{outcome.id}.")
+        await reply_html(update, f"Published as #{outcome.id}. /incident {outcome.id} shows it.")
     elif action == "edit":
         draft = await newsroom.draft(draft_id)
         if draft is None:
@@ -127,15 +138,65 @@ async def draft_button(update: Update, context: BotContext) -> None:
 
 
 async def show_preview(update: Update, context: BotContext, shown: Preview) -> None:
-    def button(label: str, action: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(
-            label, callback_data=f"{DRAFT_PREFIX}:{action}:{shown.draft_id}"
-        )
-
     markup = InlineKeyboardMarkup(
-        [[button("Publish", "publish"), button("Edit", "edit"), button("Cancel", "cancel")]]
-    )
+        [[_draft_button(label, action, shown.draft_id)
+          for label, action in (("Publish", "publish"), ("Edit", "edit"), ("Cancel", "cancel"))]]
+    )  # fmt: skip
     await reply_html(update, preview(shown, context.services.timezone), markup)
+
+
+async def _ask_second_approval(
+    update: Update, context: BotContext, waiting: AwaitingApproval
+) -> None:
+    """Two-person rule: every other admin gets the preview with "Approve and publish"."""
+    query = update.callback_query
+    assert query is not None
+    approved = approvals_line(waiting)
+    others = [
+        user_id
+        for user_id in await context.services.admins.roles()
+        if user_id not in waiting.approver_ids
+    ]
+    if waiting.newly and isinstance(query.message, Message) and query.message.text_html:
+        # Publish stays: pressed again, it sends the draft to admins granted since.
+        await query.message.edit_text(
+            f"{query.message.text_html}\n\n<b>{esc(approved)}</b>",
+            reply_markup=InlineKeyboardMarkup(
+                [[_draft_button("Publish", "publish", waiting.draft_id),
+                  _draft_button("Cancel", "cancel", waiting.draft_id)]]
+            ),
+        )  # fmt: skip
+    if not others:
+        await reply_html(
+            update,
+            f"{esc(approved)}. No other admin can give the second approval: grant an editor "
+            "with /grant USER_ID, then press Publish again to send it to them.",
+        )
+        return
+    shown = await context.services.newsroom.preview(waiting.draft_id)
+    text = f"<b>{esc(approved)}</b>\n\n{preview(shown, context.services.timezone)}"
+    markup = InlineKeyboardMarkup(
+        [[_draft_button("Approve and publish", "publish", waiting.draft_id),
+          _draft_button("Cancel", "cancel", waiting.draft_id)]]
+    )  # fmt: skip
+    sent = 0
+    for user_id in others:
+        try:
+            await context.bot.send_message(user_id, text, reply_markup=markup)
+            sent += 1
+        except (BadRequest, Forbidden) as error:
+            log.warning(
+                "could not ask %s to approve draft %s: %s", user_id, waiting.draft_id, error
+            )
+    await reply_html(
+        update,
+        f"{esc(approved)}. Sent to {sent} other admin(s); it is published when one of them "
+        "approves it.",
+    )
+
+
+def _draft_button(label: str, action: str, draft_id: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=f"{DRAFT_PREFIX}:{action}:{draft_id}")
 
 
 async def _close_preview(message: object, status: str) -> None:

@@ -83,3 +83,24 @@ def _draft_from_row(row: aiosqlite.Row) -> Draft:
         created_at=from_db_time(row["created_at"]),
         updated_at=from_db_time(row["updated_at"]),
     )
+
+
+async def add_approval(
+    conn: aiosqlite.Connection, draft_id: int, user_id: int, user_name: str, now: datetime
+) -> bool:
+    """Record one admin's approval of a draft; False if they had approved it already."""
+    cursor = await conn.execute(
+        "INSERT INTO draft_approvals (draft_id, user_id, user_name, approved_at) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (draft_id, user_id) DO NOTHING",
+        (draft_id, user_id, user_name, to_db_time(now)),
+    )
+    return cursor.rowcount == 1
+
+
+async def approvals_of(conn: aiosqlite.Connection, draft_id: int) -> list[tuple[int, str]]:
+    """(user id, name) of each admin who approved the draft, first first."""
+    async with conn.execute(
+        "SELECT user_id, user_name FROM draft_approvals WHERE draft_id = ? ORDER BY approved_at",
+        (draft_id,),
+    ) as cursor:
+        return [(int(row[0]), str(row[1])) for row in await cursor.fetchall()]

@@ -72,11 +72,28 @@ class Preview:
     possible_duplicates: list[Incident]
 
 
+@dataclass(frozen=True)
+class AwaitingApproval:
+    """A draft approved by fewer admins than the two-person rule asks for."""
+
+    draft_id: int
+    approvals: list[tuple[int, str]]  # (user id, name), first first
+    required: int
+    newly: bool  # False: this admin had approved it already
+
+    @property
+    def approver_ids(self) -> set[int]:
+        return {user_id for user_id, _ in self.approvals}
+
+
 class Newsroom:
-    def __init__(self, db: Database, clock: Clock, zone: tzinfo) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, zone: tzinfo, approvals_required: int = 1
+    ) -> None:
         self._db = db
         self._clock = clock
         self._zone = zone
+        self.approvals_required = approvals_required
         self.listeners: list[NewsroomListener] = []
 
     # Drafts
@@ -129,14 +146,32 @@ class Newsroom:
                 conn, draft_id, DraftStatus.CANCELLED, self._clock.now()
             )
 
-    async def publish(self, draft_id: int, actor_id: int) -> Incident:
-        draft = await draft_store.get_draft(self._db.reader, draft_id)
-        if draft is None:
-            raise NewsroomError("That draft no longer exists.")
-        if draft.status is DraftStatus.PUBLISHED:
-            raise NewsroomError(f"That draft was already published as #{draft.incident_id}.")
-        if draft.status is DraftStatus.CANCELLED:
-            raise NewsroomError("That draft was cancelled.")
+    async def approve(
+        self, draft_id: int, actor_id: int, actor_name: str
+    ) -> Incident | AwaitingApproval:
+        """Publish, or under the two-person rule record this admin's approval and publish
+        when a second, different admin approves."""
+        if self.approvals_required == 1:
+            return await self.publish(draft_id, actor_id)
+        await self._publishable(draft_id)
+        async with self._db.transaction() as conn:
+            added = await draft_store.add_approval(
+                conn, draft_id, actor_id, actor_name, self._clock.now()
+            )
+            if added:
+                await record_action(
+                    conn, at=self._clock.now(), actor_id=actor_id, action="approve",
+                    subject=f"draft {draft_id}",
+                )  # fmt: skip
+        approvals = await draft_store.approvals_of(self._db.reader, draft_id)
+        if len(approvals) >= self.approvals_required:
+            return await self.publish(draft_id, actor_id, approved_by=[u for u, _ in approvals])
+        return AwaitingApproval(draft_id, approvals, self.approvals_required, newly=added)
+
+    async def publish(
+        self, draft_id: int, actor_id: int, approved_by: list[int] | None = None
+    ) -> Incident:
+        draft = await self._publishable(draft_id)
         content = incident_from_fields(draft.fields, self._zone, self._clock.now())
         now = self._clock.now()
         async with self._db.transaction() as conn:
@@ -157,7 +192,8 @@ class Newsroom:
                 actor_id=actor_id,
                 action="publish",
                 subject=f"incident {incident_id}",
-                detail={"title": content.title, "alerts": alerts},
+                detail={"title": content.title, "alerts": alerts}
+                | ({"approved_by": approved_by} if approved_by else {}),
             )
         incident = await self._get(incident_id)
         for listener in self.listeners:
@@ -264,6 +300,16 @@ class Newsroom:
         if incident is None:
             raise NewsroomError(f"There is no incident #{incident_id}.")
         return incident
+
+    async def _publishable(self, draft_id: int) -> Draft:
+        draft = await draft_store.get_draft(self._db.reader, draft_id)
+        if draft is None:
+            raise NewsroomError("That draft no longer exists.")
+        if draft.status is DraftStatus.PUBLISHED:
+            raise NewsroomError(f"That draft was already published as #{draft.incident_id}.")
+        if draft.status is DraftStatus.CANCELLED:
+            raise NewsroomError("That draft was cancelled.")
+        return draft
 
     async def _open_draft(self, draft_id: int) -> Draft:
         draft = await draft_store.get_draft(self._db.reader, draft_id)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import tzinfo
 
 from bot.models import AuditEntry, IncidentChange
-from bot.newsroom.changes import Preview
+from bot.newsroom.changes import AwaitingApproval, Preview
 from bot.newsroom.forms import Fields, form_text
 from bot.render.corrections import what_changed
 from bot.render.incidents import esc, format_date, format_time, incident_details
@@ -26,6 +26,12 @@ def preview(shown: Preview, zone: tzinfo) -> str:
             f"({format_date(other.occurred_at, zone)}, {esc(other.location)})"
         )
     return "\n".join(lines)
+
+
+def approvals_line(waiting: AwaitingApproval) -> str:
+    """ "Approved by Alice (1/2)": who has approved a draft under the two-person rule."""
+    names = ", ".join(name for _, name in waiting.approvals)
+    return f"Approved by {names} ({len(waiting.approvals)}/{waiting.required})"
 
 
 def form_problems(problems: Sequence[str]) -> str:
