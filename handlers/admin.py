@@ -72,6 +72,12 @@ async def audit(update: Update, context: BotContext) -> None:
 
 
 async def nothing_to_cancel(update: Update, context: BotContext) -> None:
+    """/cancel outside the guided /post: it still drops an unfinished draft kept from before
+    (a resumed one), so that the next /post starts afresh."""
+    newsroom = context.services.newsroom
+    if await newsroom.drop_guided_draft(acting_user_id(update)):
+        await reply_html(update, "Your unfinished draft is dropped. Nothing was published.")
+        return
     await reply_html(update, "There is nothing to cancel.")
 
 

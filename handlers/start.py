@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.commands import PUBLIC_COMMANDS
+from bot.commands import ADMIN_COMMANDS, PUBLIC_COMMANDS, CommandInfo
 from bot.context import BotContext
+from bot.newsroom.admins import Role
 from bot.render.incidents import esc
 from bot.subscriptions.service import DEEP_LINK_PREFIX
+from handlers.incoming import acting_user_id
 from handlers.replies import reply_html
 from handlers.subscriptions import subscribe_from_link
 
@@ -33,9 +35,13 @@ async def start(update: Update, context: BotContext) -> None:
 
 async def help_command(update: Update, context: BotContext) -> None:
     lines = ["<b>Commands</b>", ""]
-    for command in PUBLIC_COMMANDS:
-        usage = f"/{command.name} {esc(command.arguments)}".rstrip()
-        lines.append(f"{usage} — {esc(command.description)}")
+    lines.extend(_usage(command) for command in PUBLIC_COMMANDS)
+    role = await context.services.admins.role_of(acting_user_id(update))
+    # Admins see their own commands too; nobody else learns of them here.
+    admin = [command for command in ADMIN_COMMANDS if Role.NOBODY < command.role <= role]
+    if admin:
+        lines.extend(["", "<b>For you as an admin</b>"])
+        lines.extend(_usage(command) for command in admin)
     lines.extend(
         [
             "",
@@ -44,3 +50,8 @@ async def help_command(update: Update, context: BotContext) -> None:
         ]
     )
     await reply_html(update, "\n".join(lines))
+
+
+def _usage(command: CommandInfo) -> str:
+    usage = f"/{command.name} {esc(command.arguments)}".rstrip()
+    return f"{usage} — {esc(command.description)}"

@@ -364,3 +364,16 @@ async def test_draft_says_not_reported_for_vague_injuries_and_none_only_when_tol
     silent = await owner.says("/draft A drone struck Harir Air Base in Erbil on Tuesday.")
     lines = dict(line.split(": ", 1) for line in silent.text.splitlines() if ": " in line)
     assert lines["claimed_by"] == "not reported"
+
+
+async def test_cancel_drops_a_draft_kept_from_before_outside_the_conversation(
+    owner: Person, running_bot: IncidentBotApp
+) -> None:
+    # A draft stored before a restart whose conversation state was not flushed.
+    newsroom = services_of(running_bot).newsroom
+    kept = await newsroom.guided_draft(owner.user.id)
+    assert await newsroom.answer(kept.id, {"title": ["A headline"]}) is None
+    reply = await owner.says("/cancel")
+    assert reply.text == "Your unfinished draft is dropped. Nothing was published."
+    started = await owner.says("/post")
+    assert "one question at a time" in started.text

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.commands import PUBLIC_COMMANDS
+from bot.commands import ADMIN_COMMANDS, PUBLIC_COMMANDS
 from bot.context import IncidentBotApp
 from bot.errors import UserError
 from bot.sandbox.fake_api import FakeBotApi
@@ -28,6 +28,14 @@ async def test_start_and_help(alice: Person) -> None:
     assert "security incidents" in welcome.text
     help_text = (await alice.says("/help")).text
     for command in PUBLIC_COMMANDS:
+        assert f"/{command.name}" in help_text
+    assert "/post" not in help_text and "admin" not in help_text
+
+
+async def test_help_shows_admins_their_commands(owner: Person) -> None:
+    help_text = (await owner.says("/help")).text
+    assert "For you as an admin" in help_text
+    for command in ADMIN_COMMANDS:
         assert f"/{command.name}" in help_text
 
 

@@ -126,6 +126,11 @@ class Newsroom:
             )
         return await self._open_draft(draft_id)
 
+    async def drop_guided_draft(self, owner_id: int) -> bool:
+        """Cancel the admin's unfinished guided draft; False if they have none."""
+        found = await draft_store.open_draft_of(self._db.reader, owner_id, DraftOrigin.GUIDED)
+        return found is not None and await self.cancel(found.id)
+
     async def answer(self, draft_id: int, answers: Fields) -> str | None:
         """Check one step's answers and store them; return the problem instead if any."""
         for key, values in answers.items():
