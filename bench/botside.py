@@ -12,6 +12,7 @@ from bot.app import DIGEST_DISPATCHER, build_application
 from bot.config import Settings
 from bot.context import IncidentBotApp, delivery_of, services_of
 from bot.lifecycle import polling
+from bot.subscriptions.areas import alert_place
 from storage.incidents import insert_incident
 from storage.outbox import depth, enqueue_alerts
 
@@ -49,7 +50,7 @@ async def publish_alert(app: IncidentBotApp, n: int, severity: int = 4) -> tuple
         incident_id = await insert_incident(conn, draft, now)
         assert incident_id is not None
         queued = await enqueue_alerts(
-            conn, incident_id, draft.country, draft.severity, draft.direction, now
+            conn, incident_id, alert_place(draft), draft.severity, draft.direction, now
         )
     delivery_of(app).wake()
     return queued, started

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.models import Watch
+from bot.subscriptions.areas import Coverage, coverage
 from storage.db import Database
 
 SEED = 20241125
@@ -60,6 +62,7 @@ WORDS = (
     "sirens sounded before impact", "officials reported damage to a hangar",
     "witnesses described several blasts", "a roadside bomb hit a patrol",
 )  # fmt: skip
+# Places at every level: regions, countries, provinces and bases.
 REGION_CHOICES: tuple[list[str], ...] = (
     ["Iraq"],
     ["Syria"],
@@ -67,13 +70,18 @@ REGION_CHOICES: tuple[list[str], ...] = (
     ["Levant"],
     ["Red Sea/Yemen"],
     [],
+    ["Anbar"],
+    ["Ain al-Asad Air Base"],
+    ["Erbil Air Base", "Tower 22"],
+    ["Deir ez-Zor"],
 )
-REGION_COUNTRIES = {
-    "Iraq": ["Iraq"],
-    "Syria": ["Syria"],
-    "Levant": ["Lebanon", "Israel", "Palestine", "Jordan"],
-    "Red Sea/Yemen": ["Yemen"],
-}
+# Most chats watch no site; some watch a base with a radius of their own.
+WATCH_CHOICES: tuple[list[Watch], ...] = (
+    *([[]] * 7),
+    [Watch(site="Ain al-Asad Air Base", radius_km=30)],
+    [Watch(site="Al-Tanf Garrison", radius_km=50)],
+    [Watch(site="Erbil Air Base", radius_km=25), Watch(site="Harir Air Base", radius_km=25)],
+)
 TIMEZONES = ("UTC", "Asia/Baghdad", "Europe/London", "America/New_York", "Asia/Jerusalem")
 
 
@@ -123,23 +131,24 @@ def incident_rows(count: int, rng: random.Random) -> Iterator[tuple[object, ...]
 
 def subscriber_rows(
     count: int, rng: random.Random
-) -> Iterator[tuple[tuple[object, ...], list[str]]]:
+) -> Iterator[tuple[tuple[object, ...], Coverage]]:
     for n in range(count):
         regions = rng.choice(REGION_CHOICES)
+        watches = rng.choice(WATCH_CHOICES)
         zone = rng.choice(TIMEZONES)
         hour = rng.choice((6, 7, 8, 12, 18, 21))
         due = END + timedelta(minutes=rng.randint(0, 24 * 60))
-        countries = [c for region in regions for c in REGION_COUNTRIES[region]]
         yield (
             (
                 1_000_000 + n, "private", 1, None, json.dumps(regions),
+                json.dumps([watch.model_dump() for watch in watches]),
                 rng.choice((None, 1, 2, 3, 3, 3, 4, 5)),
                 rng.choice((5, 5, 5, 5, 7)),  # a fifth opt in to US/coalition strikes
                 rng.choice(("daily", "daily", "daily", "weekly", "off")), rng.randint(0, 6),
                 f"{hour:02d}:00", zone, None, None, 0, 1,
                 _stamp(due - timedelta(days=1)), _stamp(due), _stamp(END), _stamp(END),
             ),
-            countries,
+            coverage(regions, watches),
         )  # fmt: skip
 
 
@@ -181,19 +190,33 @@ def build(path: Path, sizes: Sizes, seed: int = SEED) -> float:
         conn.execute("UPDATE incidents_revision SET revision = revision + 1")
         for _, sql in triggers:
             conn.execute(sql)
-        for row, countries in subscriber_rows(sizes.subscribers, rng):
+        for row, covered in subscriber_rows(sizes.subscribers, rng):
             conn.execute(
                 "INSERT INTO subscribers (chat_id, chat_type, active, inactive_reason, regions, "
-                "min_severity, alert_directions, digest, digest_weekday, digest_time, timezone, "
-                "quiet_start, quiet_end, skip_empty_digest, digest_chart, last_digest_at, "
-                "next_digest_at, created_at, updated_at) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "watches, min_severity, alert_directions, digest, digest_weekday, digest_time, "
+                "timezone, quiet_start, quiet_end, skip_empty_digest, digest_chart, "
+                "last_digest_at, next_digest_at, created_at, updated_at) VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
+            chat_id = row[0]
             conn.executemany(
                 "INSERT INTO subscriber_countries (chat_id, country) VALUES (?, ?)",
-                [(row[0], country) for country in countries],
+                [(chat_id, country) for country in covered.countries],
             )
+            conn.executemany(
+                "INSERT INTO subscriber_provinces (chat_id, country, admin1) VALUES (?, ?, ?)",
+                [(chat_id, country, admin1) for country, admin1 in covered.provinces],
+            )
+            conn.executemany(
+                "INSERT INTO subscriber_sites (chat_id, site, latitude, longitude, radius_km, "
+                "watched, south, north, west, east) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (chat_id, a.site, a.latitude, a.longitude, a.radius_km, int(a.watched),
+                     *a.box())
+                    for a in covered.sites
+                ],
+            )  # fmt: skip
         conn.execute("COMMIT")
         conn.execute("ANALYZE")
     finally:

@@ -17,7 +17,7 @@ from bench.common import ANCHOR, BenchClock, Figure, Log, at_most, bot_settings,
 from bot.models import DigestFrequency, Direction, Subscription
 from bot.services import Services
 from storage.incidents import search_published
-from storage.outbox import enqueue_alerts, matching_subscribers
+from storage.outbox import AlertPlace, enqueue_alerts, matching_subscribers
 
 T = TypeVar("T")
 
@@ -25,8 +25,11 @@ SEARCH_TEXT = "drone Conoco"
 # Alerts about Iraq reach the most subscribers in the generated mix (those who chose it,
 # alone or with Syria, and those who chose everywhere): a typical severity, and the
 # highest, which nearly every one of them wants.
-MATCH_COUNTRY = "Iraq"
 MATCH_SEVERITIES = (3, 5)
+# An attack on a base in Iraq, with coordinates: it is matched on every level at once —
+# Iraq and everywhere, the province of Anbar, the base by name, and every site whose radius
+# holds it (Ain al-Asad's watchers).
+MATCH_SITE = AlertPlace("Iraq", "Anbar", "Ain al-Asad Air Base", 33.80, 42.45)
 
 
 async def timed(call: Callable[[], Awaitable[T]], runs: int) -> tuple[list[float], T]:
@@ -71,7 +74,7 @@ async def measure(db_path: Path, *, runs: int, log: Log) -> list[Figure]:
             *(
                 (
                     f"matching.severity{severity}",
-                    f"Subscribers matching an alert ({MATCH_COUNTRY}, severity {severity})",
+                    f"Subscribers matching an alert (at {MATCH_SITE.site}, severity {severity})",
                     _matching(db.reader, severity),
                     50.0,
                     "",
@@ -112,21 +115,36 @@ async def measure(db_path: Path, *, runs: int, log: Log) -> list[Figure]:
                 await conn.execute("BEGIN IMMEDIATE")
                 try:
                     return await enqueue_alerts(
-                        conn, 1, MATCH_COUNTRY, MATCH_SEVERITIES[-1], Direction.ON_COALITION, ANCHOR
+                        conn,
+                        1,
+                        MATCH_SITE,
+                        MATCH_SEVERITIES[-1],
+                        Direction.ON_COALITION,
+                        ANCHOR,
                     )
                 finally:
                     await conn.rollback()
 
-            times, queued = await timed(enqueue_and_roll_back, max(5, runs // 10))
-        log(f"  enqueue: p50 {percentile(times, 0.5):.1f} ms ({queued:,} rows)")
+            times, queued = await timed(enqueue_and_roll_back, max(20, runs // 2))
+        p50, p99 = percentile(times, 0.5), percentile(times, 0.99)
+        log(f"  enqueue: p50 {p50:.1f} ms, p99 {p99:.1f} ms ({queued:,} rows)")
+        label = (
+            f"4. Queueing the alerts of one attack at {MATCH_SITE.site} (severity "
+            f"{MATCH_SEVERITIES[-1]}), matched on country, province, site, radius and direction"
+        )
+        note = f"{queued:,} outbox rows in one INSERT … SELECT, under the write lock"
+        figures.append(
+            Figure(key="storage.enqueue_alerts.p50", label=f"{label}: p50", value=p50, unit="ms")
+        )
         figures.append(
             Figure(
-                key="storage.enqueue_alerts.p50",
-                label=f"4. Queueing the alerts of one incident ({MATCH_COUNTRY}, severity "
-                f"{MATCH_SEVERITIES[-1]}): p50",
-                value=percentile(times, 0.5),
+                key="storage.enqueue_alerts.p99",
+                label=f"{label}: p99",
+                value=p99,
                 unit="ms",
-                note=f"{queued:,} outbox rows in one statement, under the write lock",
+                goal="< 200 ms",
+                passed=at_most(p99, 200.0),
+                note=note,
             )
         )
         figures.append(
@@ -141,7 +159,7 @@ async def measure(db_path: Path, *, runs: int, log: Log) -> list[Figure]:
 
 
 def _matching(reader: aiosqlite.Connection, severity: int) -> Callable[[], Awaitable[list[int]]]:
-    return lambda: matching_subscribers(reader, MATCH_COUNTRY, severity)
+    return lambda: matching_subscribers(reader, MATCH_SITE, severity)
 
 
 def _size(result: object) -> str:

@@ -179,6 +179,21 @@ class TensionSettings(_Section):
         return ratios
 
 
+class EscalationSettings(_Section):
+    """Escalation notices: the Nth attack on one site within a window."""
+
+    attacks: int = Field(
+        default=3, ge=2, description="The attack on one site that brings a notice (3: the 3rd)."
+    )
+    window_days: float = Field(default=7, gt=0, description="Days in which the attacks count.")
+    cooldown_days: float = Field(
+        default=7, ge=0, description="Days after a notice before the same site gets another."
+    )
+    radius_km: float = Field(
+        default=25, gt=0, le=200, description="How near a site an attack counts as on it."
+    )
+
+
 class WebhookSettings(_Section):
     """Webhook mode (`incident-bot run --webhook`)."""
 
@@ -281,6 +296,7 @@ class Settings(BaseSettings):
     bot: BotSettings = Field(default_factory=BotSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     tension: TensionSettings = Field(default_factory=TensionSettings)
+    escalation: EscalationSettings = Field(default_factory=EscalationSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     newsroom: NewsroomSettings = Field(default_factory=NewsroomSettings)

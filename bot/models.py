@@ -387,6 +387,17 @@ class DigestFrequency(StrEnum):
 
 
 DEFAULT_ALERT_DIRECTIONS = (Direction.ON_COALITION, Direction.OTHER)
+DEFAULT_SITE_RADIUS_KM = 25.0
+MAX_WATCH_RADIUS_KM = 200.0
+
+
+class Watch(BaseModel):
+    """A site a chat watches with /watch: incidents there or within its radius alert."""
+
+    model_config = ConfigDict(frozen=True)
+
+    site: NonEmptyText
+    radius_km: float = Field(default=DEFAULT_SITE_RADIUS_KM, gt=0, le=MAX_WATCH_RADIUS_KM)
 
 
 class Subscription(BaseModel):
@@ -398,7 +409,11 @@ class Subscription(BaseModel):
     inactive_reason: str | None = None
     regions: list[str] = Field(
         default_factory=list,
-        description="Region groupings or countries chosen; empty means everywhere.",
+        description="Regions, countries, provinces or sites chosen; empty (and no watches) "
+        "means everywhere.",
+    )
+    watches: list[Watch] = Field(
+        default_factory=list, description="Sites watched with /watch, each with its radius."
     )
     min_severity: int | None = Field(default=3, ge=1, le=5, description="None: no instant alerts.")
     directions: list[Direction] = Field(

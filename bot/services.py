@@ -15,6 +15,7 @@ from bot.record.counts import CountService
 from bot.record.incidents import IncidentService
 from bot.record.troops import TroopService
 from bot.subscriptions.digests import DigestService
+from bot.subscriptions.escalation import EscalationNotices
 from bot.subscriptions.service import SubscriptionService
 from bot.tension.chart_store import TensionCharts
 from bot.tension.index import TensionIndex
@@ -45,7 +46,13 @@ class Services:
         metrics = Metrics(clock)
         tension = TensionIndex(db, clock, settings.tension)
         charts = TensionCharts(db, clock, tension)
-        newsroom = Newsroom(db, clock, settings.bot.tzinfo, settings.newsroom.approvals_required)
+        newsroom = Newsroom(
+            db,
+            clock,
+            settings.bot.tzinfo,
+            settings.newsroom.approvals_required,
+            escalation=EscalationNotices(settings.escalation, settings.bot.tzinfo),
+        )
         return cls(
             settings=settings,
             db=db,

@@ -58,6 +58,8 @@ def register_handlers(app: IncidentBotApp) -> None:
             CommandHandler("subscribe", subscriptions.subscribe),
             CommandHandler("settings", subscriptions.settings),
             CommandHandler("unsubscribe", subscriptions.unsubscribe),
+            CommandHandler("watch", subscriptions.watch),
+            CommandHandler("unwatch", subscriptions.unwatch),
             CallbackQueryHandler(subscriptions.menu_button, pattern=subscriptions.MENU_PATTERN),
             CommandHandler("digest", digests.digest_now),
             CommandHandler("stats", stats.stats),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from hashlib import blake2b
 
@@ -20,6 +21,7 @@ from bot.render.subscriptions import (
     subscription_summary,
     unsubscribed_text,
 )
+from bot.subscriptions.areas import place_named
 from bot.subscriptions.service import (
     EVERYWHERE_LINK,
     SubscriberChat,
@@ -31,7 +33,6 @@ from bot.subscriptions.service import (
     parse_empty_digest,
     parse_quiet_hours,
     parse_timezone,
-    place_named,
     places_for_link,
     resolve_places,
 )
@@ -112,6 +113,39 @@ async def settings(update: Update, context: BotContext) -> None:
     if not value:
         raise UsageError(f"Give the new value, e.g. /settings {key} {example}")
     subscription = await setter(service, chat_id, value)
+    await reply_html(update, subscription_summary(subscription, SAVED))
+
+
+_RADIUS = re.compile(r"^(?P<site>.+?)\s+(?P<km>\d{1,3}(?:\.\d+)?)\s*km$", re.IGNORECASE)
+WATCH_USAGE = "Name a base or town, and a radius if you like, e.g. /watch Ain al-Asad 30 km"
+
+
+def parse_watch_args(text: str) -> tuple[str, float | None]:
+    """ "Ain al-Asad 30 km" → the site and the radius; "Tower 22" → the site alone."""
+    text = " ".join(text.split())
+    if not text:
+        raise UsageError(WATCH_USAGE)
+    match = _RADIUS.match(text)
+    if match is None:
+        return text, None
+    return match.group("site"), float(match.group("km"))
+
+
+async def watch(update: Update, context: BotContext) -> None:
+    """/watch PLACE [N km]: alerts for one base or town and what happens around it."""
+    await _require_admin(update, context)
+    site, radius = parse_watch_args(" ".join(context.args or []))
+    subscription = await context.services.subscriptions.watch(_subscriber(update), site, radius)
+    await reply_html(update, subscription_summary(subscription, SAVED))
+
+
+async def unwatch(update: Update, context: BotContext) -> None:
+    await _require_admin(update, context)
+    site = " ".join(context.args or []).strip()
+    if not site:
+        raise UsageError("Name the site to stop watching, e.g. /unwatch Ain al-Asad")
+    service = context.services.subscriptions
+    subscription = await service.unwatch(_subscriber(update).id, site)
     await reply_html(update, subscription_summary(subscription, SAVED))
 
 

@@ -33,25 +33,58 @@ _READY = (
     "WHERE earlier.id = outbox.after_id AND earlier.status IN ('pending', 'sending')))"
 )
 
-# Active subscribers who want alerts this severe, of this direction, about this country:
-# those who chose it (found through the country index) and those who chose everywhere
-# (regions '[]', found through a partial index), rather than testing every subscriber's
-# list in turn. :direction is the direction's bit (storage.subscribers.DIRECTION_BIT).
+# Every match needs the subscriber active, wanting alerts this severe and of this direction.
+_WANTS = "s.active = 1 AND s.min_severity <= :severity AND s.alert_directions & :direction"
+# Great-circle distance (haversine, mean Earth radius) from the incident to a site, in km.
+_DISTANCE_KM = (
+    "2 * 6371.0088 * asin(sqrt("
+    "pow(sin(radians(:latitude - w.latitude) / 2), 2) + "
+    "cos(radians(:latitude)) * cos(radians(w.latitude)) * "
+    "pow(sin(radians(:longitude - w.longitude) / 2), 2)))"
+)
+# The chats an alert goes to, each found through an index rather than by testing every
+# subscriber's choices in turn: those following the incident's country (a region covers
+# its countries), its province, its site by name, a site within whose radius it lies
+# (the box first, then the distance), and everyone following everywhere. A chat can be
+# found more than once; the outbox's dedupe key keeps one alert. :direction is the
+# direction's bit (storage.subscribers.DIRECTION_BIT).
 _MATCHING_CHATS = (
     "SELECT s.chat_id FROM subscriber_countries c JOIN subscribers s ON s.chat_id = c.chat_id "
-    "WHERE c.country = :country AND s.active = 1 AND s.min_severity <= :severity "
-    "AND s.alert_directions & :direction "
+    f"WHERE c.country = :country AND {_WANTS} "
+    "UNION ALL "
+    "SELECT s.chat_id FROM subscriber_provinces p JOIN subscribers s ON s.chat_id = p.chat_id "
+    f"WHERE p.country = :country AND p.admin1 = :admin1 AND {_WANTS} "
+    "UNION ALL "
+    "SELECT s.chat_id FROM subscriber_sites w JOIN subscribers s ON s.chat_id = w.chat_id "
+    f"WHERE w.site = :site AND {_WANTS} "
+    "UNION ALL "
+    "SELECT s.chat_id FROM subscriber_sites w JOIN subscribers s ON s.chat_id = w.chat_id "
+    "WHERE :latitude IS NOT NULL AND w.south <= :latitude AND w.north >= :latitude "
+    "AND w.west <= :longitude AND w.east >= :longitude "
+    f"AND {_DISTANCE_KM} <= w.radius_km AND {_WANTS} "
     "UNION ALL "
     "SELECT s.chat_id FROM subscribers s "
-    "WHERE s.regions = '[]' AND s.active = 1 AND s.min_severity <= :severity "
-    "AND s.alert_directions & :direction"
+    f"WHERE s.regions = '[]' AND s.watches = '[]' AND {_WANTS}"
 )
+
+
+@dataclass(frozen=True)
+class AlertPlace:
+    """Where an incident happened, as alerts are matched on it: the site is the
+    gazetteer's name for its location when it has one, and its coordinates those of the
+    incident (or of that site when the incident has none)."""
+
+    country: str
+    admin1: str = ""
+    site: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 async def enqueue_alerts(
     conn: aiosqlite.Connection,
     incident_id: int,
-    country: str,
+    place: AlertPlace,
     severity: int,
     direction: Direction,
     now: datetime,
@@ -68,10 +101,8 @@ async def enqueue_alerts(
         f":priority, :now, :now FROM ({_MATCHING_CHATS}) WHERE true "
         "ON CONFLICT (dedupe_key) DO NOTHING",
         {
+            **_match_params(place, severity, direction),
             "incident": incident_id,
-            "country": country,
-            "severity": severity,
-            "direction": DIRECTION_BIT[direction],
             "priority": URGENT_PRIORITY if severity == 5 else ALERT_PRIORITY,
             "now": to_db_time(now),
         },
@@ -81,14 +112,29 @@ async def enqueue_alerts(
 
 async def matching_subscribers(
     conn: aiosqlite.Connection,
-    country: str,
+    place: AlertPlace | str,
     severity: int,
     direction: Direction = Direction.ON_COALITION,
 ) -> list[int]:
-    """The chats an alert about an incident in `country` of `severity` goes to."""
-    params = {"country": country, "severity": severity, "direction": DIRECTION_BIT[direction]}
-    async with conn.execute(_MATCHING_CHATS, params) as cursor:
+    """The chats an alert about an incident at `place` (or in that country) goes to."""
+    where = AlertPlace(place) if isinstance(place, str) else place
+    params = _match_params(where, severity, direction)
+    async with conn.execute(
+        f"SELECT DISTINCT chat_id FROM ({_MATCHING_CHATS}) ORDER BY chat_id", params
+    ) as cursor:
         return [row[0] for row in await cursor.fetchall()]
+
+
+def _match_params(place: AlertPlace, severity: int, direction: Direction) -> dict[str, object]:
+    return {
+        "country": place.country,
+        "admin1": place.admin1,
+        "site": place.site,
+        "latitude": place.latitude,
+        "longitude": place.longitude,
+        "severity": severity,
+        "direction": DIRECTION_BIT[direction],
+    }
 
 
 async def enqueue_corrections(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, time
 
 import aiosqlite
@@ -12,7 +14,8 @@ from bot.models import Direction, Subscription
 from storage.codec import from_db_time_or_none, to_db_time
 
 _COLUMNS = (
-    "chat_id, chat_type, active, inactive_reason, regions, min_severity, alert_directions, digest, "
+    "chat_id, chat_type, active, inactive_reason, regions, watches, min_severity, "
+    "alert_directions, digest, "
     "digest_weekday, digest_time, timezone, quiet_start, quiet_end, skip_empty_digest, "
     "digest_chart, last_digest_at, next_digest_at"
 )
@@ -31,15 +34,20 @@ async def save_subscription(
     subscription: Subscription,
     countries: Iterable[str],
     now: datetime,
+    *,
+    provinces: Iterable[tuple[str, str]] = (),
+    sites: Iterable[SiteArea] = (),
 ) -> None:
-    """Insert or replace a subscription and the countries it covers (none = everywhere)."""
+    """Insert or replace a subscription and the places it covers: countries, provinces
+    (country, admin1) and sites with their radius. None at all means everywhere."""
     s = subscription
     await conn.execute(
         f"INSERT INTO subscribers ({_COLUMNS}, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (chat_id) DO UPDATE SET chat_type = excluded.chat_type, "
         "active = excluded.active, inactive_reason = excluded.inactive_reason, "
-        "regions = excluded.regions, min_severity = excluded.min_severity, "
+        "regions = excluded.regions, watches = excluded.watches, "
+        "min_severity = excluded.min_severity, "
         "alert_directions = excluded.alert_directions, "
         "digest = excluded.digest, digest_weekday = excluded.digest_weekday, "
         "digest_time = excluded.digest_time, timezone = excluded.timezone, "
@@ -53,6 +61,7 @@ async def save_subscription(
             int(s.active),
             s.inactive_reason,
             json.dumps(s.regions),
+            json.dumps([watch.model_dump() for watch in s.watches]),
             s.min_severity,
             direction_bits(s.directions),
             s.digest.value,
@@ -69,10 +78,23 @@ async def save_subscription(
             to_db_time(now),
         ),
     )
-    await conn.execute("DELETE FROM subscriber_countries WHERE chat_id = ?", (s.chat_id,))
+    for table in ("subscriber_countries", "subscriber_provinces", "subscriber_sites"):
+        await conn.execute(f"DELETE FROM {table} WHERE chat_id = ?", (s.chat_id,))
     await conn.executemany(
         "INSERT OR IGNORE INTO subscriber_countries (chat_id, country) VALUES (?, ?)",
         [(s.chat_id, country) for country in countries],
+    )
+    await conn.executemany(
+        "INSERT OR IGNORE INTO subscriber_provinces (chat_id, country, admin1) VALUES (?, ?, ?)",
+        [(s.chat_id, country, admin1) for country, admin1 in provinces],
+    )
+    await conn.executemany(
+        "INSERT OR REPLACE INTO subscriber_sites (chat_id, site, latitude, longitude, radius_km, "
+        "watched, south, north, west, east) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (s.chat_id, a.site, a.latitude, a.longitude, a.radius_km, int(a.watched), *a.box())
+            for a in sites
+        ],
     )
 
 
@@ -138,6 +160,32 @@ async def subscribers_by_region(conn: aiosqlite.Connection) -> dict[str, int]:
     return counts
 
 
+_KM_PER_DEGREE = 111.2
+
+
+@dataclass(frozen=True)
+class SiteArea:
+    """A site a subscriber follows, and how far around it incidents count."""
+
+    site: str
+    latitude: float
+    longitude: float
+    radius_km: float
+    watched: bool
+
+    def box(self) -> tuple[float, float, float, float]:
+        """South, north, west and east edges of a box holding the circle: what the index
+        narrows a match to before the exact distance is computed."""
+        dlat = self.radius_km / _KM_PER_DEGREE
+        dlon = self.radius_km / (_KM_PER_DEGREE * max(0.01, math.cos(math.radians(self.latitude))))
+        return (
+            self.latitude - dlat,
+            self.latitude + dlat,
+            self.longitude - dlon,
+            self.longitude + dlon,
+        )
+
+
 # alert_directions holds the chosen directions as bits, so alerts match with one AND.
 DIRECTION_BIT = {Direction.ON_COALITION: 1, Direction.BY_COALITION: 2, Direction.OTHER: 4}
 
@@ -157,6 +205,7 @@ def _subscription_from_row(row: aiosqlite.Row) -> Subscription:
         active=bool(row["active"]),
         inactive_reason=row["inactive_reason"],
         regions=json.loads(row["regions"]),
+        watches=json.loads(row["watches"]),
         min_severity=row["min_severity"],
         directions=[d for d, bit in DIRECTION_BIT.items() if row["alert_directions"] & bit],
         digest=row["digest"],

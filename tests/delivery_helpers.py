@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.context import IncidentBotApp, delivery_of, services_of
 from bot.models import DigestFrequency, Incident, OutboxItem, OutboxKind, Subscription
+from bot.subscriptions.areas import alert_place
 from storage.db import Database
 from storage.incidents import get_incident, insert_incident
 from storage.outbox import depth, enqueue_alerts, items_for
@@ -50,7 +51,9 @@ async def publish(app: IncidentBotApp, **overrides: Any) -> Incident:
     async with services.db.transaction() as conn:
         incident_id = await insert_incident(conn, draft, now)
         assert incident_id is not None
-        await enqueue_alerts(conn, incident_id, draft.country, draft.severity, draft.direction, now)
+        await enqueue_alerts(
+            conn, incident_id, alert_place(draft), draft.severity, draft.direction, now
+        )
     delivery_of(app).wake()
     incident = await get_incident(services.db.reader, incident_id)
     assert incident is not None

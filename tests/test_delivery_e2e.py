@@ -24,7 +24,7 @@ from bot.monitoring import Metrics
 from bot.sandbox.fake_api import FakeBotApi, Fault
 from storage.db import Database
 from storage.incidents import insert_incident
-from storage.outbox import enqueue_alerts, enqueue_message
+from storage.outbox import AlertPlace, enqueue_alerts, enqueue_message
 from tests.conftest import NOW
 from tests.delivery_helpers import (
     drained,
@@ -261,7 +261,9 @@ async def test_a_send_that_times_out_is_tried_again(
         async with db.transaction() as conn:
             incident_id = await insert_incident(conn, incident_content(), NOW)
             assert incident_id is not None
-            await enqueue_alerts(conn, incident_id, "Iraq", 3, Direction.ON_COALITION, NOW)
+            await enqueue_alerts(
+                conn, incident_id, AlertPlace("Iraq"), 3, Direction.ON_COALITION, NOW
+            )
         settings = DeliverySettings(max_attempts=3, retry_backoff_seconds=5)
         engine = DeliveryEngine(bot, db, clock, settings, OutboxDecider(db, clock), Metrics(clock))
         await engine.start()

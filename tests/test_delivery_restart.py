@@ -25,7 +25,7 @@ from bot.models import DigestFrequency, Direction, Subscription
 from bot.sandbox.fake_api import FakeBotApi
 from storage.db import Database
 from storage.incidents import insert_incident
-from storage.outbox import enqueue_alerts
+from storage.outbox import AlertPlace, enqueue_alerts
 from storage.subscribers import save_subscription
 from tests.conftest import NOW
 from tests.delivery_helpers import eventually, publish, subscribe
@@ -89,7 +89,7 @@ async def prepare_broadcast(path: Path, readers: list[int]) -> None:
         incident_id = await insert_incident(conn, incident_content(severity=4), now)
         assert incident_id is not None
         assert await enqueue_alerts(
-            conn, incident_id, "Iraq", 4, Direction.ON_COALITION, now
+            conn, incident_id, AlertPlace("Iraq"), 4, Direction.ON_COALITION, now
         ) == len(readers)
 
 

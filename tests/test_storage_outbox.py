@@ -9,6 +9,7 @@ from bot.models import Direction, OutboxKind, OutboxStatus, OutgoingMessage, Sub
 from storage.db import Database
 from storage.incidents import insert_incident
 from storage.outbox import (
+    AlertPlace,
     claim_due,
     enqueue_alerts,
     enqueue_message,
@@ -50,11 +51,15 @@ async def test_alerts_match_country_everywhere_and_severity_and_are_enqueued_onc
         incident_id = await insert_incident(conn, incident_content(), clock.now())
         assert incident_id is not None
         assert (
-            await enqueue_alerts(conn, incident_id, "Iraq", 4, Direction.ON_COALITION, clock.now())
+            await enqueue_alerts(
+                conn, incident_id, AlertPlace("Iraq"), 4, Direction.ON_COALITION, clock.now()
+            )
             == 3
         )
         assert (
-            await enqueue_alerts(conn, incident_id, "Iraq", 4, Direction.ON_COALITION, clock.now())
+            await enqueue_alerts(
+                conn, incident_id, AlertPlace("Iraq"), 4, Direction.ON_COALITION, clock.now()
+            )
             == 0
         )
 

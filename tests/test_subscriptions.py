@@ -9,12 +9,12 @@ import pytest
 from bot.clock import ManualClock
 from bot.models import DigestFrequency, Subscription
 from bot.render.subscriptions import Section, subscription_menu
+from bot.subscriptions.areas import countries_covered
 from bot.subscriptions.service import (
     NotSubscribedError,
     SubscriberChat,
     SubscriptionError,
     SubscriptionService,
-    countries_covered,
     parse_chart,
     parse_clock_time,
     parse_empty_digest,

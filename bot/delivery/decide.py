@@ -12,6 +12,7 @@ from bot.render.delivery import alert_text
 from bot.subscriptions.schedule import quiet_until
 from storage.charts import get_chart
 from storage.db import Database
+from storage.escalations import notice_line
 from storage.incidents import get_incident
 from storage.subscribers import get_subscription
 
@@ -42,8 +43,14 @@ class OutboxDecider:
             until = quiet_until(subscription, self._clock.now())
             if until is not None:
                 return Hold(until)
+        if item.payload is not None:
+            # An escalation notice for a follower without an alert waiting: it rides on its
+            # attack (dropped if that is retracted, held through quiet hours like it).
+            return Send(item.payload)
         zone = ZoneInfo(subscription.timezone)
-        return Send(OutgoingMessage(html=alert_text(incident, zone)))
+        html = alert_text(incident, zone)
+        line = await notice_line(self._db.reader, incident.id, item.chat_id)
+        return Send(OutgoingMessage(html=f"{html}\n\n{line}" if line else html))
 
     async def _with_chart(self, message: OutgoingMessage) -> Outcome:
         """A message naming a stored chart gets its picture: by file id once uploaded."""

@@ -38,6 +38,8 @@ from bot.newsroom.forms import (
 )
 from bot.render.corrections import what_changed
 from bot.render.delivery import correction_text
+from bot.subscriptions.areas import alert_place
+from bot.subscriptions.escalation import EscalationNotices
 from storage import drafts as draft_store
 from storage import incidents as incident_store
 from storage.admins import record_action
@@ -53,6 +55,10 @@ SUBSTANTIVE_KEYS = frozenset(
     {"title", "occurred", "country", "location", "type", "subtype", "perpetrator", "target",
      "claimed_by", "direction", "killed", "injured", "severity", "summary"}
 )  # fmt: skip
+
+
+# Edits that can make an incident an attack on a site it was not counted at before.
+_MOVES_AN_ATTACK = frozenset({"location", "coordinates", "country", "direction", "occurred"})
 
 
 class NewsroomError(UserError, ValueError):
@@ -88,12 +94,19 @@ class AwaitingApproval:
 
 class Newsroom:
     def __init__(
-        self, db: Database, clock: Clock, zone: tzinfo, approvals_required: int = 1
+        self,
+        db: Database,
+        clock: Clock,
+        zone: tzinfo,
+        approvals_required: int = 1,
+        *,
+        escalation: EscalationNotices,
     ) -> None:
         self._db = db
         self._clock = clock
         self._zone = zone
         self.approvals_required = approvals_required
+        self._escalation = escalation
         self.listeners: list[NewsroomListener] = []
 
     # Drafts
@@ -189,8 +202,9 @@ class Newsroom:
                 raise NewsroomError("That draft was closed while you were publishing it.")
             # Alerts are queued in the same transaction: published means alerted.
             alerts = await enqueue_alerts(
-                conn, incident_id, content.country, content.severity, content.direction, now
+                conn, incident_id, alert_place(content), content.severity, content.direction, now
             )
+            await self._escalation.check(conn, incident_id, content, now)
             await record_action(
                 conn,
                 at=now,
@@ -225,6 +239,9 @@ class Newsroom:
                 conn, before, change="edit", fields=changed, changed_by=actor_id, now=now
             )
             await incident_store.update_incident(conn, incident_id, after_draft, now)
+            if _MOVES_AN_ATTACK.intersection(changed):
+                # An attack edited onto a site (or into its window) may be the Nth there.
+                await self._escalation.check(conn, incident_id, after_draft, now)
             corrections = 0
             # Becoming disputed matters to whoever read it; becoming confirmed can wait.
             disputed = after_draft.verification is Verification.DISPUTED

@@ -83,9 +83,13 @@ _HINTS = {
         "/settings quiet 22:00-07:00 (or off)\n"
         "/settings empty_digest skip (or send)\n"
         "/settings chart off (or on)\n"
-        "/settings alerts_on attacks strikes other"
+        "/settings alerts_on attacks strikes other\n"
+        "/watch Ain al-Asad 30 km (and /unwatch)"
     ),
-    Section.PLACES: "Tap places to add or remove them; none ticked means everywhere.",
+    Section.PLACES: (
+        "Tap places to add or remove them; none ticked means everywhere. Provinces, bases "
+        "and towns: /subscribe Anbar, /subscribe Ain al-Asad; a radius: /watch Tower 22 30 km"
+    ),
     Section.ALERTS: (
         "An instant alert comes when an incident at least this severe is published. "
         "Severity: 1 minor, 2 low, 3 moderate, 4 high, 5 severe. "
@@ -153,9 +157,12 @@ def _title(subscription: Subscription) -> str:
 def _choices(s: Subscription) -> list[str]:
     zone = ZoneInfo(s.timezone)
     lines = [
-        f"📍 Places: {esc(', '.join(s.regions) or 'everywhere')}",
+        f"📍 Places: {esc(_places(s))}",
         f"🔔 Instant alerts: {esc(_alerts(s.min_severity))}",
     ]
+    if s.watches:
+        watched = ", ".join(f"{w.site} ({w.radius_km:g} km)" for w in s.watches)
+        lines.insert(1, f"👁 Watching: {esc(watched)} — /unwatch SITE stops one")
     if s.min_severity is not None:
         lines.append(f"      about: {esc(_directions(s))}")
     lines.append(f"🗞 Digest: {esc(_digest(s))}")
@@ -188,6 +195,12 @@ _DIRECTION_BUTTONS = {
     Direction.BY_COALITION: "US strikes",
     Direction.OTHER: "Other",
 }
+
+
+def _places(s: Subscription) -> str:
+    if s.regions:
+        return ", ".join(s.regions)
+    return "only the sites watched" if s.watches else "everywhere"
 
 
 def _directions(s: Subscription) -> str:

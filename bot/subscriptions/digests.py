@@ -20,8 +20,8 @@ from bot.config import DeliverySettings
 from bot.models import DigestFrequency, OutboxKind, OutboxStatus, OutgoingMessage, Subscription
 from bot.render.digest import DigestContent, digest_text
 from bot.render.incidents import esc
+from bot.subscriptions.areas import countries_covered, tension_places
 from bot.subscriptions.schedule import next_digest_time
-from bot.subscriptions.service import countries_covered
 from bot.tension.chart_store import TensionCharts
 from bot.tension.index import TensionIndex
 from storage import outbox
@@ -206,7 +206,7 @@ class DigestService:
     async def compose(self, subscription: Subscription, until: datetime) -> DigestContent:
         """What the digest of `subscription` ending at `until` says."""
         since = coverage_start(subscription, until)
-        countries = countries_covered(subscription.regions)
+        countries = countries_covered(subscription.regions, subscription.watches)
         incidents, total = await published_between(
             self._db.reader, since, until, countries, LISTED_INCIDENTS
         )
@@ -222,7 +222,9 @@ class DigestService:
             until=until,
             incidents=incidents,
             incident_total=total,
-            regions=await self._tension.regions(subscription.regions),
+            regions=await self._tension.regions(
+                tension_places(subscription.regions, subscription.watches)
+            ),
             troop_figures=figures,
         )
 

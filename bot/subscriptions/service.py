@@ -21,9 +21,24 @@ import aiosqlite
 
 from bot.clock import Clock
 from bot.errors import UserError
-from bot.models import DigestFrequency, Direction, Subscription
-from bot.places import not_a_region_or_country
-from bot.regions import REGIONS, region_named
+from bot.models import (
+    DEFAULT_SITE_RADIUS_KM,
+    MAX_WATCH_RADIUS_KM,
+    DigestFrequency,
+    Direction,
+    Subscription,
+    Watch,
+)
+from bot.places import UnknownPlace, did_you_mean, gazetteer
+from bot.regions import REGIONS
+from bot.subscriptions.areas import (
+    coverage,
+    longest_name_words,
+    order_key,
+    place_named,
+    site_named,
+    suggestions,
+)
 from bot.subscriptions.schedule import next_digest_time
 from storage.db import Database
 from storage.subscribers import delete_subscription, get_subscription, save_subscription
@@ -35,17 +50,15 @@ EVERYWHERE_WORDS = frozenset({"everywhere", "all"})
 _COUNTRIES: tuple[str, ...] = tuple(
     dict.fromkeys(country for countries in REGIONS.values() for country in countries)
 )
-# Regions first, then the countries that are not regions themselves: the menu's order.
-_ORDER = {name: index for index, name in enumerate(dict.fromkeys([*REGIONS, *_COUNTRIES]))}
-_COUNTRY_NAMED = {country.casefold(): country for country in _COUNTRIES}
-_LONGEST_NAME = max(len(name.split()) for name in _ORDER)
+_LONGEST_NAME = longest_name_words()
 _CLOCK_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 _DASHES = str.maketrans({"–": "-", "—": "-"})
 _SHOWN_CHARS = 40
 
 PLACES_HELP = (
-    f"Choose from {', '.join(REGIONS)} or everywhere, or one of their countries: "
-    f"{', '.join(country for country in _COUNTRIES if country not in REGIONS)}."
+    f"Choose from {', '.join(REGIONS)} or everywhere, one of their countries "
+    f"({', '.join(country for country in _COUNTRIES if country not in REGIONS)}), "
+    "a province such as Anbar, or a base or town such as Ain al-Asad."
 )
 NOT_SUBSCRIBED = "Not subscribed yet: /subscribe starts alerts and digests."
 DIGEST_TIME_USAGE = "Give the time as HH:MM on a 24-hour clock, e.g. /settings digest_time 07:30"
@@ -75,16 +88,13 @@ class SubscriberChat:
 # ---------------------------------------------------------------- places
 
 
-def place_named(text: str) -> str | None:
-    """The region or country a user means by `text` ("levant", "saudi arabia"), or None."""
-    return region_named(text) or _COUNTRY_NAMED.get(" ".join(text.split()).casefold())
-
-
 def resolve_places(text: str) -> list[str]:
-    """The places named in `text` ("Iraq Syria", "Red Sea/Yemen, Saudi Arabia").
+    """The places named in `text` ("Iraq Syria", "Red Sea/Yemen, Saudi Arabia", "Anbar",
+    "Ain al-Asad"): regions, countries, provinces or sites.
 
     [] means everywhere. Names may run over several words, so each comma-separated
-    part is read greedily, longest name first.
+    part is read greedily, longest name first; words that name nothing are reported
+    together, with the names they come close to.
     """
     chosen: list[str] = []
     unknown: list[str] = []
@@ -92,24 +102,50 @@ def resolve_places(text: str) -> list[str]:
     for part in text.split(","):
         words = part.split()
         start = 0
+        run: list[str] = []
         while start < len(words):
             if words[start].casefold() in EVERYWHERE_WORDS:
                 everywhere, start = True, start + 1
                 continue
             place, start_next = _longest_place_at(words, start)
             if place is None:
-                unknown.append(words[start])
+                run.append(words[start])
             else:
                 chosen.append(place)
+                unknown.extend([" ".join(run)] if run else [])
+                run = []
             start = start_next
+        unknown.extend([" ".join(run)] if run else [])
     if unknown:
-        reasons = "\n".join(not_a_region_or_country(_shown(word)) for word in unknown)
-        raise SubscriptionError(f"{reasons}\n{PLACES_HELP}")
+        raise SubscriptionError(_unknown_places(unknown))
     if not chosen and not everywhere:
         raise SubscriptionError(
             "Name the places, e.g. /subscribe Iraq Syria, or send /subscribe alone for the menu."
         )
     return [] if everywhere else normalise_places(chosen)
+
+
+def _not_a_site(text: str) -> str:
+    other = place_named(text)
+    if other is not None:
+        return (
+            f"/watch follows one base or town, and {other} is wider than that. "
+            f"/subscribe {other} follows it."
+        )
+    hint = did_you_mean(suggestions(text, sites_only=True))
+    return (
+        f"I don't know the base or town “{_shown(text)}”{hint or '. e.g. /watch Ain al-Asad 30 km'}"
+    )
+
+
+def _unknown_places(names: list[str]) -> str:
+    """ "I don't know the place Anbr — did you mean Anbar?", a line for each, and the choices
+    when nothing comes close."""
+    unknown = [UnknownPlace(_shown(name), suggestions(name)) for name in names]
+    lines = [str(place) for place in unknown]
+    if not any(place.suggestions for place in unknown):
+        lines.append(PLACES_HELP)
+    return "\n".join(lines)
 
 
 def normalise_places(places: Iterable[str]) -> list[str]:
@@ -121,12 +157,7 @@ def normalise_places(places: Iterable[str]) -> list[str]:
         for country in REGIONS.get(name, ())
         if country != name  # the region Iraq covers the country Iraq: keep the name
     }
-    return sorted(chosen - covered, key=lambda name: (_ORDER.get(name, len(_ORDER)), name))
-
-
-def countries_covered(places: Iterable[str]) -> list[str]:
-    """The countries alerts are matched on: a region's countries, a country itself."""
-    return list(dict.fromkeys(c for name in places for c in REGIONS.get(name, (name,))))
+    return sorted(chosen - covered, key=order_key)
 
 
 def places_for_link(payload: str) -> list[str]:
@@ -137,13 +168,15 @@ def places_for_link(payload: str) -> list[str]:
     return places
 
 
-def deep_link_payload(region: str) -> str:
-    return DEEP_LINK_PREFIX + re.sub(r"[^a-z0-9]+", "_", region.casefold())
+def deep_link_payload(place: str) -> str:
+    """sub_iraq, sub_anbar, sub_ain_al_asad_air_base: a /start link for any place."""
+    return DEEP_LINK_PREFIX + re.sub(r"[^a-z0-9]+", "_", place.casefold()).strip("_")
 
 
-_DEEP_LINKS: dict[str, list[str]] = {deep_link_payload(name): [name] for name in REGIONS} | {
-    EVERYWHERE_LINK: []
-}
+_DEEP_LINKS: dict[str, list[str]] = {
+    deep_link_payload(name): [name]
+    for name in [*REGIONS, *(place_named(p.name) or p.name for p in gazetteer().places)]
+} | {EVERYWHERE_LINK: []}
 
 
 def _longest_place_at(words: list[str], start: int) -> tuple[str | None, int]:
@@ -285,7 +318,7 @@ class SubscriptionService:
 
         `places` are names as resolve_places and places_for_link give them.
         """
-        unknown = [place for place in places if place not in _ORDER]
+        unknown = [place for place in places if place_named(place) != place]
         if unknown:
             raise SubscriptionError(f"I don't know {', '.join(unknown)}. {PLACES_HELP}")
         async with self._db.transaction() as conn:
@@ -296,7 +329,7 @@ class SubscriptionService:
     async def toggle_place(self, chat_id: int, place: str) -> Subscription:
         named = place_named(place)
         if named is None:
-            raise SubscriptionError(f"{not_a_region_or_country(_shown(place))}\n{PLACES_HELP}")
+            raise SubscriptionError(_unknown_places([place]))
 
         def toggle(subscription: Subscription) -> dict[str, Any]:
             places = subscription.regions
@@ -304,6 +337,41 @@ class SubscriptionService:
             return {"regions": normalise_places(toggled)}
 
         return await self._change(chat_id, toggle)
+
+    async def watch(
+        self, chat: SubscriberChat, site_text: str, radius_km: float | None
+    ) -> Subscription:
+        """Watch a base or town: incidents there or within `radius_km` of it alert. A chat
+        that was not subscribed is subscribed for its watched sites only."""
+        place = site_named(site_text)
+        if place is None:
+            raise SubscriptionError(_not_a_site(site_text))
+        radius = DEFAULT_SITE_RADIUS_KM if radius_km is None else radius_km
+        if not 0 < radius <= MAX_WATCH_RADIUS_KM:
+            raise SubscriptionError(
+                f"Give a radius from 1 to {MAX_WATCH_RADIUS_KM:g} km, e.g. /watch Ain al-Asad 30 km"
+            )
+        async with self._db.transaction() as conn:
+            before = await get_subscription(conn, chat.id)
+            base = before or self._new(chat)
+            others = [watch for watch in base.watches if watch.site != place.name]
+            watches = [*others, Watch(site=place.name, radius_km=radius)]
+            after = _changed(base, {"watches": watches})
+            return await self._save(conn, before, after)
+
+    async def unwatch(self, chat_id: int, site_text: str) -> Subscription:
+        place = site_named(site_text)
+        name = place.name if place else site_text
+
+        def without(subscription: Subscription) -> dict[str, Any]:
+            kept = [watch for watch in subscription.watches if watch.site != name]
+            if len(kept) == len(subscription.watches):
+                raise SubscriptionError(
+                    f"This chat does not watch “{_shown(name)}”. /settings lists what it watches."
+                )
+            return {"watches": kept}
+
+        return await self._change(chat_id, without)
 
     async def choose_everywhere(self, chat_id: int) -> Subscription:
         return await self._set(chat_id, regions=[])
@@ -393,7 +461,10 @@ class SubscriptionService:
         after = after.model_copy(update={"active": True, "inactive_reason": None})
         if before is None or _schedule(before) != _schedule(after):
             after = after.model_copy(update={"next_digest_at": next_digest_time(after, now)})
-        await save_subscription(conn, after, countries_covered(after.regions), now)
+        covered = coverage(after.regions, after.watches)
+        await save_subscription(
+            conn, after, covered.countries, now, provinces=covered.provinces, sites=covered.sites
+        )
         return after
 
 

@@ -1,0 +1,143 @@
+"""What a subscription's places cover, from the gazetteer's hierarchy: region → country →
+province → site.
+
+A subscriber names places at any level (`/subscribe Levant`, `Iraq`, `Anbar`,
+`Ain al-Asad`) and watches sites with a radius of their own (`/watch Ain al-Asad 30 km`).
+Alerts are matched in SQL on what those choices cover: countries, provinces, and sites
+with their coordinates and radius (a site followed with /subscribe reaches
+DEFAULT_SITE_RADIUS_KM around it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.models import DEFAULT_SITE_RADIUS_KM, IncidentContent, Watch
+from bot.places import SPECIFICITY, Place, gazetteer
+from bot.regions import REGIONS, region_named
+from storage.outbox import AlertPlace
+from storage.subscribers import SiteArea
+
+_COUNTRIES_OF_REGIONS: tuple[str, ...] = tuple(
+    dict.fromkeys(country for countries in REGIONS.values() for country in countries)
+)
+# The menu's order: regions, then their countries, then any other place chosen.
+ORDER = {
+    name: index for index, name in enumerate(dict.fromkeys([*REGIONS, *_COUNTRIES_OF_REGIONS]))
+}
+
+
+@dataclass(frozen=True)
+class Coverage:
+    countries: list[str]
+    provinces: list[tuple[str, str]]  # (country, admin1)
+    sites: list[SiteArea]
+
+
+def place_named(text: str) -> str | None:
+    """The region, country, province or site a user means ("levant", "anbar",
+    "ain al asad"), by the name it is shown under; None if the bot knows no such place."""
+    region = region_named(text)
+    if region is not None:
+        return region
+    place = _place(text)
+    return place.short_name if place else None
+
+
+def site_named(text: str) -> Place | None:
+    """The base or town a user means, or None."""
+    return next((p for p in gazetteer().find(text) if p.is_site), None)
+
+
+def suggestions(text: str, *, sites_only: bool = False) -> list[str]:
+    """Names close to a spelling that matched nothing, for a "did you mean"."""
+    if sites_only:
+        return gazetteer().suggest(text, kinds={"base", "city"})
+    return gazetteer().suggest(text, extra=REGIONS)
+
+
+def longest_name_words() -> int:
+    """The most words any place name or alias has, for reading names out of a sentence."""
+    spellings = [s for p in gazetteer().places for s in p.spellings]
+    return max(len(name.split()) for name in [*ORDER, *spellings])
+
+
+def order_key(name: str) -> tuple[int, int, str]:
+    """Regions and their countries in the menu's order, then provinces, then sites."""
+    if name in ORDER:
+        return (0, ORDER[name], name)
+    place = _place(name)
+    return (1, SPECIFICITY[place.kind] if place else 9, name)
+
+
+def coverage(places: Sequence[str], watches: Iterable[Watch]) -> Coverage:
+    countries: list[str] = []
+    provinces: list[tuple[str, str]] = []
+    sites: dict[str, SiteArea] = {}
+    for name in places:
+        if name in REGIONS:
+            countries.extend(REGIONS[name])
+            continue
+        place = _place(name)
+        if place is None or place.kind == "country":
+            countries.append(place.name if place else name)
+        elif place.kind == "province":
+            provinces.append((place.country, place.admin1))
+        else:
+            sites[place.name] = _area(place, DEFAULT_SITE_RADIUS_KM, watched=False)
+    for watch in watches:
+        place = site_named(watch.site)
+        if place is not None:  # a watch names a site of the gazetteer when it is saved
+            sites[place.name] = _area(place, watch.radius_km, watched=True)
+    return Coverage(
+        list(dict.fromkeys(countries)), list(dict.fromkeys(provinces)), [*sites.values()]
+    )
+
+
+def _area(place: Place, radius_km: float, *, watched: bool) -> SiteArea:
+    return SiteArea(place.name, place.latitude, place.longitude, radius_km, watched)
+
+
+def _place(text: str) -> Place | None:
+    found = gazetteer().find(text)
+    if not found:
+        return None
+    # A country or province before a site of the same name: "Erbil" is the province
+    # around the city and the base; "Kuwait" the country.
+    return min(found, key=lambda p: SPECIFICITY[p.kind])
+
+
+def alert_place(incident: IncidentContent) -> AlertPlace:
+    """Where an incident is, in the names and coordinates alerts are matched on."""
+    known = gazetteer()
+    site = known.site(incident.location, incident.country)
+    province = known.province(incident.admin1, incident.country) if incident.admin1 else None
+    if province is not None:
+        admin1 = province.admin1
+    else:
+        admin1 = incident.admin1 or (site.admin1 if site else "")
+    point: tuple[float | None, float | None] = (incident.latitude, incident.longitude)
+    if incident.latitude is None and site is not None:
+        point = (site.latitude, site.longitude)
+    return AlertPlace(incident.country, admin1, site.name if site else incident.location, *point)
+
+
+def countries_covered(places: Sequence[str], watches: Iterable[Watch] = ()) -> list[str]:
+    """Every country that holds one of the places: what digests list incidents from."""
+    covered = coverage(places, watches)
+    known = gazetteer()
+    around = [c for c, _ in covered.provinces]
+    for area in covered.sites:
+        site = known.site(area.site)
+        around.extend([site.country] if site else [])
+    return list(dict.fromkeys([*covered.countries, *around]))
+
+
+def tension_places(places: Sequence[str], watches: Iterable[Watch] = ()) -> list[str]:
+    """The regions and countries whose tension a digest shows: a province or site is
+    shown through its country, as the index is computed per country."""
+    regions = [name for name in places if name in REGIONS]
+    in_regions = {country for name in regions for country in REGIONS[name]}
+    countries = [c for c in countries_covered(places, watches) if c not in in_regions]
+    return list(dict.fromkeys([*regions, *countries]))

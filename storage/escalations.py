@@ -1,0 +1,174 @@
+"""SQL for escalation notices: attacks on one site within a window, the notices already
+given, and the followers of a site, its province or its country to tell."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.models import Direction, OutgoingMessage
+from storage.codec import from_db_time, to_db_time
+from storage.outbox import ALERT_PRIORITY
+from storage.subscribers import DIRECTION_BIT, SiteArea
+
+# The same great-circle distance as alert matching, from a site (:latitude, :longitude)
+# to an incident's coordinates.
+_DISTANCE_KM = (
+    "2 * 6371.0088 * asin(sqrt("
+    "pow(sin(radians(latitude - :latitude) / 2), 2) + "
+    "cos(radians(:latitude)) * cos(radians(latitude)) * "
+    "pow(sin(radians(longitude - :longitude) / 2), 2)))"
+)
+
+
+@dataclass(frozen=True)
+class SiteAttack:
+    incident_id: int
+    occurred_at: datetime
+
+
+async def attacks_on_site(
+    conn: aiosqlite.Connection,
+    site: SiteArea,
+    spellings: Sequence[str],
+    since: datetime,
+    until: datetime,
+) -> list[SiteAttack]:
+    """Published attacks on US/coalition forces that occurred in [since, until], at the
+    site by name (any of its spellings) or with coordinates within its radius; oldest
+    first. Retracted incidents and incidents edited away from the site are not among them."""
+    south, north, west, east = site.box()
+    params = {
+        "since": to_db_time(since),
+        "until": to_db_time(until),
+        "latitude": site.latitude,
+        "longitude": site.longitude,
+        "south": south,
+        "north": north,
+        "west": west,
+        "east": east,
+        "radius": site.radius_km,
+    }
+    # Named and positional parameters cannot mix: the spellings go in as named ones too.
+    names = {f"name{n}": spelling for n, spelling in enumerate(spellings)}
+    named = ", ".join(f":{key}" for key in names)
+    async with conn.execute(
+        "SELECT id, occurred_at FROM incidents WHERE status = 'published' "
+        "AND direction = 'on_coalition' AND occurred_at >= :since AND occurred_at <= :until "
+        f"AND (location COLLATE NOCASE IN ({named}) OR (latitude BETWEEN :south AND :north "
+        f"AND longitude BETWEEN :west AND :east AND {_DISTANCE_KM} <= :radius)) "
+        "ORDER BY occurred_at, id",
+        {**params, **names},
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [SiteAttack(row[0], from_db_time(row[1])) for row in rows]
+
+
+async def noticed_since(conn: aiosqlite.Connection, site: str, since: datetime) -> bool:
+    """Whether a notice for `site` was given for an attack at or after `since`."""
+    async with conn.execute(
+        "SELECT 1 FROM escalation_notices WHERE site = ? AND occurred_at >= ? LIMIT 1",
+        (site, to_db_time(since)),
+    ) as cursor:
+        return await cursor.fetchone() is not None
+
+
+async def record_notice(
+    conn: aiosqlite.Connection,
+    *,
+    site: SiteArea,
+    country: str,
+    admin1: str,
+    incident_id: int,
+    attacks: Sequence[SiteAttack],
+    line: str,
+    now: datetime,
+) -> None:
+    await conn.execute(
+        "INSERT INTO escalation_notices (site, country, admin1, incident_id, ordinal, "
+        "occurred_at, previous, line, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            site.site,
+            country,
+            admin1,
+            incident_id,
+            len(attacks),
+            to_db_time(attacks[-1].occurred_at),
+            json.dumps([attack.incident_id for attack in attacks[:-1]]),
+            line,
+            to_db_time(now),
+        ),
+    )
+
+
+# The followers of a notice's site (by /subscribe or /watch), its province or its country,
+# who want alerts about attacks on US/coalition forces.
+_FOLLOWERS = (
+    "SELECT s.chat_id FROM subscriber_sites w JOIN subscribers s ON s.chat_id = w.chat_id "
+    "WHERE w.site = :site AND {wants} "
+    "UNION ALL SELECT s.chat_id FROM subscriber_provinces p "
+    "JOIN subscribers s ON s.chat_id = p.chat_id "
+    "WHERE p.country = :country AND p.admin1 = :admin1 AND {wants} "
+    "UNION ALL SELECT s.chat_id FROM subscriber_countries c "
+    "JOIN subscribers s ON s.chat_id = c.chat_id "
+    "WHERE c.country = :country AND {wants}"
+).format(
+    wants="s.active = 1 AND s.min_severity IS NOT NULL "
+    f"AND s.alert_directions & {DIRECTION_BIT[Direction.ON_COALITION]}"
+)
+
+
+async def enqueue_notices(
+    conn: aiosqlite.Connection, incident_id: int, message: OutgoingMessage, now: datetime
+) -> int:
+    """The notice of this attack as a message of its own to every follower who has no
+    alert about it waiting (those who have get it as a line of the alert); in one
+    statement. Returns how many were queued."""
+    notice = await _notice_of(conn, incident_id)
+    if notice is None:
+        return 0
+    cursor = await conn.execute(
+        "INSERT INTO outbox (chat_id, kind, dedupe_key, incident_id, payload, priority, "
+        "not_before, created_at) "
+        "SELECT chat_id, 'alert', 'escalation:' || :notice || ':' || chat_id, :incident, "
+        f":payload, :priority, :now, :now FROM ({_FOLLOWERS}) "
+        "WHERE NOT EXISTS (SELECT 1 FROM outbox o "
+        "WHERE o.dedupe_key = 'alert:' || :incident || ':' || chat_id AND o.status = 'pending') "
+        "ON CONFLICT (dedupe_key) DO NOTHING",
+        {
+            **notice,
+            "incident": incident_id,
+            "payload": message.model_dump_json(),
+            "priority": ALERT_PRIORITY,
+            "now": to_db_time(now),
+        },
+    )
+    return cursor.rowcount
+
+
+async def notice_line(conn: aiosqlite.Connection, incident_id: int, chat_id: int) -> str | None:
+    """The escalation line an alert about this incident carries for this chat, if any."""
+    notice = await _notice_of(conn, incident_id)
+    if notice is None:
+        return None
+    async with conn.execute(
+        f"SELECT 1 FROM ({_FOLLOWERS}) WHERE chat_id = :chat LIMIT 1", {**notice, "chat": chat_id}
+    ) as cursor:
+        follows = await cursor.fetchone() is not None
+    return str(notice["line"]) if follows else None
+
+
+async def _notice_of(conn: aiosqlite.Connection, incident_id: int) -> dict[str, object] | None:
+    async with conn.execute(
+        "SELECT id, site, country, admin1, line FROM escalation_notices WHERE incident_id = ? "
+        "ORDER BY id DESC LIMIT 1",
+        (incident_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        return None
+    return {"notice": row[0], "site": row[1], "country": row[2], "admin1": row[3], "line": row[4]}
