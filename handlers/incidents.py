@@ -146,20 +146,34 @@ async def incident(update: Update, context: BotContext) -> None:
     await reply_html(update, incident_card(found, zone, correction_lines(versions, zone)))
 
 
+def parse_search_args(text: str) -> tuple[str, PlaceQuery | None]:
+    """ "rockets in Anbar" → the words and the place; without " in " → the words alone."""
+    words, found, place = text.rpartition(" in ")
+    if not found or not words.strip() or not place.strip():
+        return text, None
+    return words.strip(), place_query(place.strip())
+
+
 async def search(update: Update, context: BotContext) -> None:
     text = words_after_command(context)
     if not text:
-        raise UsageError("Tell me what to look for, e.g. /search Ain al-Asad")
+        raise UsageError("Tell me what to look for, e.g. /search rockets in Anbar")
     if len(text) > _MAX_SEARCH_CHARS:
         raise UsageError(f"Keep the search under {_MAX_SEARCH_CHARS} characters.")
-    found = await context.services.incidents.search(text)
+    words, place = parse_search_args(text)
+    found = await context.services.incidents.search(words, place)
+    where = f" in {place.label}" if place else ""
     if not found:
-        # A search for a misspelt place finds nothing: say so rather than imply quiet.
-        hint = did_you_mean(gazetteer().suggest(text)) if not gazetteer().find(text) else ""
-        if hint:
-            raise UsageError(f"Nothing matches “{text}”. I don't know the place {text}{hint}")
-        await reply_html(update, f"Nothing matches “{esc(text)}”. Try fewer or other words.")
+        if place is None:
+            # A search for a misspelt place finds nothing: say so rather than imply quiet.
+            hint = did_you_mean(gazetteer().suggest(text)) if not gazetteer().find(text) else ""
+            if hint:
+                raise UsageError(f"Nothing matches “{text}”. I don't know the place {text}{hint}")
+        await reply_html(
+            update, f"Nothing matches “{esc(words)}”{esc(where)}. Try fewer or other words."
+        )
         return
     await reply_html(
-        update, incident_list(f"Incidents matching “{text}”", found, context.services.timezone)
+        update,
+        incident_list(f"Incidents matching “{words}”{where}", found, context.services.timezone),
     )

@@ -244,17 +244,27 @@ async def latest_published(
     )
 
 
-async def search_published(conn: aiosqlite.Connection, text: str, *, limit: int) -> list[Incident]:
-    """Published incidents whose title, summary or location match every word of `text`."""
+async def search_published(
+    conn: aiosqlite.Connection,
+    text: str,
+    *,
+    limit: int,
+    place: str | None = None,
+    countries: Sequence[str] = (),
+) -> list[Incident]:
+    """Published incidents whose title, summary or location match every word of `text`,
+    optionally only in `countries` or matching `place` (see place_condition)."""
     query = fts_query(text)
     if not query:
         return []
+    condition, params = place_condition(place, countries)
     sql = (
         f"SELECT {_COLUMNS} FROM incidents "
         "WHERE id IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH ?) "
-        "AND status = 'published' ORDER BY occurred_at DESC, id DESC LIMIT ?"
+        f"AND status = 'published' {'AND ' + condition if condition else ''} "
+        "ORDER BY occurred_at DESC, id DESC LIMIT ?"
     )
-    async with conn.execute(sql, (query, limit)) as cursor:
+    async with conn.execute(sql, (query, *params, limit)) as cursor:
         rows = list(await cursor.fetchall())
     return await _with_sources(conn, rows)
 

@@ -117,3 +117,15 @@ async def test_places_that_cannot_be_followed_get_one_clear_answer(
 async def test_a_deep_link_follows_a_base(alice: Person) -> None:
     reply = await alice.says("/start sub_ain_al_asad_air_base")
     assert "Places: Ain al-Asad Air Base" in reply.text
+
+
+async def test_search_and_tension_take_a_province_or_a_base(alice: Person) -> None:
+    found = await alice.says("/search rockets in Anbar")
+    assert found.text.startswith("Incidents matching “rockets” in Anbar")
+    assert "Rockets strike Ain al-Asad Air Base" in found.text
+    assert "Victory Base" not in found.text and "Syria" not in found.text
+    none = await alice.says("/search rockets in Erbil")
+    assert none.text.startswith("Nothing matches “rockets” in Erbil")
+    tension = await alice.says("/tension Ain al-Asad")
+    assert "<b>Iraq</b>" in tension.html.splitlines()[2]
+    assert tension.text.endswith("Ain al-Asad is in Iraq: the index is kept per country.")

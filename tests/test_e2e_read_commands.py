@@ -109,7 +109,7 @@ async def test_incident_card_from_the_seed_article(alice: Person) -> None:
         ("/incident", "Give the number of one incident, e.g. /incident 12"),
         ("/incident abc", "Give the number of one incident, e.g. /incident 12"),
         ("/incident 99999", "There is no incident #99999. /latest lists recent ones."),
-        ("/search", "Tell me what to look for, e.g. /search Ain al-Asad"),
+        ("/search", "Tell me what to look for, e.g. /search rockets in Anbar"),
         ("/frobnicate", "I don't know /frobnicate. /help lists what I can do."),
         ("hello", "I answer commands. Try /latest, or /help for the full list."),
     ],

@@ -41,5 +41,13 @@ class IncidentService:
         """Every change to the incident, oldest first."""
         return await versions_of(self._db.reader, incident_id)
 
-    async def search(self, text: str) -> list[Incident]:
-        return await search_published(self._db.reader, text, limit=SEARCH_LIMIT)
+    async def search(self, text: str, place: PlaceQuery | None = None) -> list[Incident]:
+        """Incidents matching every word of `text`, in `place` when given."""
+        countries = place.countries if place else ()
+        return await search_published(
+            self._db.reader,
+            text,
+            limit=SEARCH_LIMIT,
+            place=place.term if place and not countries else None,
+            countries=countries,
+        )
