@@ -19,6 +19,7 @@ from bot.config import AtomFeedSettings, Settings, WebhookSettings
 from bot.newsroom.changes import Newsroom
 from bot.record.atom import ATOM_PATH, atom_of_record
 from bot.record.sample import load_sample
+from bot.subscriptions.escalation import EscalationNotices
 from bot.webhook import WebhookServer, serving_webhook
 from storage.db import Database
 from tests.test_e2e_webhook import SECRET, free_port
@@ -59,7 +60,9 @@ async def test_the_feed_is_valid_atom_with_one_stable_entry_per_incident(
 async def test_a_correction_and_a_retraction_are_updated_entries(
     sample_db: Database, clock: ManualClock
 ) -> None:
-    newsroom = Newsroom(sample_db, clock, Settings().bot.tzinfo)
+    settings = Settings()
+    zone = settings.bot.tzinfo
+    newsroom = Newsroom(sample_db, clock, zone, EscalationNotices(settings.escalation, zone))
     before = {entry.id: entry for entry in (await feed_of(sample_db, clock)).entries}
     clock.advance(timedelta(days=1))
     change = await newsroom.edit(17, {"injured": ["at least 8"]}, EDITOR)
