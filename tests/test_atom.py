@@ -62,7 +62,9 @@ async def test_a_correction_and_a_retraction_are_updated_entries(
 ) -> None:
     settings = Settings()
     zone = settings.bot.tzinfo
-    newsroom = Newsroom(sample_db, clock, zone, EscalationNotices(settings.escalation, zone))
+    newsroom = Newsroom(
+        sample_db, clock, zone, escalation=EscalationNotices(settings.escalation, zone)
+    )
     before = {entry.id: entry for entry in (await feed_of(sample_db, clock)).entries}
     clock.advance(timedelta(days=1))
     change = await newsroom.edit(17, {"injured": ["at least 8"]}, EDITOR)
