@@ -71,7 +71,12 @@ async def queue(update: Update, context: BotContext) -> None:
     intake = context.services.intake
     args = context.args or []
     if not args:
-        await reply_html(update, queue_list(await intake.pending(), context.services.timezone))
+        waiting = await context.services.newsroom.awaiting_approval()
+        required = context.services.newsroom.approvals_required
+        await reply_html(
+            update,
+            queue_list(await intake.pending(), waiting, required, context.services.timezone),
+        )
         return
     number = bounded_int(args[0].upper().removeprefix("P")) if len(args) == 1 else None
     if number is None:

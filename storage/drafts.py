@@ -104,3 +104,15 @@ async def approvals_of(conn: aiosqlite.Connection, draft_id: int) -> list[tuple[
         (draft_id,),
     ) as cursor:
         return [(int(row[0]), str(row[1])) for row in await cursor.fetchall()]
+
+
+async def drafts_with_approvals(conn: aiosqlite.Connection) -> list[tuple[Draft, list[str]]]:
+    """Open drafts that some admin has approved, each with the approvers' names, oldest first."""
+    async with conn.execute(
+        f"SELECT {', '.join('d.' + c for c in _COLUMNS.split(', '))}, "
+        "group_concat(a.user_name, '\x1f') AS names, min(a.approved_at) AS first_at "
+        "FROM drafts d JOIN draft_approvals a ON a.draft_id = d.id "
+        "WHERE d.status = 'open' GROUP BY d.id ORDER BY first_at, d.id"
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [(_draft_from_row(row), str(row["names"]).split("\x1f")) for row in rows]

@@ -41,6 +41,9 @@ async def test_one_admins_publish_is_an_approval_and_a_second_admins_publishes(
     again = await owner.presses(approved, "Publish")
     assert again.text.startswith("Approved by Olivia (1/2). Sent to 1")
     assert (await table_counts(db))["incidents"] == before["incidents"]
+    queue = await owner.says("/queue")
+    assert "Waiting for a second approval" in queue.text
+    assert "Drone strikes Tower 22 again — approved by Olivia (1/2)" in queue.text
 
     asked = await alice.next_reply()
     assert asked.text.startswith("Approved by Olivia (1/2)")

@@ -186,6 +186,10 @@ class Newsroom:
             return await self.publish(draft_id, actor_id, approved_by=[u for u, _ in approvals])
         return AwaitingApproval(draft_id, approvals, self.approvals_required, newly=added)
 
+    async def awaiting_approval(self) -> list[tuple[Draft, list[str]]]:
+        """Open drafts approved by fewer admins than required, with their approvers' names."""
+        return await draft_store.drafts_with_approvals(self._db.reader)
+
     async def publish(
         self, draft_id: int, actor_id: int, approved_by: list[int] | None = None
     ) -> Incident:

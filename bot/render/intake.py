@@ -7,6 +7,7 @@ from datetime import datetime, tzinfo
 
 from bot.intake.records import Feed, Proposal, SkippedItem
 from bot.intake.service import FeedRead
+from bot.models import Draft
 from bot.newsroom.forms import FormError, form_text, incident_from_fields
 from bot.render.incidents import esc, format_time, incident_details
 
@@ -51,9 +52,16 @@ def proposal_decided(text_html: str, status: str, actor: str) -> str:
     return f"{text_html}\n\n<b>{esc(status)} by {esc(actor)}.</b>"
 
 
-def queue_list(proposals: Sequence[Proposal], zone: tzinfo) -> str:
+def queue_list(
+    proposals: Sequence[Proposal],
+    awaiting_approval: Sequence[tuple[Draft, list[str]]],
+    required: int,
+    zone: tzinfo,
+) -> str:
+    """The proposals waiting, then the drafts waiting for a second approval; oldest first."""
+    approvals = _approval_lines(awaiting_approval, required)
     if not proposals:
-        return "The review queue is empty: no proposal is waiting."
+        return "\n\n".join(["The review queue is empty: no proposal is waiting.", *approvals])
     lines = [f"<b>Review queue</b> — {len(proposals)} waiting, oldest first", ""]
     for proposal in proposals:
         update = ""
@@ -64,7 +72,20 @@ def queue_list(proposals: Sequence[Proposal], zone: tzinfo) -> str:
             f"{esc(proposal.title)} — {esc(proposal.location)}, {esc(proposal.country)}"
         )
     lines.append("\n/queue N shows one again with its buttons.")
-    return "\n".join(lines)
+    return "\n".join([*lines, *(f"\n{section}" for section in approvals)])
+
+
+def _approval_lines(waiting: Sequence[tuple[Draft, list[str]]], required: int) -> list[str]:
+    if not waiting:
+        return []
+    lines = ["<b>Waiting for a second approval</b>"]
+    for draft, names in waiting:
+        title = draft.fields.get("title", [""])[0]
+        lines.append(
+            f"Draft {draft.id} · {esc(title)} — approved by {esc(', '.join(names))} "
+            f"({len(names)}/{required})"
+        )
+    return ["\n".join(lines)]
 
 
 def feed_list(feeds: Sequence[Feed], zone: tzinfo) -> str:
