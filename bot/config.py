@@ -130,6 +130,21 @@ class DeliverySettings(_Section):
     )
 
 
+class FloodSettings(_Section):
+    """Per-user flood control: someone sending more than `commands` messages or button
+    presses within `per_seconds` gets one notice and is then ignored for
+    `cooldown_seconds`; everyone else is answered as usual."""
+
+    commands: int = Field(default=15, ge=1, description="Messages a user may send in a span.")
+    per_seconds: float = Field(default=30, gt=0, description="The span, in seconds.")
+    cooldown_seconds: float = Field(
+        default=60, gt=0, description="How long a user over the limit is ignored."
+    )
+    refusal_audit_seconds: float = Field(
+        default=600, ge=0, description="A stranger's refused admin commands: audited once so."
+    )
+
+
 class TensionSettings(_Section):
     """The regional tension index; the README explains the formula."""
 
@@ -295,6 +310,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     bot: BotSettings = Field(default_factory=BotSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    flood: FloodSettings = Field(default_factory=FloodSettings)
     tension: TensionSettings = Field(default_factory=TensionSettings)
     escalation: EscalationSettings = Field(default_factory=EscalationSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)

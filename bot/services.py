@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.flood import FloodGuard, OncePerWindow
 from bot.intake.service import Intake
 from bot.monitoring import Metrics, MonitoringServer
 from bot.newsroom.admins import AdminService
@@ -39,6 +40,7 @@ class Services:
     metrics: Metrics
     monitoring: MonitoringServer
     intake: Intake
+    flood: FloodGuard
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock) -> Services:
@@ -60,7 +62,12 @@ class Services:
             incidents=IncidentService(db),
             counts=CountService(db, clock),
             troops=TroopService(db),
-            admins=AdminService(db, clock, settings.telegram.admins),
+            admins=AdminService(
+                db,
+                clock,
+                settings.telegram.admins,
+                OncePerWindow(settings.flood.refusal_audit_seconds),
+            ),
             newsroom=newsroom,
             subscriptions=SubscriptionService(db, clock, settings.bot.timezone),
             digests=DigestService(db, clock, settings.delivery, tension, charts),
@@ -69,6 +76,7 @@ class Services:
             metrics=metrics,
             monitoring=MonitoringServer(metrics, db, settings.monitoring),
             intake=Intake(db, clock, settings.intake, settings.bot.tzinfo, newsroom, metrics),
+            flood=FloodGuard(settings.flood),
         )
 
     @property

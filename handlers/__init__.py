@@ -6,11 +6,13 @@ objects, and so the order in which they are tried, are all in this file.
 
 from __future__ import annotations
 
+from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -23,6 +25,7 @@ from handlers import (
     digests,
     errors,
     fallback,
+    flood,
     incidents,
     intake,
     posting,
@@ -33,10 +36,12 @@ from handlers import (
     troops,
 )
 
-GUARD_GROUP = -1  # runs first; raises ApplicationHandlerStop for anyone not allowed
+FLOOD_GROUP = -2  # runs first; stops everything from someone sending too fast
+GUARD_GROUP = -1  # raises ApplicationHandlerStop for anyone not allowed
 
 
 def register_handlers(app: IncidentBotApp) -> None:
+    app.add_handler(TypeHandler(Update, flood.flood_guard), group=FLOOD_GROUP)
     app.add_handlers(
         [
             CommandHandler(list(GUARDED_COMMANDS), admin.guard_command),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden
+from telegram.error import Forbidden, RetryAfter
 
 from bot.context import BotContext
 from bot.errors import UserError
@@ -33,6 +33,8 @@ async def on_error(update: object, context: BotContext) -> None:
     log.error("error while handling update %s", update.update_id, exc_info=error)
     if isinstance(error, Forbidden):
         return  # the chat does not accept our messages, so there is no one to tell
+    if isinstance(error, RetryAfter):
+        return  # a reply into Telegram's flood control would only meet it again
     await reply_html(update, esc(SOMETHING_WENT_WRONG))
 
 

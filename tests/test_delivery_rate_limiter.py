@@ -1,4 +1,4 @@
-"""The rate limiter's buckets and flood-control pauses, on a clock the tests move."""
+"""The rate limiter's sliding windows and flood-control pauses, on a clock the tests move."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from telegram.error import RetryAfter
 from bot.delivery.rate_limiter import (
     ChatRateLimiter,
     RateLimiterClosed,
-    TokenBucket,
+    SlidingWindow,
     send_in_bulk,
 )
 
@@ -78,110 +78,162 @@ async def let_through(limiter: ChatRateLimiter, chat_id: int | None, *, bulk: bo
     await (in_bulk(request(limiter, chat_id)) if bulk else request(limiter, chat_id))
 
 
-def test_a_bucket_lets_its_capacity_through_then_paces() -> None:
-    bucket = TokenBucket.full(rate=2, capacity=3, now=0)
-    for _ in range(3):
-        assert bucket.wait(0) == 0
-        bucket.take(0)
-    assert bucket.wait(0) == pytest.approx(0.5)
-    assert bucket.wait(0.5) == 0
-    assert bucket.is_full(10) and bucket.tokens == 3
+def send(window: SlidingWindow, sent: float, answered: float) -> None:
+    assert window.wait(sent) == 0
+    window.let_through()
+    window.answered(answered)
 
 
-def test_a_bucket_can_keep_tokens_back() -> None:
-    bucket = TokenBucket.full(rate=1, capacity=4, now=0)
-    bucket.take(0)
-    assert bucket.wait(0, keep=2) == 0
-    bucket.take(0)
-    assert bucket.wait(0, keep=2) == pytest.approx(1)
+def test_a_window_holds_at_most_its_count_in_any_span() -> None:
+    window = SlidingWindow(count=3, seconds=1.0)
+    for moment in (0.0, 0.1, 0.9):
+        send(window, moment, moment)
+    assert window.wait(0.95) == pytest.approx(0.05)
+    # Not a fresh budget at the next clock second: 0.1 and 0.9 are still in the window.
+    send(window, 1.0, 1.0)
+    assert window.wait(1.05) == pytest.approx(0.05)
+    assert window.wait(1.1) == 0
 
 
-async def test_a_private_chat_takes_a_short_burst_then_one_a_second(
+def test_a_message_holds_its_place_from_leaving_until_a_window_after_its_answer() -> None:
+    window = SlidingWindow(count=2, seconds=1.0)
+    window.let_through()
+    send(window, 0.0, 0.0)
+    assert window.wait(0.5) > 0  # one answered, one still on its way: full
+    window.answered(0.6)  # Telegram may have counted it as late as this
+    assert window.wait(1.0) == 0  # the first left the window
+    window.let_through()
+    assert window.wait(1.5) == pytest.approx(0.1)
+
+
+def test_limits_are_kept_a_safety_margin_below_the_configured_rate() -> None:
+    assert SlidingWindow.per_second(30).count == 29
+    one_a_second = SlidingWindow.per_second(1)
+    assert (one_a_second.count, one_a_second.seconds) == (1, pytest.approx(1 / 0.97))
+    assert (SlidingWindow.per_minute(20).count, SlidingWindow.per_minute(20).seconds) == (19, 60)
+
+
+async def test_the_overall_window_never_lets_a_burst_through(
     limiter: ChatRateLimiter, clock: Clock
 ) -> None:
-    for _ in range(3):
-        await let_through(limiter, ALICE, bulk=True)
-    assert limiter.wait_time(ALICE, bulk=True) == pytest.approx(1)
-    assert limiter.chat_delay(ALICE) == pytest.approx(1)
-    assert limiter.wait_time(BOB, bulk=True) == 0
-    clock.now += 1
+    # Configured 20/s: 19 in any second, to as many chats.
+    for chat in range(1, 20):
+        await let_through(limiter, chat, bulk=True)
+    assert limiter.wait_time(99, bulk=True) > 0
+    assert limiter.wait_time(99, bulk=False) > 0
+    clock.now += 1.0
+    await let_through(limiter, 99, bulk=True)
+
+
+async def test_a_private_chat_gets_one_message_in_any_second_replies_included(
+    limiter: ChatRateLimiter, clock: Clock
+) -> None:
+    await let_through(limiter, ALICE, bulk=False)
+    assert limiter.wait_time(ALICE, bulk=False) == pytest.approx(1 / 0.97)
+    assert limiter.chat_delay(ALICE) == pytest.approx(1 / 0.97)
+    await let_through(limiter, BOB, bulk=True)
+    clock.now += 1 / 0.97
     await let_through(limiter, ALICE, bulk=True)
 
 
-async def test_a_group_gets_twenty_a_minute(limiter: ChatRateLimiter) -> None:
-    for _ in range(3):
+async def test_a_group_gets_nineteen_of_its_twenty_a_minute(
+    limiter: ChatRateLimiter, clock: Clock
+) -> None:
+    for _ in range(19):
         await let_through(limiter, GROUP, bulk=True)
-    assert limiter.chat_delay(GROUP) == pytest.approx(3)
-    assert limiter.chat_delay(-1_002_000_000_002) == 0
+        clock.now += 0.1
+    assert limiter.chat_delay(GROUP) == pytest.approx(60 - 1.9)
 
 
-async def test_replies_never_wait_for_their_chat_but_count_against_it(
-    limiter: ChatRateLimiter,
+async def test_calls_that_send_no_message_are_not_paced(
+    limiter: ChatRateLimiter, clock: Clock
 ) -> None:
-    for _ in range(5):
-        await let_through(limiter, ALICE, bulk=False)
-    assert limiter.wait_time(ALICE, bulk=False) == 0
-    assert limiter.chat_delay(ALICE) == pytest.approx(1)
+    await let_through(limiter, ALICE, bulk=False)
+    data = {"chat_id": ALICE, "user_id": BOB}
+
+    async def telegram(**_: Any) -> bool:
+        return True
+
+    assert await limiter.process_request(telegram, (), data, "getChatMember", data, None)
+    assert limiter.wait_time(ALICE, bulk=False) == pytest.approx(1 / 0.97)
 
 
-async def test_bulk_sends_leave_a_quarter_of_the_overall_budget_to_replies(
-    limiter: ChatRateLimiter,
+async def test_a_429_pauses_every_message_of_the_bot(
+    limiter: ChatRateLimiter, clock: Clock
 ) -> None:
-    for chat in range(1, 16):
-        await let_through(limiter, chat, bulk=True)
-    assert limiter.wait_time(99, bulk=True) == pytest.approx(1 / 20)
-    for chat in range(100, 105):
-        await let_through(limiter, chat, bulk=False)
-    assert limiter.wait_time(200, bulk=False) == pytest.approx(1 / 20)
-
-
-async def test_calls_naming_no_chat_are_not_paced(limiter: ChatRateLimiter) -> None:
-    for _ in range(100):
-        await let_through(limiter, None, bulk=False)
-    assert limiter.wait_time(ALICE, bulk=False) == 0
-
-
-async def test_a_429_pauses_only_its_chat(limiter: ChatRateLimiter, clock: Clock) -> None:
     with pytest.raises(RetryAfter):
-        await request(limiter, ALICE, RetryAfter(5))
-    assert limiter.chat_delay(ALICE) == pytest.approx(5)
-    assert limiter.chat_delay(BOB) == 0
-    assert await request(limiter, BOB) == [{"chat_id": BOB}]
-
-    with pytest.raises(RetryAfter) as refused:
-        await request(limiter, ALICE)
-    assert "5 seconds" in str(refused.value)
-
+        await in_bulk(request(limiter, ALICE, RetryAfter(timedelta(seconds=5))))
+    for chat in (BOB, GROUP, 4242):
+        assert limiter.wait_time(chat, bulk=True) == pytest.approx(5)
+        assert limiter.wait_time(chat, bulk=False) == pytest.approx(5)
+    assert limiter.chat_delay(BOB) == pytest.approx(5)
+    assert limiter.paused_for() == pytest.approx(5)
     clock.now += 5
-    assert await request(limiter, ALICE) == [{"chat_id": ALICE}]
+    await let_through(limiter, BOB, bulk=True)
 
 
-async def test_a_429_on_a_call_without_a_chat_pauses_everything(
-    limiter: ChatRateLimiter,
+async def test_broadcast_sends_yield_to_a_waiting_reply(
+    limiter: ChatRateLimiter, clock: Clock
 ) -> None:
-    with pytest.raises(RetryAfter):
-        await request(limiter, None, RetryAfter(3))
-    assert limiter.chat_delay(ALICE) == pytest.approx(3)
-    assert limiter.wait_time(ALICE, bulk=True) == pytest.approx(3)
-    with pytest.raises(RetryAfter):
-        await request(limiter, BOB)
+    for chat in range(1, 20):
+        await let_through(limiter, chat, bulk=True)
+    reply = asyncio.create_task(request(limiter, ALICE))
+    await asyncio.sleep(0)
+    clock.now += 1.0
+    # The window has room again, but a reply is waiting: it goes first.
+    assert limiter.wait_time(BOB, bulk=True) > 0
+    assert limiter.wait_time(BOB, bulk=False) == 0
+    assert await reply == [{"chat_id": ALICE}]
+    await let_through(limiter, BOB, bulk=True)
 
 
-async def test_a_paused_chat_holds_bulk_sends_until_the_pause_ends() -> None:
+async def test_a_reply_that_meets_a_429_is_sent_again_after_the_pause() -> None:
     """On the real clock: the pause is 0.1 s."""
-    limiter = ChatRateLimiter(global_per_second=20, private_chat_per_second=1, group_per_minute=20)
+    limiter = ChatRateLimiter(global_per_second=20, private_chat_per_second=20, group_per_minute=20)
+    calls: list[float] = []
+
+    async def telegram(**_: Any) -> bool:
+        calls.append(asyncio.get_running_loop().time())
+        if len(calls) == 1:
+            raise RetryAfter(timedelta(seconds=0.1))
+        return True
+
+    data = {"chat_id": ALICE}
+    assert await limiter.process_request(telegram, (), data, "sendMessage", data, None)
+    assert len(calls) == 2 and calls[1] - calls[0] >= 0.09
+
+
+async def test_a_reply_is_given_up_after_three_429s_and_a_broadcast_after_one() -> None:
+    limiter = ChatRateLimiter(global_per_second=20, private_chat_per_second=20, group_per_minute=20)
+    pause = RetryAfter(timedelta(seconds=0.01))
     with pytest.raises(RetryAfter):
-        await request(limiter, ALICE, RetryAfter(timedelta(seconds=0.1)))
-    assert limiter.chat_delay(ALICE) > 0
-    assert await in_bulk(request(limiter, ALICE)) == [{"chat_id": ALICE}]
-    assert limiter.chat_delay(ALICE) == 0
+        await request(limiter, ALICE, pause)
+    calls = await _calls_until_failure(limiter, ALICE, pause, bulk=False)
+    assert calls == 3
+    assert await _calls_until_failure(limiter, BOB, pause, bulk=True) == 1
+
+
+async def _calls_until_failure(
+    limiter: ChatRateLimiter, chat: int, error: BaseException, *, bulk: bool
+) -> int:
+    calls = 0
+
+    async def telegram(**_: Any) -> bool:
+        nonlocal calls
+        calls += 1
+        raise error
+
+    data = {"chat_id": chat}
+    work = limiter.process_request(telegram, (), data, "sendMessage", data, None)
+    with pytest.raises(RetryAfter):
+        await (in_bulk(work) if bulk else work)
+    return calls
 
 
 async def test_shutdown_refuses_new_requests_and_wakes_waiting_ones(
     limiter: ChatRateLimiter,
 ) -> None:
-    for _ in range(3):
-        await let_through(limiter, ALICE, bulk=True)
+    await let_through(limiter, ALICE, bulk=True)
     waiting = asyncio.create_task(in_bulk(request(limiter, ALICE)))
     await asyncio.sleep(0)
     await limiter.shutdown()

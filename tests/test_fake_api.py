@@ -515,7 +515,7 @@ async def test_group_rate_limit_counts_per_minute() -> None:
         await bot.send_message(group.id, "two")
         with pytest.raises(RetryAfter) as caught:
             await bot.send_message(group.id, "three")
-        assert retry_after_seconds(caught.value) == 30
+        assert retry_after_seconds(caught.value) == 60
 
 
 async def test_commands_are_stored_per_scope_and_language(api: FakeBotApi, bot: Bot) -> None:

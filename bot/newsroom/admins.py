@@ -9,6 +9,7 @@ import aiosqlite
 
 from bot.clock import Clock
 from bot.errors import UserError
+from bot.flood import OncePerWindow
 from bot.models import AuditEntry
 from storage import admins as store
 from storage.db import Database
@@ -25,10 +26,19 @@ class AdminError(UserError, ValueError):
 
 
 class AdminService:
-    def __init__(self, db: Database, clock: Clock, owner_ids: Collection[int]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        owner_ids: Collection[int],
+        refusals_to_audit: OncePerWindow | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._owner_ids = frozenset(owner_ids)
+        # Every refusal is audited unless told otherwise; the bot audits a stranger's
+        # once per window, so that nobody can fill the log by repeating a command.
+        self._refusals_to_audit = refusals_to_audit or OncePerWindow(0)
 
     async def role_of(self, user_id: int) -> Role:
         if user_id in self._owner_ids:
@@ -81,6 +91,8 @@ class AdminService:
         return changed
 
     async def record_refusal(self, user_id: int, attempted: str) -> None:
+        if not self._refusals_to_audit.first_in_window(user_id):
+            return
         async with self._db.transaction() as conn:
             await store.record_action(
                 conn,

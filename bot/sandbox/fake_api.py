@@ -710,6 +710,11 @@ class FakeBotApi:
     def clear_faults(self) -> None:
         self._faults.clear()
 
+    def flood_pause(self, seconds: float) -> None:
+        """Put the bot under flood control: every send to any chat is answered 429
+        ("retry after N", the seconds left) until ``seconds`` have passed on ``clock``."""
+        self._flood.pause_bot(seconds)
+
     # ------------------------------------------------------------------ HTTP
 
     async def _handle_method(self, request: web.Request) -> web.Response:

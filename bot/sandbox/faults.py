@@ -9,6 +9,7 @@ shape slightly wrong would exercise a different code path in the bot.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -146,7 +147,8 @@ class RateLimits:
     """Flood limits the fake enforces when set; None switches a limit off.
 
     Telegram documents roughly 30 messages a second overall, 1 a second per
-    private chat (short bursts tolerated) and 20 a minute per group.
+    private chat and 20 a minute per group, and is reported to count them in
+    sliding windows: 30 in any one-second span, not 30 per clock second.
     """
 
     global_per_second: float | None = None
@@ -154,60 +156,82 @@ class RateLimits:
     per_group_per_minute: float | None = None
 
 
-@dataclass
-class _Bucket:
-    rate: float  # tokens added per second
-    capacity: float
-    tokens: float
-    stamp: float
+@dataclass(frozen=True)
+class _Window:
+    """At most `count` messages in any span of `seconds`."""
+
+    count: int
+    seconds: float
+
+    @classmethod
+    def per_second(cls, rate: float) -> _Window:
+        if rate <= 0:
+            raise ValueError("rate limits must be positive")
+        # 1 a second is one message in any one-second span; 0.5 a second, one in two.
+        return cls(math.floor(rate), 1.0) if rate >= 1 else cls(1, 1.0 / rate)
 
 
 class FloodControl:
-    """Token buckets on the fake's clock, so tests can drive time instead of sleeping."""
+    """Sliding windows on the fake's clock, as strict as Telegram is reported to be.
+
+    Over the overall limit, Telegram answers 429 to every send of the bot, to any
+    chat, until retry_after has passed: the bot as a whole is paused. Over a chat's
+    own limit only that chat's sends are refused. Either answer reads the same
+    ("Too Many Requests: retry after N"), as Telegram's does. A refused send does
+    not count against any window. Tests drive the clock instead of sleeping.
+    """
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
-        self._buckets: dict[tuple[str, int], _Bucket] = {}
+        self._sent: dict[tuple[str, int], deque[float]] = {}
+        self._windows: dict[tuple[str, int], _Window] = {}
+        self._bot_paused_until = 0.0
 
     def reset(self) -> None:
-        self._buckets.clear()
+        self._sent.clear()
+        self._windows.clear()
+        self._bot_paused_until = 0.0
+
+    def pause_bot(self, seconds: float) -> None:
+        """Answer every send 429 for `seconds`, as Telegram does over its overall limit."""
+        self._bot_paused_until = max(self._bot_paused_until, self._clock() + seconds)
 
     def admit(self, limits: RateLimits, chat_id: int, *, private: bool) -> int | None:
-        """Take one token from every applicable bucket, or return the retry_after to answer.
-
-        Nothing is taken when any bucket is empty: a refused request must not
-        eat into the budget of the next one.
-        """
-        wanted: list[tuple[tuple[str, int], float, float]] = []
-        if limits.global_per_second is not None:
-            rate = limits.global_per_second
-            wanted.append((("global", 0), rate, max(1.0, rate)))
-        if private and limits.per_private_chat_per_second is not None:
-            rate = limits.per_private_chat_per_second
-            wanted.append((("chat", chat_id), rate, max(1.0, rate)))
-        if not private and limits.per_group_per_minute is not None:
-            per_minute = limits.per_group_per_minute
-            wanted.append((("chat", chat_id), per_minute / 60.0, max(1.0, per_minute)))
-
+        """Count one send, or return the retry_after to answer instead."""
         now = self._clock()
-        buckets: list[_Bucket] = []
-        wait = 0.0
-        for key, rate, capacity in wanted:
-            if rate <= 0:
+        if now < self._bot_paused_until:
+            return max(1, math.ceil(self._bot_paused_until - now))
+        wanted: list[tuple[tuple[str, int], _Window]] = []
+        if limits.global_per_second is not None:
+            wanted.append((("global", 0), _Window.per_second(limits.global_per_second)))
+        if private and limits.per_private_chat_per_second is not None:
+            window = _Window.per_second(limits.per_private_chat_per_second)
+            wanted.append((("chat", chat_id), window))
+        if not private and limits.per_group_per_minute is not None:
+            if limits.per_group_per_minute <= 0:
                 raise ValueError("rate limits must be positive")
-            bucket = self._buckets.get(key)
-            if bucket is None or bucket.rate != rate or bucket.capacity != capacity:
-                # A changed limit starts from a full bucket rather than from stale state.
-                bucket = _Bucket(rate=rate, capacity=capacity, tokens=capacity, stamp=now)
-                self._buckets[key] = bucket
-            elapsed = max(0.0, now - bucket.stamp)
-            bucket.tokens = min(bucket.capacity, bucket.tokens + elapsed * bucket.rate)
-            bucket.stamp = now
-            if bucket.tokens < 1.0:
-                wait = max(wait, (1.0 - bucket.tokens) / bucket.rate)
-            buckets.append(bucket)
-        if wait > 0:
-            return max(1, math.ceil(wait))
-        for bucket in buckets:
-            bucket.tokens -= 1.0
+            window = _Window(max(1, math.floor(limits.per_group_per_minute)), 60.0)
+            wanted.append((("chat", chat_id), window))
+        for key, window in wanted:
+            wait = self._wait(key, window, now)
+            if wait > 0:
+                retry_after = max(1, math.ceil(wait))
+                if key[0] == "global":
+                    self._bot_paused_until = now + retry_after
+                return retry_after
+        for key, _ in wanted:
+            self._sent[key].append(now)
         return None
+
+    def _wait(self, key: tuple[str, int], window: _Window, now: float) -> float:
+        """Seconds until one more send fits in `key`'s window."""
+        if self._windows.get(key) != window:
+            # A changed limit starts afresh rather than from stale counts.
+            self._windows[key] = window
+            self._sent[key] = deque()
+        sent = self._sent[key]
+        while sent and sent[0] <= now - window.seconds:
+            sent.popleft()
+        if len(sent) < window.count:
+            return 0.0
+        return sent[len(sent) - window.count] + window.seconds - now

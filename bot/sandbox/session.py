@@ -22,8 +22,9 @@ from pydantic import HttpUrl, SecretStr
 
 from bot.app import build_application
 from bot.clock import ManualClock
-from bot.config import Settings, StorageSettings, WebhookSettings
+from bot.config import FloodSettings, Settings, StorageSettings, WebhookSettings
 from bot.context import IncidentBotApp, delivery_of, services_of
+from bot.delivery.rate_limiter import ChatRateLimiter
 from bot.lifecycle import polling
 from bot.models import OutboxKind, OutboxStatus
 from bot.record.sample import load_sample
@@ -326,7 +327,7 @@ class Sandbox:
         already_labelled = len(outcome.arrivals)
         while True:
             now = loop.time()
-            if await self._drain(outcome) or self._bot_was_busy():
+            if await self._drain(outcome) or self._bot_was_busy() or self._reply_paced():
                 last_activity = now
             if now - started >= LONGEST_WAIT:
                 break
@@ -362,6 +363,11 @@ class Sandbox:
         requests = self.api.requests[self._request_cursor :]
         self._request_cursor += len(requests)
         return any(method not in _BACKGROUND_METHODS for method, _ in requests)
+
+    def _reply_paced(self) -> bool:
+        """Whether a reply is waiting for its chat's pace (a second between messages)."""
+        limiter = self.app.bot.rate_limiter
+        return isinstance(limiter, ChatRateLimiter) and limiter.replies_waiting > 0
 
     async def _delivery_due(self) -> bool:
         """Whether the delivery engine is sending, or about to send, to anyone here.
@@ -437,7 +443,8 @@ def sandbox_settings(base: Settings, api: FakeBotApi, db_path: Path, owners: lis
     """The configuration the bot runs with: the person's own, pointed at the sandbox.
 
     Their timezone, delivery and tension settings stay; the Bot API, token, owners,
-    database, channel and webhook are the sandbox's. A copy, not a new Settings(), so
+    database, channel and webhook are the sandbox's, and per-user flood control is
+    off (a script types far faster than anyone could). A copy, not a new Settings(), so
     that INCIDENT_BOT_* variables meant for the real bot cannot override these.
     """
     telegram = base.telegram.model_copy(
@@ -453,5 +460,6 @@ def sandbox_settings(base: Settings, api: FakeBotApi, db_path: Path, owners: lis
             "telegram": telegram,
             "storage": StorageSettings(path=db_path),
             "webhook": WebhookSettings(),
+            "flood": FloodSettings(commands=1_000_000),
         }
     )
