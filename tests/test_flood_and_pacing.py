@@ -4,6 +4,8 @@ storms, and one person flooding the bot while others are answered."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from bot.app import build_application
@@ -34,25 +36,34 @@ async def timed_reply(person: Person, text: str) -> float:
     return loop.time() - started
 
 
+@asynccontextmanager
+async def broadcast(
+    settings: Settings, clock: ManualClock, telegram: FakeBotApi, readers: int
+) -> AsyncIterator[list[int]]:
+    """The bot alerting `readers` subscribers under Telegram's limits; on leaving, every
+    one of them has had the alert."""
+    telegram.rate_limits = TELEGRAMS_LIMITS
+    chat_ids = [telegram.add_user(f"Reader {n}").id for n in range(readers)]
+    async with polling(build_application(settings, clock), poll_timeout=1) as app:
+        await subscribe(services_of(app).db, chat_ids, NOW)
+        await publish(app)
+        yield chat_ids
+
+        async def everyone_has_it() -> bool:
+            return all(telegram.pending_replies(reader) for reader in chat_ids)
+
+        await eventually(everyone_has_it, timeout=20)
+
+
 async def test_a_broadcast_under_telegrams_limits_earns_no_429_and_replies_stay_quick(
     settings: Settings, clock: ManualClock, telegram: FakeBotApi, alice: Person
 ) -> None:
-    telegram.rate_limits = TELEGRAMS_LIMITS
-    readers = [telegram.add_user(f"Reader {n}").id for n in range(200)]
-
-    async with polling(build_application(settings, clock), poll_timeout=1) as app:
-        await subscribe(services_of(app).db, readers, NOW)
-        await publish(app)
+    async with broadcast(settings, clock, telegram, 200) as readers:
         waits = []
         while alerts_sent(telegram, readers) < len(readers) - 30:
             waits.append(await timed_reply(alice, "/latest 1"))
             # As a person would, not within the second her chat may receive one message.
             await asyncio.sleep(1.1)
-
-        async def everyone_has_it() -> bool:
-            return all(telegram.pending_replies(reader) for reader in readers)
-
-        await eventually(everyone_has_it, timeout=20)
 
     assert telegram.rate_limited == 0
     assert all(len(telegram.pending_replies(reader)) == 1 for reader in readers)
@@ -62,12 +73,7 @@ async def test_a_broadcast_under_telegrams_limits_earns_no_429_and_replies_stay_
 async def test_a_429_storm_pauses_every_send_and_loses_no_reply(
     settings: Settings, clock: ManualClock, telegram: FakeBotApi, alice: Person
 ) -> None:
-    telegram.rate_limits = TELEGRAMS_LIMITS
-    readers = [telegram.add_user(f"Reader {n}").id for n in range(120)]
-
-    async with polling(build_application(settings, clock), poll_timeout=1) as app:
-        await subscribe(services_of(app).db, readers, NOW)
-        await publish(app)
+    async with broadcast(settings, clock, telegram, 120) as readers:
 
         async def under_way() -> bool:
             return alerts_sent(telegram, readers) >= 20
@@ -81,11 +87,6 @@ async def test_a_429_storm_pauses_every_send_and_loses_no_reply(
             assert reply.text.startswith("Latest incidents")
         # Rows that met the 429 wait in the outbox for the bot's clock to pass the pause.
         clock.advance(timedelta(seconds=5))
-
-        async def everyone_has_it() -> bool:
-            return all(telegram.pending_replies(reader) for reader in readers)
-
-        await eventually(everyone_has_it, timeout=20)
 
     assert all(len(telegram.pending_replies(reader)) == 1 for reader in readers)
     # Only the sends already on their way when a pause began can meet it.
