@@ -15,13 +15,13 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import datasets, fanout, latency, memory, report, storage_bench
+from bench import datasets, fanout, latency, memory, report, storage_bench, telegram_limits
 from bench.common import Backend, Figure, Log, at_most
 from bench.control import FakeServer
 from bench.generate import Sizes
 
 BENCH_DIR = Path(__file__).parent
-STEPS = ("storage", "fanout", "limited", "latency", "memory")
+STEPS = ("storage", "fanout", "limited", "latency", "memory", "telegram")
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class Plan:
     broadcast: int  # benchmark 1 and 3: subscribers of the fan-out
     limited_subscribers: int
     limit: float
+    telegram_subscribers: int  # benchmark 6
     concurrencies: tuple[int, ...]
     rounds: int
     latency_rounds: int
@@ -44,6 +45,7 @@ FULL = Plan(
     broadcast=5_000,
     limited_subscribers=2_000,
     limit=100,
+    telegram_subscribers=2_000,
     concurrencies=(16, 64, 128),
     rounds=1,
     latency_rounds=200,
@@ -56,6 +58,7 @@ QUICK = Plan(
     broadcast=1_000,
     limited_subscribers=200,
     limit=100,
+    telegram_subscribers=300,
     concurrencies=(16, 64),
     rounds=1,
     latency_rounds=30,
@@ -128,7 +131,7 @@ async def run(args: argparse.Namespace, plan: Plan, log: Log) -> list[Figure]:
         finally:
             datasets.discard(db_path)
 
-    needs_broadcast = steps & {"fanout", "limited", "latency"}
+    needs_broadcast = steps & {"fanout", "limited", "latency", "telegram"}
     template = datasets.broadcast_template(built.path, plan.broadcast) if needs_broadcast else None
     best: dict[Backend, int] = {"aiohttp": 64, "httpx": 64}
     async with FakeServer() as fake:
@@ -158,6 +161,13 @@ async def run(args: argparse.Namespace, plan: Plan, log: Log) -> list[Figure]:
                 fake, template, work_dir,
                 subscribers=plan.broadcast, incidents=plan.incidents,
                 concurrency=best["aiohttp"], rounds=plan.latency_rounds, log=log,
+            )  # fmt: skip
+        if "telegram" in steps:
+            assert template is not None
+            log(f"6. Fan-out to {plan.telegram_subscribers:,} under Telegram's limits")
+            figures += await telegram_limits.measure(
+                fake, template, work_dir,
+                subscribers=plan.telegram_subscribers, concurrency=best["aiohttp"], log=log,
             )  # fmt: skip
         if "memory" in steps:
             log(f"5. Digest cycle for {plan.subscribers:,} subscribers (bot in a child process)")

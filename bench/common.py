@@ -142,3 +142,30 @@ def alert_incident(n: int, country: str = "Iraq", severity: int = 4) -> Incident
             "tags": ["rocket", "us-forces"],
         }
     )
+
+
+def no_429_figure(key: str, label: str, rate_limited: int) -> Figure:
+    """The goal every paced fan-out has: the fake never had to answer 429."""
+    return Figure(
+        key=key, label=label, value=rate_limited, unit="count", goal="0",
+        passed=rate_limited == 0,
+    )  # fmt: skip
+
+
+def rate_ratio_figure(
+    key: str,
+    label: str,
+    *,
+    achieved: float,
+    limit: float,
+    goal: float,
+    seconds: float,
+    note: str = "",
+) -> Figure:
+    """A paced fan-out's achieved rate as a share of the limit it was held to."""
+    return Figure(
+        key=key, label=label, value=achieved / limit, unit="ratio", goal=f"≥ {goal:g}",
+        passed=at_least(achieved / limit, goal), ceiling=limit,
+        note=f"{achieved:,.1f} msg/s over {seconds:.1f} s{note}",
+        extra={"achieved": achieved, "seconds": seconds},
+    )  # fmt: skip

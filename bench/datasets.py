@@ -101,6 +101,15 @@ def broadcast_template(big: Path, subscribers: int) -> Path:
     return path
 
 
+def keep_subscribers(db_path: Path, first: int, count: int) -> None:
+    """Leave only the subscribers `first` .. `first + count - 1` of a copied database."""
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        conn.execute("DELETE FROM subscribers WHERE chat_id >= ?", (first + count,))
+    finally:
+        conn.close()
+
+
 def copy_database(source: Path, target: Path) -> Path:
     """A byte copy of a closed database (no WAL beside it), replacing any old one."""
     for suffix in ("", "-wal", "-shm"):

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,9 +29,11 @@ from bench.common import (
     alert_incident,
     at_least,
     bot_settings,
+    no_429_figure,
+    rate_ratio_figure,
 )
 from bench.control import FakeServer
-from bench.datasets import copy_database, discard
+from bench.datasets import copy_database, discard, keep_subscribers
 from bot.http_backend import make_request
 from bot.models import Incident
 from bot.render.delivery import alert_text
@@ -239,13 +240,7 @@ async def limited(
     """Benchmark 2: the bot configured for `limit` msg/s overall, the fake enforcing it."""
     db_path = copy_database(template, work_dir / "limited.sqlite3")
     try:
-        conn = sqlite3.connect(db_path, isolation_level=None)
-        try:
-            conn.execute(
-                "DELETE FROM subscribers WHERE chat_id >= ?", (FIRST_SUBSCRIBER + subscribers,)
-            )
-        finally:
-            conn.close()
+        keep_subscribers(db_path, FIRST_SUBSCRIBER, subscribers)
         await fake.add_users(FIRST_SUBSCRIBER, subscribers)
         # Per-chat limits are off at both ends: one message per chat, the overall limit is it.
         await fake.set_limits(global_per_second=limit)
@@ -279,16 +274,14 @@ async def limited(
     )
     log(f"  limited: {achieved:,.1f} msg/s, steady {steady:,.1f}, 429s {reached.rate_limited}")
     return [
-        Figure(
-            key="limited.ratio",
-            label=f"2. Fan-out {subscribers:,} at {limit:g}/s: achieved / limit",
-            value=achieved / limit,
-            unit="ratio",
-            goal="≥ 0.95",
-            passed=at_least(achieved / limit, 0.95),
-            ceiling=limit,
-            note=f"{achieved:,.1f} msg/s over {seconds:.1f} s, burst included",
-            extra={"achieved": achieved, "seconds": seconds},
+        rate_ratio_figure(
+            "limited.ratio",
+            f"2. Fan-out {subscribers:,} at {limit:g}/s: achieved / limit",
+            achieved=achieved,
+            limit=limit,
+            goal=0.95,
+            seconds=seconds,
+            note=", burst included",
         ),
         Figure(
             key="limited.steady_ratio",
@@ -298,12 +291,9 @@ async def limited(
             ceiling=limit,
             note=f"{steady:,.1f} msg/s",
         ),
-        Figure(
-            key="limited.rate_limited",
-            label="2. Fan-out at the limit: 429s sent by the fake",
-            value=reached.rate_limited,
-            unit="count",
-            goal="0",
-            passed=reached.rate_limited == 0,
+        no_429_figure(
+            "limited.rate_limited",
+            "2. Fan-out at the limit: 429s sent by the fake",
+            reached.rate_limited,
         ),
     ]

@@ -6,6 +6,8 @@ from telegram import CallbackQuery, Chat, Message, Update, User
 
 from bot.commands import typed_command
 from bot.context import BotContext
+from bot.errors import UserError
+from bot.numbers import bounded_int
 
 
 def acting_user(update: Update) -> User:
@@ -52,4 +54,8 @@ def pressed(update: Update) -> tuple[CallbackQuery, str, int]:
     query = update.callback_query
     assert query is not None and query.data is not None
     _, action, number = query.data.split(":")
-    return query, action, int(number)
+    # Button data can be forged: the number must be one storage can hold.
+    value = bounded_int(number)
+    if value is None:
+        raise UserError("That button does not name anything I know.")
+    return query, action, value

@@ -13,6 +13,7 @@ from bot.models import DraftOrigin
 from bot.newsroom.admins import Role
 from bot.newsroom.forms import FormError
 from bot.numbers import bounded_int
+from bot.outgoing import edit_html, send_html
 from bot.render.incidents import esc
 from bot.render.intake import (
     feed_added,
@@ -117,7 +118,7 @@ async def send_proposals(bot: Bot, services: Services, proposals: list[Proposal]
         html = await _proposal_html(services, proposal)
         for user_id in admins:
             try:
-                sent = await bot.send_message(user_id, html, reply_markup=_buttons(proposal))
+                sent, *_ = await send_html(bot, user_id, html, reply_markup=_buttons(proposal))
             except (BadRequest, Forbidden) as error:
                 # An admin who never opened a chat with the bot cannot be written to.
                 log.warning("could not send proposal P%s to %s: %s", proposal.id, user_id, error)
@@ -168,7 +169,7 @@ async def _close_copies(context: BotContext, proposal: Proposal, actor: str) -> 
     )
     for chat_id, message_id in await context.services.intake.messages_of(proposal.id):
         try:
-            await context.bot.edit_message_text(html, chat_id, message_id, reply_markup=None)
+            await edit_html(context.bot, chat_id, message_id, html)
         except (BadRequest, Forbidden) as error:
             log.warning("could not close the copy of P%s in %s: %s", proposal.id, chat_id, error)
 

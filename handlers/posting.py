@@ -12,11 +12,12 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.models import DraftOrigin
-from bot.newsroom.changes import AwaitingApproval, Preview
+from bot.newsroom.changes import AwaitingApproval, NewsroomError, Preview
 from bot.newsroom.extracted_form import fields_from_proposal
 from bot.newsroom.extractor import propose_incident
 from bot.newsroom.forms import FormError, parse_form
 from bot.newsroom.guided_post import STEPS, AnswerError, mark_answered, next_step
+from bot.outgoing import fits_one_message, send_html
 from bot.render.incidents import esc
 from bot.render.newsroom import approvals_line, editable_form, form_problems, preview
 from handlers.incoming import acting_user_id, message_of, pressed, text_after_command
@@ -25,7 +26,7 @@ from handlers.replies import UsageError, reply_html
 log = logging.getLogger(__name__)
 
 DRAFT_PREFIX = "draft"
-BUTTON_PATTERN = rf"^{DRAFT_PREFIX}:(publish|edit|cancel):\d+$"
+BUTTON_PATTERN = rf"^{DRAFT_PREFIX}:(publish|edit|cancel):[0-9]+$"
 CONVERSATION = "guided_post"  # the name its state is persisted under: keep it
 ASKING = 1  # the guided conversation's one state: a question is waiting for its answer
 
@@ -111,29 +112,34 @@ async def propose_from_report(update: Update, context: BotContext) -> None:
 
 
 async def draft_button(update: Update, context: BotContext) -> None:
+    """Publish, Edit or Cancel under a preview: what happens is decided from the draft as
+    stored, never from the (possibly stale) preview, so a double tap cannot contradict
+    itself."""
     query, action, draft_id = pressed(update)
-    newsroom = context.services.newsroom
     await query.answer()
+    newsroom = context.services.newsroom
+    assert update.effective_user is not None
+    try:
+        if action == "publish":
+            outcome = await newsroom.approve(
+                draft_id, acting_user_id(update), update.effective_user.full_name
+            )
+        else:
+            draft = await newsroom.withdraw(draft_id)
+    except NewsroomError as refusal:
+        await _close_preview(query.message, str(refusal))
+        raise
     if action == "publish":
-        assert update.effective_user is not None
-        outcome = await newsroom.approve(
-            draft_id, acting_user_id(update), update.effective_user.full_name
-        )
         if isinstance(outcome, AwaitingApproval):
             await _ask_second_approval(update, context, outcome)
             return
         await _close_preview(query.message, f"✅ Published as #{outcome.id}.")
         await reply_html(update, f"Published as #{outcome.id}. /incident {outcome.id} shows it.")
     elif action == "edit":
-        draft = await newsroom.draft(draft_id)
-        if draft is None:
-            raise UsageError("That draft no longer exists.")
-        await newsroom.cancel(draft_id)
         await _close_preview(query.message, "✏️ Being edited.")
         note = "Change what needs changing and send it back:"
         await reply_html(update, editable_form("/post", draft.fields, note))
     else:
-        await newsroom.cancel(draft_id)
         await _close_preview(query.message, "✖️ Cancelled. Nothing was published.")
 
 
@@ -200,6 +206,14 @@ def _draft_button(label: str, action: str, draft_id: int) -> InlineKeyboardButto
 
 
 async def _close_preview(message: object, status: str) -> None:
-    # The buttons go, so a second press cannot publish the same draft twice.
-    if isinstance(message, Message) and message.text_html is not None:
-        await message.edit_text(f"{message.text_html}\n\n<b>{esc(status)}</b>", reply_markup=None)
+    # The buttons go, so that the preview no longer invites a press.
+    if not isinstance(message, Message) or message.text_html is None:
+        return
+    closed = f"{message.text_html}\n\n<b>{esc(status)}</b>"
+    if fits_one_message(closed):
+        await message.edit_text(closed, reply_markup=None)
+    else:
+        # A preview near Telegram's limit has no room for the status line: it goes
+        # below, and the preview loses only its buttons.
+        await message.edit_reply_markup(reply_markup=None)
+        await send_html(message.get_bot(), message.chat_id, f"<b>{esc(status)}</b>")

@@ -22,7 +22,6 @@ from typing import TypeVar, assert_never
 
 import aiosqlite
 from telegram import Bot, Message
-from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -40,6 +39,7 @@ from bot.delivery.outcomes import Decide, Drop, Hold, Send
 from bot.delivery.rate_limiter import ChatRateLimiter, RateLimiterClosed, send_in_bulk
 from bot.models import Incident, IncidentChange, OutboxItem, OutboxStatus, OutgoingMessage
 from bot.monitoring import Metrics
+from bot.outgoing import send_html, send_photo_html
 from bot.ptb_compat import retry_after_seconds
 from bot.tension.chart_store import keep_upload
 from storage import outbox
@@ -253,14 +253,12 @@ class DeliveryEngine:
 
     async def _send(self, chat_id: int, message: OutgoingMessage) -> Message:
         photo = message.photo_file_id or message.photo_png
+        # Split at Telegram's limits; the first message (the photo, if any) stands for all.
         if photo is not None:
-            return await self._bot.send_photo(
-                chat_id,
-                photo,
-                caption=message.html,
-                parse_mode=ParseMode.HTML,
-            )
-        return await self._bot.send_message(chat_id, message.html, parse_mode=ParseMode.HTML)
+            sent = await send_photo_html(self._bot, chat_id, photo, message.html)
+        else:
+            sent = await send_html(self._bot, chat_id, message.html)
+        return sent[0]
 
     # Settling
 

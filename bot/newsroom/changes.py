@@ -164,6 +164,17 @@ class Newsroom:
                 conn, draft_id, DraftStatus.CANCELLED, self._clock.now()
             )
 
+    async def withdraw(self, draft_id: int) -> Draft:
+        """Close an open draft (Cancel, or Edit to send it again) and return it.
+
+        Decided from the draft as stored, in one transaction: a draft published or
+        closed by an earlier press meanwhile raises NewsroomError saying so.
+        """
+        async with self._db.transaction() as conn:
+            draft = await _open_draft_for(conn, draft_id)
+            await draft_store.close_draft(conn, draft_id, DraftStatus.CANCELLED, self._clock.now())
+        return draft
+
     async def approve(
         self, draft_id: int, actor_id: int, actor_name: str
     ) -> Incident | AwaitingApproval:
@@ -171,7 +182,7 @@ class Newsroom:
         when a second, different admin approves."""
         if self.approvals_required == 1:
             return await self.publish(draft_id, actor_id)
-        await self._publishable(draft_id)
+        await _open_draft_for(self._db.reader, draft_id)
         async with self._db.transaction() as conn:
             added = await draft_store.add_approval(
                 conn, draft_id, actor_id, actor_name, self._clock.now()
@@ -193,10 +204,12 @@ class Newsroom:
     async def publish(
         self, draft_id: int, actor_id: int, approved_by: list[int] | None = None
     ) -> Incident:
-        draft = await self._publishable(draft_id)
-        content = incident_from_fields(draft.fields, self._zone, self._clock.now())
         now = self._clock.now()
         async with self._db.transaction() as conn:
+            # Decided from the draft as stored, in this transaction, so that a second
+            # press (Publish, Edit or Cancel) cannot contradict the first.
+            draft = await _open_draft_for(conn, draft_id)
+            content = incident_from_fields(draft.fields, self._zone, now)
             incident_id = await incident_store.insert_incident(conn, content, now)
             if incident_id is None:
                 raise NewsroomError("An incident with that external id is already stored.")
@@ -327,16 +340,6 @@ class Newsroom:
             raise NewsroomError(f"There is no incident #{incident_id}.")
         return incident
 
-    async def _publishable(self, draft_id: int) -> Draft:
-        draft = await draft_store.get_draft(self._db.reader, draft_id)
-        if draft is None:
-            raise NewsroomError("That draft no longer exists.")
-        if draft.status is DraftStatus.PUBLISHED:
-            raise NewsroomError(f"That draft was already published as #{draft.incident_id}.")
-        if draft.status is DraftStatus.CANCELLED:
-            raise NewsroomError("That draft was cancelled.")
-        return draft
-
     async def _open_draft(self, draft_id: int) -> Draft:
         draft = await draft_store.get_draft(self._db.reader, draft_id)
         if draft is None or draft.status is not DraftStatus.OPEN:
@@ -347,6 +350,21 @@ class Newsroom:
         return await incident_store.published_near(
             self._db.reader, incident.location, incident.occurred_at, DUPLICATE_WINDOW
         )
+
+
+async def _open_draft_for(conn: aiosqlite.Connection, draft_id: int) -> Draft:
+    """The draft, if it is still open; NewsroomError saying what became of it otherwise."""
+    draft = await draft_store.get_draft(conn, draft_id)
+    if draft is None:
+        raise NewsroomError("That draft no longer exists.")
+    if draft.status is DraftStatus.PUBLISHED:
+        raise NewsroomError(
+            f"That draft was already published as #{draft.incident_id}; "
+            f"/edit {draft.incident_id} changes it."
+        )
+    if draft.status is not DraftStatus.OPEN:
+        raise NewsroomError("That draft was already closed; nothing was published from it.")
+    return draft
 
 
 async def _tell(notification: Awaitable[None]) -> None:

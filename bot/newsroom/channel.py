@@ -7,6 +7,7 @@ from datetime import tzinfo
 from telegram import Bot
 
 from bot.models import Incident, IncidentChange
+from bot.outgoing import edit_html, send_html
 from bot.render.corrections import correction_lines
 from bot.render.incidents import incident_card
 from storage.channel import channel_post_of, remember_channel_post
@@ -24,7 +25,7 @@ class ChannelFeed:
         self._zone = zone
 
     async def incident_published(self, incident: Incident) -> None:
-        message = await self._bot.send_message(self._chat_id, incident_card(incident, self._zone))
+        message, *_ = await send_html(self._bot, self._chat_id, incident_card(incident, self._zone))
         async with self._db.transaction() as conn:
             await remember_channel_post(conn, incident.id, message.chat_id, message.message_id)
 
@@ -35,4 +36,4 @@ class ChannelFeed:
         chat_id, message_id = post
         versions = await versions_of(self._db.reader, change.after.id)
         card = incident_card(change.after, self._zone, correction_lines(versions, self._zone))
-        await self._bot.edit_message_text(card, chat_id=chat_id, message_id=message_id)
+        await edit_html(self._bot, chat_id, message_id, card)

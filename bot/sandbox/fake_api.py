@@ -601,13 +601,7 @@ class FakeBotApi:
         The message's current keyboard counts, not the one in a stale snapshot.
         Returns the callback query id.
         """
-        self._require_user(user)
-        stored = self._messages.get((message.chat_id, message.message_id))
-        if stored is None or stored.deleted:
-            raise LookupError(f"message {message.message_id} no longer exists")
-        chat = stored.chat
-        if chat.type != "channel" and not chat.is_member(user.id):
-            raise ValueError(f"{user.first_name} cannot see chat {chat.id}")
+        stored = self._pressable(user, message)
         rows = (stored.inline_markup or {}).get("inline_keyboard", [])
         for row in rows:
             for candidate in row:
@@ -616,21 +610,38 @@ class FakeBotApi:
                 data = candidate.get("callback_data")
                 if not isinstance(data, str):
                     raise LookupError(f"button {button!r} opens a link; it sends no callback")
-                query_id = str(self._next_query)
-                self._next_query += 1
-                self._queries[query_id] = _Query(created=self.clock())
-                self._queue_update(
-                    "callback_query",
-                    {
-                        "id": query_id,
-                        "from": user.to_api(),
-                        "message": self._message_json(stored),
-                        "chat_instance": str((chat.id * 2_654_435_761) % (2**62)),
-                        "data": data,
-                    },
-                )
-                return query_id
+                return self._queue_callback(user, stored, data)
         raise LookupError(f"message {message.message_id} has no inline button {button!r}")
+
+    def press_forged(self, user: FakeUser, message: SentMessage, data: str) -> str:
+        """A modified client sends a callback query with ``data`` of its choosing for
+        ``message``, whatever its buttons say. Returns the callback query id."""
+        return self._queue_callback(user, self._pressable(user, message), data)
+
+    def _pressable(self, user: FakeUser, message: SentMessage) -> _Stored:
+        self._require_user(user)
+        stored = self._messages.get((message.chat_id, message.message_id))
+        if stored is None or stored.deleted:
+            raise LookupError(f"message {message.message_id} no longer exists")
+        if stored.chat.type != "channel" and not stored.chat.is_member(user.id):
+            raise ValueError(f"{user.first_name} cannot see chat {stored.chat.id}")
+        return stored
+
+    def _queue_callback(self, user: FakeUser, stored: _Stored, data: str) -> str:
+        query_id = str(self._next_query)
+        self._next_query += 1
+        self._queries[query_id] = _Query(created=self.clock())
+        self._queue_update(
+            "callback_query",
+            {
+                "id": query_id,
+                "from": user.to_api(),
+                "message": self._message_json(stored),
+                "chat_instance": str((stored.chat.id * 2_654_435_761) % (2**62)),
+                "data": data,
+            },
+        )
+        return query_id
 
     # ------------------------------------------------------------------ observing the bot
 
