@@ -28,7 +28,6 @@ from bot.newsroom.admins import Role
 from bot.newsroom.channel import ChannelFeed
 from bot.persistence import SqliteConversationPersistence
 from bot.services import Services
-from bot.update_order import PerChatUpdateProcessor
 from handlers import register_handlers
 from handlers.admin import show_admin_menus
 from handlers.digests import dispatch_digests
@@ -58,7 +57,6 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Inciden
         )
         .context_types(ContextTypes(context=BotContext))
         .rate_limiter(ChatRateLimiter.from_settings(settings.delivery))
-        .concurrent_updates(PerChatUpdateProcessor())
         .persistence(SqliteConversationPersistence(services.db))
         .concurrent_updates(MeasuredUpdateProcessor(services.metrics))
         .post_init(on_startup)

@@ -26,11 +26,11 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 from telegram import Update
-from telegram.ext import SimpleUpdateProcessor
 
 from bot.clock import Clock
 from bot.commands import ADMIN_COMMANDS, PUBLIC_COMMANDS, typed_command
 from bot.config import MonitoringSettings
+from bot.update_order import MAX_CONCURRENT_UPDATES, PerChatUpdateProcessor
 from storage.db import Database
 from storage.outbox import depth_by_kind
 
@@ -159,23 +159,27 @@ def command_label(update: object) -> str:
     return name if name in _KNOWN_COMMANDS else "unknown_command"
 
 
-class MeasuredUpdateProcessor(SimpleUpdateProcessor):
-    """PTB's update processor, counting and timing each update for the metrics.
+class MeasuredUpdateProcessor(PerChatUpdateProcessor):
+    """The bot's update processor (each chat's updates in order, chats concurrently),
+    counting and timing each update for the metrics: from when its chat's turn comes."""
 
-    One update at a time, as PTB does by default, so handlers see the same order.
-    """
-
-    def __init__(self, metrics: Metrics, max_concurrent_updates: int = 1) -> None:
+    def __init__(
+        self, metrics: Metrics, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES
+    ) -> None:
         super().__init__(max_concurrent_updates)
         self._metrics = metrics
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         self._metrics.update_arrived()
-        started = time.perf_counter()
-        try:
-            await coroutine
-        finally:
-            self._metrics.update_handled(update, time.perf_counter() - started)
+
+        async def measured() -> None:
+            started = time.perf_counter()
+            try:
+                await coroutine
+            finally:
+                self._metrics.update_handled(update, time.perf_counter() - started)
+
+        await super().do_process_update(update, measured())
 
 
 class HealthCheck:
