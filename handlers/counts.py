@@ -17,6 +17,7 @@ from bot.render.tension import CAPTION_LIMIT
 from handlers.incidents import DIRECTION_FILTERS, place_query
 from handlers.incoming import chat_of
 from handlers.replies import UsageError, reply_html
+from storage.codec import UnstorableTime, to_db_date
 
 USAGE = (
     "Count like this: /count Iraq since 2023-10-17 until 2024-02-01 — every part is "
@@ -64,9 +65,13 @@ def parse_count_args(args: list[str]) -> CountQuery:
 
 def _date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
+        to_db_date(day)
+    except UnstorableTime as unstorable:
+        raise UsageError(f"“{text[:20]}”: {unstorable}.") from None
     except ValueError:
         raise UsageError(f"“{text[:20]}” is not a date; write it as 2023-10-17.") from None
+    return day
 
 
 async def count(update: Update, context: BotContext) -> None:

@@ -11,6 +11,7 @@ from telegram.constants import ChatType
 
 from bot.context import BotContext
 from bot.models import DigestFrequency, Direction, Subscription
+from bot.numbers import bounded_int
 from bot.render.subscriptions import (
     NO_ALERTS,
     SECTION_OF,
@@ -211,14 +212,19 @@ def _tap_call(
         case Tap.EVERYWHERE:
             return service.choose_everywhere(chat_id)
         case Tap.SEVERITY:
-            severity = None if value == NO_ALERTS else int(value)
+            severity = None if value == NO_ALERTS else bounded_int(value, 1, 5)
+            if severity is None and value != NO_ALERTS:
+                raise ValueError(value)
             return service.set_min_severity(chat_id, severity)
         case Tap.DIRECTION:
             return service.toggle_direction(chat_id, Direction(value))
         case Tap.FREQUENCY:
             return service.set_digest(chat_id, DigestFrequency(value))
         case Tap.WEEKDAY:
-            return service.set_digest_weekday(chat_id, int(value))
+            weekday = bounded_int(value, 0, 6)
+            if weekday is None:
+                raise ValueError(value)
+            return service.set_digest_weekday(chat_id, weekday)
         case Tap.TIME:
             return service.set_digest_time(chat_id, parse_clock_time(value))
         case Tap.TIMEZONE:
