@@ -104,3 +104,7 @@ async def on_shutdown(app: IncidentBotApp) -> None:
     await delivery_of(app).stop()
     await services_of(app).intake.stop()
     await services_of(app).db.close()
+    # When start-up failed (a refused token, an unreachable API), PTB never shut the bot
+    # down, and its HTTP sessions would be reported unclosed at exit; this closes them
+    # (and does nothing after a normal shutdown).
+    await app.bot.shutdown()

@@ -223,3 +223,35 @@ def test_cli_startup_server_error_echoing_the_path_does_not_print_the_token(
     assert result.returncode == 1
     assert "cannot reach the Bot API" in result.stderr
     assert TOKEN not in result.stderr and TOKEN.split(":")[1] not in result.stderr
+
+
+def test_cli_a_refused_token_leaves_no_unclosed_session_behind(tmp_path: Path) -> None:
+    """The fake Bot API answers 401 to a token it does not know."""
+
+    class RefusingApi(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.dumps({"ok": False, "error_code": 401, "description": "Unauthorized"})
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), RefusingApi)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = run_cli(
+            "run",
+            cwd=tmp_path,
+            env={
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "INCIDENT_BOT_TELEGRAM__API_BASE_URL": f"http://127.0.0.1:{server.server_port}",
+                "INCIDENT_BOT_STORAGE__PATH": str(tmp_path / "bot.sqlite3"),
+            },
+        )
+    finally:
+        server.shutdown()
+    assert result.returncode == 2
+    assert "Unclosed" not in result.stderr, result.stderr
