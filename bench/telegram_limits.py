@@ -30,7 +30,7 @@ from bench.datasets import copy_database, discard, keep_subscribers
 
 GLOBAL_PER_SECOND = 30.0
 PER_CHAT_PER_SECOND = 1.0
-# Between one /latest and the next: slower than flood control's default (15 in 30 s).
+# Between one /latest and the next: a person's pace, well within flood control's.
 PROBE_GAP_SECONDS = 2.5
 
 

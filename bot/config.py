@@ -135,10 +135,10 @@ class FloodSettings(_Section):
     presses within `per_seconds` gets one notice and is then ignored for
     `cooldown_seconds`; everyone else is answered as usual."""
 
-    commands: int = Field(default=15, ge=1, description="Messages a user may send in a span.")
-    per_seconds: float = Field(default=30, gt=0, description="The span, in seconds.")
+    commands: int = Field(default=20, ge=1, description="Messages a user may send in a span.")
+    per_seconds: float = Field(default=10, gt=0, description="The span, in seconds.")
     cooldown_seconds: float = Field(
-        default=60, gt=0, description="How long a user over the limit is ignored."
+        default=30, gt=0, description="How long a user over the limit is ignored."
     )
     refusal_audit_seconds: float = Field(
         default=600, ge=0, description="A stranger's refused admin commands: audited once so."
