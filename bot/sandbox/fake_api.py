@@ -74,6 +74,20 @@ from bot.sandbox.validation import (
 )
 from bot.sandbox.wire import Upload, coerce_params, read_params
 
+# Telegram's service accounts in `from` of messages signed by a chat (sender_chat).
+_GROUP_ANONYMOUS_BOT: JsonDict = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
+_CHANNEL_BOT: JsonDict = {
+    "id": 136817688,
+    "is_bot": True,
+    "first_name": "Channel",
+    "username": "Channel_Bot",
+}
+
 # The people, chats and faults are re-exported so that tests can import everything from here.
 __all__ = [
     "FakeBotApi",
@@ -592,6 +606,23 @@ class FakeBotApi:
             target, user, text=text, entities=self._user_entities(text), reply_to=replied
         )
         if not self._bot_sees(target, stored):
+            return 0
+        return self._queue_update("message", self._message_json(stored))
+
+    def send_as_chat(self, chat: FakeChat, text: str, *, signed_by: FakeChat) -> int:
+        """A message in group ``chat`` signed by a chat rather than a person: by the group
+        itself (an anonymous administrator) or by a channel (a linked channel's post, or
+        someone writing as their channel). Telegram puts one of its service accounts in
+        ``from`` and the signing chat in ``sender_chat``. Returns the update_id (0 when
+        the bot would not see it)."""
+        if chat.type not in ("group", "supergroup"):
+            raise ValueError("only groups carry messages signed by a chat")
+        service = _GROUP_ANONYMOUS_BOT if signed_by is chat else _CHANNEL_BOT
+        stored = self._store_user_message(
+            chat, None, text=text, entities=self._user_entities(text),
+            extra={"from": service, "sender_chat": signed_by.to_api()},
+        )  # fmt: skip
+        if not self._bot_sees(chat, stored):
             return 0
         return self._queue_update("message", self._message_json(stored))
 
