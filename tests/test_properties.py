@@ -124,7 +124,7 @@ def test_the_one_shot_form_gives_a_storable_incident_or_lists_its_problems(
     text = "\n".join(f"{key}: {value}" for key, value in lines)
     parsed = parse_form(text)
     try:
-        content = incident_from_fields(parsed.fields, ZONE)
+        content = incident_from_fields(parsed.fields, ZONE, NOW)
     except FormError as error:
         assert error.problems
         return
@@ -138,7 +138,7 @@ def test_the_one_shot_form_gives_a_storable_incident_or_lists_its_problems(
 def test_each_guided_answer_is_accepted_or_answered_with_a_problem(
     key: str, values: list[str]
 ) -> None:
-    problem = check_field(key, values, ZONE)
+    problem = check_field(key, values, ZONE, NOW)
     assert problem is None or isinstance(problem, str)
 
 
