@@ -262,3 +262,23 @@ async def test_shutdown_lets_requests_on_the_wire_finish(limiter: ChatRateLimite
     answer.set_result(True)
     assert await on_the_wire is True
     await closing
+
+
+async def test_messages_to_one_chat_keep_the_order_they_were_asked_in() -> None:
+    """On the real clock: one message in any 0.54 s to the chat."""
+    limiter = ChatRateLimiter(
+        global_per_second=20, private_chat_per_second=1.9, group_per_minute=20
+    )
+    sent: list[int] = []
+
+    async def send(n: int) -> None:
+        async def telegram(**_: Any) -> bool:
+            sent.append(n)
+            return True
+
+        data = {"chat_id": ALICE}
+        await limiter.process_request(telegram, (), data, "sendMessage", data, None)
+
+    tasks = [asyncio.create_task(in_bulk(send(n))) for n in range(4)]
+    await asyncio.gather(*tasks)
+    assert sent == [0, 1, 2, 3]

@@ -158,6 +158,8 @@ class ChatRateLimiter(BaseRateLimiter[None]):
         self._paused_until = 0.0
         self._replies_waiting = 0
         self._replies_first_in_line = 0
+        self._turns: dict[ChatKey, asyncio.Lock] = {}
+        self._queued: dict[ChatKey, int] = {}
         self._closing = asyncio.Event()
         self._on_the_wire = 0
         self._quiet = asyncio.Event()
@@ -213,6 +215,37 @@ class ChatRateLimiter(BaseRateLimiter[None]):
 
         Raises RateLimiterClosed once the bot is shutting down.
         """
+        async with self._turn_in(chat):
+            await self._wait_for_place(chat, bulk=bulk)
+        windows = [self._overall] if chat is None else [self._overall, self._chat(chat)]
+        windows = [self._overall] if chat is None else [self._overall, self._chat(chat)]
+        for window in windows:
+            window.let_through()
+        try:
+            yield
+        finally:
+            now = self._monotonic()
+            for window in windows:
+                window.answered(now)
+
+    @contextlib.asynccontextmanager
+    async def _turn_in(self, chat: ChatKey | None) -> AsyncIterator[None]:
+        """Messages to one chat take their places in the order they asked for them, so that
+        a chat gets its alert before the correction, yesterday's digest before today's."""
+        if chat is None:
+            yield
+            return
+        lock = self._turns.setdefault(chat, asyncio.Lock())
+        self._queued[chat] = self._queued.get(chat, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._queued[chat] -= 1
+            if not self._queued[chat]:
+                del self._queued[chat], self._turns[chat]
+
+    async def _wait_for_place(self, chat: ChatKey | None, *, bulk: bool) -> None:
         if not bulk:
             self._replies_waiting += 1
         # A reply that waits only for the overall window (not for its own chat's pace)
@@ -228,22 +261,13 @@ class ChatRateLimiter(BaseRateLimiter[None]):
                     self._replies_first_in_line += 1 if first_in_line else -1
                 wait = self.wait_time(chat, bulk=bulk)
                 if wait <= 0:
-                    break
+                    return
                 await self._pause(wait)
         finally:
             if not bulk:
                 self._replies_waiting -= 1
             if first_in_line:
                 self._replies_first_in_line -= 1
-        windows = [self._overall] if chat is None else [self._overall, self._chat(chat)]
-        for window in windows:
-            window.let_through()
-        try:
-            yield
-        finally:
-            now = self._monotonic()
-            for window in windows:
-                window.answered(now)
 
     def report_retry_after(self, seconds: float) -> None:
         """Telegram answered 429: pause every message of the bot for `seconds`."""
