@@ -38,7 +38,10 @@ async def post(update: Update, context: BotContext) -> int:
     if form:
         parsed = parse_form(form)
         if parsed.problems:
-            raise FormError(parsed.problems)
+            # Every problem in one reply: the fields' own, besides a misspelt key's.
+            raise FormError(
+                [*parsed.problems, *context.services.newsroom.problems_of(parsed.fields)]
+            )
         shown = await context.services.newsroom.propose(user_id, parsed.fields, DraftOrigin.FORM)
         await show_preview(update, context, shown)
         return ConversationHandler.END

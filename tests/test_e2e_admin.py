@@ -89,7 +89,8 @@ async def test_a_bad_form_lists_every_problem_in_one_reply(
         "type: Explosions\nsource: notaurl\ncolour: red"
     )
     assert reply.text.startswith("The form needs fixing:")
-    for fragment in ("unknown key “colour”",):
+    # The misspelt key comes with every other problem of the form, in the same reply.
+    for fragment in ("unknown key “colour”", "severity: a whole number from 1", "country: missing"):
         assert fragment in reply.text
     reply_again = await owner.says(
         "/post\ntitle: x\noccurred: yesterday-ish\nseverity: 9\ninjured: lots\n"
@@ -377,3 +378,16 @@ async def test_cancel_drops_a_draft_kept_from_before_outside_the_conversation(
     assert reply.text == "Your unfinished draft is dropped. Nothing was published."
     started = await owner.says("/post")
     assert "one question at a time" in started.text
+
+
+async def test_a_summary_runs_until_a_line_starting_with_a_key(owner: Person) -> None:
+    form = (
+        TOWER_FORM.replace(
+            "summary: A drone struck the outpost.\nThree people were reported hurt.",
+            "summary: A drone struck the outpost.\n source: a guard, was the first to see it.",
+        )
+        + "\ntarget: US forces"
+    )
+    preview = await owner.says(form)
+    assert "A drone struck the outpost.\nsource: a guard, was the first to see it." in preview.text
+    assert "Target: US forces" in preview.text

@@ -30,6 +30,7 @@ from bot.models import (
 )
 from bot.newsroom.forms import (
     Fields,
+    FormError,
     changed_keys,
     check_field,
     check_place_answer,
@@ -119,6 +120,14 @@ class Newsroom:
                 conn, owner_id, origin, fields, self._clock.now()
             )
         return Preview(draft_id, incident, await self._duplicates_of(incident))
+
+    def problems_of(self, fields: Fields) -> list[str]:
+        """What is wrong with a form's fields, as /post would report it; [] if nothing."""
+        try:
+            incident_from_fields(fields, self._zone, self._clock.now())
+        except FormError as error:
+            return error.problems
+        return []
 
     async def preview(self, draft_id: int) -> Preview:
         draft = await self._open_draft(draft_id)

@@ -137,13 +137,22 @@ class ParsedForm:
 
 
 def parse_form(text: str, keys: tuple[str, ...] = KEYS) -> ParsedForm:
-    """Split `key: value` lines; everything after `summary:` belongs to the summary."""
+    """Split `key: value` lines. `summary:` runs over the lines after it until a line that
+    starts with a known key; a summary line that must begin with a key name is written
+    with a leading space, which is dropped."""
     parsed = ParsedForm()
-    lines = text.splitlines()
-    for number, line in enumerate(lines, start=1):
+    summary: list[str] = []
+    in_summary = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _LINE.match(line)
+        starts_field = (
+            match is not None and not line[:1].isspace() and match.group(1).lower() in keys
+        )
+        if in_summary and not starts_field:
+            summary.append(line[1:] if line[:1] == " " else line)
+            continue
         if not line.strip():
             continue
-        match = _LINE.match(line)
         if match is None:
             parsed.problems.append(f"line {number}: expected “key: value”, got “{line.strip()}”")
             continue
@@ -151,14 +160,17 @@ def parse_form(text: str, keys: tuple[str, ...] = KEYS) -> ParsedForm:
         if key not in keys:
             parsed.problems.append(f"line {number}: unknown key “{key}” (keys: {', '.join(keys)})")
             continue
-        if key == "summary":
-            rest = [value, *lines[number:]]
-            parsed.fields["summary"] = ["\n".join(rest).strip()]
-            break
         if key in parsed.fields and key not in REPEATABLE:
             parsed.problems.append(f"line {number}: “{key}” is given twice")
             continue
+        if key == "summary":
+            summary, in_summary = [value], True
+            parsed.fields["summary"] = [""]
+            continue
+        in_summary = False
         parsed.fields.setdefault(key, []).append(value)
+    if "summary" in parsed.fields:
+        parsed.fields["summary"] = ["\n".join(summary).strip()]
     return parsed
 
 
