@@ -45,9 +45,9 @@ _DISTANCE_KM = (
 # The chats an alert goes to, each found through an index rather than by testing every
 # subscriber's choices in turn: those following the incident's country (a region covers
 # its countries), its province, its site by name, a site within whose radius it lies
-# (the box first, then the distance), and everyone following everywhere. A chat can be
-# found more than once; the outbox's dedupe key keeps one alert. :direction is the
-# direction's bit (storage.subscribers.DIRECTION_BIT).
+# (the box first, then the distance; a site of that name was matched already), and
+# everyone following everywhere. A chat found more than once counts once. :direction is
+# the direction's bit (storage.subscribers.DIRECTION_BIT).
 _MATCHING_CHATS = (
     "SELECT s.chat_id FROM subscriber_countries c JOIN subscribers s ON s.chat_id = c.chat_id "
     f"WHERE c.country = :country AND {_WANTS} "
@@ -60,7 +60,7 @@ _MATCHING_CHATS = (
     "UNION ALL "
     "SELECT s.chat_id FROM subscriber_sites w JOIN subscribers s ON s.chat_id = w.chat_id "
     "WHERE :latitude IS NOT NULL AND w.south <= :latitude AND w.north >= :latitude "
-    "AND w.west <= :longitude AND w.east >= :longitude "
+    "AND w.west <= :longitude AND w.east >= :longitude AND w.site <> :site "
     f"AND {_DISTANCE_KM} <= w.radius_km AND {_WANTS} "
     "UNION ALL "
     "SELECT s.chat_id FROM subscribers s "
@@ -98,7 +98,7 @@ async def enqueue_alerts(
         "INSERT INTO outbox (chat_id, kind, dedupe_key, incident_id, priority, not_before, "
         "created_at) "
         "SELECT chat_id, 'alert', 'alert:' || :incident || ':' || chat_id, :incident, "
-        f":priority, :now, :now FROM ({_MATCHING_CHATS}) WHERE true "
+        f":priority, :now, :now FROM (SELECT DISTINCT chat_id FROM ({_MATCHING_CHATS})) WHERE true "
         "ON CONFLICT (dedupe_key) DO NOTHING",
         {
             **_match_params(place, severity, direction),
