@@ -32,6 +32,7 @@ from bot.lifecycle import ALLOWED_UPDATES
 from bot.log_setup import configure_logging, redact
 from bot.newsroom.transfer import (
     FORMATS,
+    ExportReport,
     Format,
     TransferError,
     export_incidents,
@@ -257,18 +258,23 @@ def _add_transfer(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         commands, "export",
         "export every incident, retracted ones included, in the format import reads",
         "Write every incident, retracted ones included (or those since DATE), as CSV or "
-        "JSON Lines, in the format import reads.",
+        "JSON Lines, in the format import reads. Troop figures travel only in a JSON "
+        "Lines export of everything (--format jsonl without --since), after the "
+        "incidents; a CSV file holds incidents only, and an export that leaves the "
+        "figures out says so on standard error.",
     )  # fmt: skip
     exporter.add_argument(
         "--format", dest="fmt", required=True, choices=(*FORMATS, "atom"),
-        help="JSON Lines or CSV (which import reads), or an Atom 1.0 feed of the latest "
-        "incidents (atom_feed.entries of them)",
+        help="JSON Lines (incidents and troop figures) or CSV (incidents only), which "
+        "import reads, or an Atom 1.0 feed of the latest incidents (atom_feed.entries of "
+        "them)",
     )  # fmt: skip
     exporter.add_argument(
         "--since",
         type=_since,
         metavar="DATE",
-        help="only incidents that occurred on or after DATE (ISO 8601, UTC unless it says)",
+        help="only incidents that occurred on or after DATE (ISO 8601, UTC unless it says); "
+        "troop figures are then left out",
     )
     exporter.add_argument(
         "--output", type=Path, metavar="PATH", help="write to PATH instead of standard output"
@@ -543,21 +549,24 @@ async def _export(
                      "atom_feed.entries incidents", EXIT_USAGE)  # fmt: skip
     async with Database(settings.storage.path) as db:
 
-        async def write(out: TextIO) -> int:
+        async def write(out: TextIO) -> ExportReport:
             if fmt == "atom":
-                return await write_atom(db, settings, out, SystemClock().now())
+                # A feed of the latest incidents, not a copy of the record to import.
+                entries = await write_atom(db, settings, out, SystemClock().now())
+                return ExportReport(entries, 0, figures_left_out=False)
             return await export_incidents(db, out, fmt, since)
 
         try:
             if output is not None:
                 with output_file(output) as out:
-                    written = await write(out)
-                print(f"exported {written} incidents to {output}")
+                    report = await write(out)
+                print(f"{_exported(report)} to {output}")
+                _say_figures_left_out(report)
                 return 0
             # The file format is UTF-8 whatever the terminal's locale says.
             if isinstance(sys.stdout, io.TextIOWrapper):
                 sys.stdout.reconfigure(encoding="utf-8", newline="")
-            written = await write(sys.stdout)
+            report = await write(sys.stdout)
             sys.stdout.flush()
         except TransferError as error:
             print(f"incident-bot: {error}", file=sys.stderr)
@@ -567,5 +576,22 @@ async def _export(
             # complaining again when it flushes stdout at exit.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 1
-    print(f"exported {written} incidents", file=sys.stderr)
+    print(_exported(report), file=sys.stderr)
+    _say_figures_left_out(report)
     return 0
+
+
+def _exported(report: ExportReport) -> str:
+    figures = f" and {report.troop_figures} troop figures" if report.troop_figures else ""
+    return f"exported {report.incidents} incidents{figures}"
+
+
+def _say_figures_left_out(report: ExportReport) -> None:
+    """Troop figures left out are said, not silently dropped: on stderr, so that the
+    export on standard output stays importable."""
+    if report.figures_left_out:
+        print(
+            "troop figures are not included: only a JSON Lines export of everything "
+            "(--format jsonl without --since) carries them",
+            file=sys.stderr,
+        )

@@ -269,12 +269,13 @@ def did_you_mean(names: list[str]) -> str:
 class UnknownPlace(ValueError):
     """A place name that is neither a region nor in the gazetteer."""
 
-    def __init__(self, text: str, suggestions: list[str]) -> None:
+    ANY_PLACE = ". Try a region, country, province or base, e.g. Levant, Iraq, Anbar or Tower 22."
+
+    def __init__(self, text: str, suggestions: list[str], otherwise: str = ANY_PLACE) -> None:
+        """`otherwise` is what to say after the name when there is nothing to suggest."""
         self.text = text
         self.suggestions = suggestions
-        hint = did_you_mean(suggestions) or (
-            ". Try a region, country, province or base, e.g. Levant, Iraq, Anbar or Tower 22."
-        )
+        hint = did_you_mean(suggestions) or otherwise
         super().__init__(f"I don't know the place {text}{hint}")
 
 
@@ -311,13 +312,26 @@ def not_a_region_or_country(text: str) -> str:
     """Why `text` is not a region or country, for commands that take only those
     (/subscribe, /tension): a province or site names its country, anything else gets
     "I don't know the place X — did you mean …?"."""
+    return _not_a_country(text, regions=True)
+
+
+def not_a_country(text: str) -> str:
+    """Why `text` is not a country, for commands that take only a country (/troops)."""
+    return _not_a_country(text, regions=False)
+
+
+def _not_a_country(text: str, *, regions: bool) -> str:
     text = " ".join(text.split())
     known = gazetteer().find(text)
     if known:
         country = known[0].country
-        return f"{text} is in {country}; choose its country ({country}) or region here."
-    suggestions = gazetteer().suggest(text, kinds={"country"}, extra=REGIONS)
-    return str(UnknownPlace(text, suggestions))
+        choice = "its country ({country}) or region" if regions else "its country ({country})"
+        return f"{text} is in {country}; choose {choice.format(country=country)} here."
+    if regions:
+        suggestions = gazetteer().suggest(text, kinds={"country"}, extra=REGIONS)
+        return str(UnknownPlace(text, suggestions))
+    suggestions = gazetteer().suggest(text, kinds={"country"})
+    return str(UnknownPlace(text, suggestions, otherwise=". Try a country, e.g. Iraq or Syria."))
 
 
 def resolve_place(text: str) -> PlaceQuery:

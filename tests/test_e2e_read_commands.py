@@ -136,8 +136,15 @@ async def test_troops_shows_figures_and_the_change(alice: Person) -> None:
     assert "up 1,100" not in reply.text
     only_syria = await alice.says("/troops syria")
     assert "Iraq" not in only_syria.text
-    none = await alice.says("/troops Narnia")
-    assert none.text == "No troop figures recorded for Narnia. Try /troops alone."
+    misspelt = await alice.says("/troops Irak")
+    assert misspelt.text == "I don't know the place Irak — did you mean Iraq?"
+    unknown = await alice.says("/troops Narnia")
+    assert unknown.text == "I don't know the place Narnia. Try a country, e.g. Iraq or Syria."
+    province = await alice.says("/troops Anbar")
+    assert province.text == "Anbar is in Iraq; choose its country (Iraq) here."
+    # A country the record has no figures for is known, and quiet.
+    quiet = await alice.says("/troops Lebanon")
+    assert quiet.text == "No troop figures recorded for Lebanon. Try /troops alone."
 
 
 async def test_a_failure_inside_a_handler_reaches_the_user_without_internals(

@@ -424,7 +424,8 @@ async def test_export_then_import_into_an_empty_database_reproduces_it(
     path = tmp_path / f"export.{fmt}"
     with path.open("w", encoding="utf-8", newline="") as out:
         written = await export_incidents(sample_db, out, fmt)
-    assert written == len(original) == 19
+    assert written.incidents == len(original) == 19
+    assert written.figures_left_out == (fmt == "csv")
 
     async with Database(tmp_path / "copy.sqlite3") as copy:
         report = await import_(copy, path, clock)
@@ -459,7 +460,9 @@ async def test_since_keeps_incidents_that_occurred_on_or_after_it(sample_db: Dat
     out = io.StringIO()
     written = await export_incidents(sample_db, out, "jsonl", since=since)
     exported = {json.loads(line)["external_id"] for line in out.getvalue().splitlines()}
-    assert exported == expected and written == len(expected)
+    assert exported == expected and written.incidents == len(expected)
+    # Troop figures have no occurrence date to cut at: left out, and the report says so.
+    assert (written.troop_figures, written.figures_left_out) == (0, True)
 
 
 async def test_export_reads_in_batches_in_id_order(sample_db: Database) -> None:
@@ -551,10 +554,15 @@ def test_cli_export_to_stdout_or_a_file_reads_back(tmp_path: Path) -> None:
         "sample-2024-08-05-ain-al-asad",
         "sample-2024-08-09-rumalyn",
     }
-    assert stdout.stderr == "exported 2 incidents\n"
+    assert stdout.stderr == (
+        "exported 2 incidents\n"
+        "troop figures are not included: only a JSON Lines export of everything "
+        "(--format jsonl without --since) carries them\n"
+    )
 
     written = run_cli("export", "--format", "jsonl", "--output", "all.jsonl", cwd=tmp_path)
-    assert written.stdout == "exported 18 incidents to all.jsonl\n"
+    assert written.stdout == "exported 18 incidents and 6 troop figures to all.jsonl\n"
+    assert written.stderr == ""
     lines = (tmp_path / "all.jsonl").read_text(encoding="utf-8").splitlines()
     assert len([line for line in lines if '"troop_figure"' not in line]) == 18
     assert not (tmp_path / "all.jsonl.partial").exists()

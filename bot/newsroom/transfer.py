@@ -761,21 +761,32 @@ def format_tags(tags: list[str]) -> str:
 # --- export ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ExportReport:
+    incidents: int
+    troop_figures: int
+    # Whether this kind of export leaves the troop figures out (CSV, or --since).
+    figures_left_out: bool
+
+
 async def export_incidents(
     db: Database, out: TextIO, fmt: Format, since: datetime | None = None
-) -> int:
-    """Write every incident (occurred at or after `since`) to `out`; return how many."""
+) -> ExportReport:
+    """Write every incident (occurred at or after `since`) to `out`, and with a whole
+    JSON Lines export every troop figure after them."""
     incidents = iter_incidents(db.reader, since=since)
     if fmt == "csv":
-        return await _write_csv(incidents, out)
+        return ExportReport(await _write_csv(incidents, out), 0, figures_left_out=True)
     written = await _write_jsonl(incidents, out)
     if since is not None:
-        return written
+        # A figure is no incident and has no occurrence date to cut at.
+        return ExportReport(written, 0, figures_left_out=True)
     # A whole export carries the troop figures too, in JSON Lines only: a CSV file holds
     # one kind of row.
-    for figure in await all_troop_figures(db.reader):
+    figures = await all_troop_figures(db.reader)
+    for figure in figures:
         out.write(json.dumps({TROOP_FIGURE: figure_record(figure)}, ensure_ascii=False) + "\n")
-    return written
+    return ExportReport(written, len(figures), figures_left_out=False)
 
 
 def figure_record(figure: TroopFigure) -> dict[str, Any]:
