@@ -488,9 +488,11 @@ def _db_restore(settings: Settings, backup: Path) -> int:
 async def _db_upgrade(settings: Settings) -> int:
     # Opening the database applies whatever migrations it lacks.
     async with Database(settings.storage.path) as db:
-        applied = db.migrations_applied
+        applied, respelled = db.migrations_applied, db.places_respelled
     done = f"applied {', '.join(applied)}" if applied else "nothing to apply"
     print(f"database {settings.storage.path} is up to date ({done})")
+    if respelled:
+        print(f"the places of {respelled} incidents now read as the gazetteer names them")
     return 0
 
 

@@ -13,6 +13,7 @@ and sites know their country; sites carry coordinates; countries a generous boun
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -239,11 +240,20 @@ class Gazetteer:
         return len(key) >= 3 and any(key in known for known in self._by_key)
 
 
+def _gazetteer_text() -> str:
+    return resources.files("bot.data").joinpath("gazetteer.json").read_text("utf-8")
+
+
+@lru_cache(maxsize=1)
+def gazetteer_fingerprint() -> str:
+    """A digest of the bundled gazetteer: stored places are re-spelled when it changes."""
+    return hashlib.sha256(_gazetteer_text().encode("utf-8")).hexdigest()
+
+
 @lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
     """The bundled gazetteer; the file is read and validated once per process."""
-    raw = resources.files("bot.data").joinpath("gazetteer.json").read_text("utf-8")
-    parsed = _GazetteerFile.model_validate_json(raw)
+    parsed = _GazetteerFile.model_validate_json(_gazetteer_text())
     return Gazetteer(
         Place(
             **record.model_dump(exclude={"bbox"}),
@@ -422,19 +432,43 @@ def settle(
     return settled
 
 
+def respell(country_text: str, admin1_text: str, location: str) -> tuple[str, str, str]:
+    """A stored place (country, admin1, location) in the gazetteer's spelling, for rows
+    written before it knew them ("Al Anbar", "Ain al Asad Airbase"): each name it knows
+    takes its canonical form, a known site gives an empty admin1 its province, and
+    whatever it does not know stays as it is."""
+    known = gazetteer()
+    country = known.country(country_text)
+    if country is None:
+        return country_text, admin1_text, location
+    site = known.site(location, country.name) if location else None
+    admin1 = admin1_text
+    if admin1:
+        admin1 = _known_admin1(admin1, country.name) or admin1
+    elif site is not None:
+        admin1 = site.admin1
+    return country.name, admin1, site.name if site else location
+
+
 def _settle_admin1(text: str, country: str, problems: dict[str, str]) -> str:
     """A province as the gazetteer writes it; one it lacks stays as given unless it looks
     like a slip for one it has."""
     if not text:
         return ""
+    if spelled := _known_admin1(text, country):
+        return spelled
+    known = gazetteer()
+    names = known.suggest(text, kinds={"province"}, country=country)
+    if names:
+        problems["admin1"] = f"unknown province “{text}” in {country}{did_you_mean(names)}"
+    return text
+
+
+def _known_admin1(text: str, country: str) -> str | None:
+    """The admin1 name a province or site of `country` spells `text` as, or None."""
     known = gazetteer()
     province = known.province(text, country)
     if province is not None:
         return province.admin1
     by_key = {spelling_key(name): name for name in known.admin1_names(country)}
-    if spelling_key(text) in by_key:
-        return by_key[spelling_key(text)]
-    names = known.suggest(text, kinds={"province"}, country=country)
-    if names:
-        problems["admin1"] = f"unknown province “{text}” in {country}{did_you_mean(names)}"
-    return text
+    return by_key.get(spelling_key(text))

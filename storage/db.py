@@ -20,6 +20,8 @@ from types import TracebackType
 
 import aiosqlite
 
+from storage.places import places_need_respelling, respell_stored_places
+
 log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -33,6 +35,7 @@ class Database:
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         self.migrations_applied: list[str] = []
+        self.places_respelled = 0
 
     async def open(self) -> None:
         """Connect and migrate; opening an open database does nothing."""
@@ -42,6 +45,10 @@ class Database:
         self._writer = await self._connect()
         await self._writer.execute("PRAGMA journal_mode = WAL")
         self.migrations_applied = await apply_migrations(self._writer)
+        # The data's upgrade after the schema's: places in the gazetteer's spelling.
+        if await places_need_respelling(self._writer):
+            async with self.transaction() as writer:
+                self.places_respelled = await respell_stored_places(writer)
         self._reader = await self._connect()
         await self._reader.execute("PRAGMA query_only = ON")
 
