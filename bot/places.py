@@ -7,7 +7,8 @@ imports, the article extractor, and the commands that ask about a place (`/lates
 rather than with an empty result.
 
 The hierarchy is country → province (admin1) → site (a base, town or sea area). Provinces
-and sites know their country; sites carry coordinates; countries a generous bounding box.
+and sites know their country (a sea area the one whose record it is mostly in); sites carry
+coordinates; countries and sea areas a generous bounding box.
 """
 
 from __future__ import annotations
@@ -26,11 +27,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from bot.models import IncidentContent
 from bot.regions import REGIONS, region_named
 
-PlaceKind = Literal["base", "city", "province", "country"]
+PlaceKind = Literal["base", "city", "sea", "province", "country"]
 
-# A base is more specific than the city it serves, and so on up.
-SPECIFICITY: dict[str, int] = {"country": 0, "province": 1, "city": 2, "base": 3}
-SITE_KINDS: frozenset[str] = frozenset({"base", "city"})
+# A base is more specific than the city it serves, and so on up; a sea area is a site
+# beside the towns.
+SPECIFICITY: dict[str, int] = {"country": 0, "province": 1, "city": 2, "sea": 2, "base": 3}
+SITE_KINDS: frozenset[str] = frozenset({"base", "city", "sea"})
+# Places with a bounding box: an incident's coordinates must lie in one.
+_BOXED_KINDS: frozenset[str] = frozenset({"country", "sea"})
 
 
 @dataclass(frozen=True)
@@ -44,18 +48,22 @@ class BoundingBox:
         return self.south <= latitude <= self.north and self.west <= longitude <= self.east
 
 
+def _area(box: BoundingBox | None) -> float:
+    return (box.north - box.south) * (box.east - box.west) if box else 0.0
+
+
 @dataclass(frozen=True)
 class Place:
     """A place from the gazetteer, with the spellings it is found by."""
 
     name: str  # canonical, e.g. "Ain al-Asad Air Base"
-    kind: str  # "base" | "city" | "province" | "country"
+    kind: str  # "base" | "city" | "sea" | "province" | "country"
     country: str  # spelled as in bot.regions
     admin1: str  # province/governorate as incidents record it; "" for a country
     latitude: float
     longitude: float
     aliases: tuple[str, ...]
-    bbox: BoundingBox | None = None  # countries only
+    bbox: BoundingBox | None = None  # countries and sea areas
     # Spellings of a province's admin1 in data ("Al Basrah"), not looked for in prose.
     admin1_aliases: tuple[str, ...] = ()
 
@@ -99,8 +107,8 @@ class _PlaceRecord(BaseModel):
 
     @model_validator(mode="after")
     def _countries_have_boxes(self) -> _PlaceRecord:
-        if (self.kind == "country") != (self.bbox is not None):
-            raise ValueError("a country, and only a country, has a bounding box")
+        if (self.kind in _BOXED_KINDS) != (self.bbox is not None):
+            raise ValueError("a country or sea area, and only these, has a bounding box")
         if self.admin1_aliases and self.kind != "province":
             raise ValueError("only a province has admin1 aliases")
         return self
@@ -188,9 +196,14 @@ class Gazetteer:
         )
 
     def site(self, text: str, country: str | None = None) -> Place | None:
-        """The base, town or sea area spelled `text`, in `country` when given."""
+        """The base, town or sea area spelled `text`, in `country` when given (a sea area
+        borders several countries: it is found whichever is given)."""
         return next(
-            (p for p in self.find(text) if p.is_site and (country is None or p.country == country)),
+            (
+                p
+                for p in self.find(text)
+                if p.is_site and (country is None or p.country == country or p.kind == "sea")
+            ),
             None,
         )
 
@@ -198,6 +211,15 @@ class Gazetteer:
         """Whether a point lies within the country's (generous) bounding box."""
         box = self.country_named(country).bbox
         return box is not None and box.holds(latitude, longitude)
+
+    def sea_area_at(self, latitude: float, longitude: float) -> Place | None:
+        """The smallest sea area whose (generous) bounding box holds the point, or None."""
+        holding = [
+            p
+            for p in self.places
+            if p.kind == "sea" and p.bbox is not None and p.bbox.holds(latitude, longitude)
+        ]
+        return min(holding, key=lambda p: _area(p.bbox), default=None)
 
     def admin1_names(self, country: str) -> frozenset[str]:
         """The admin1 names incidents in `country` use: its provinces' and its sites'."""
@@ -335,8 +357,9 @@ def _not_a_country(text: str, *, regions: bool) -> str:
     known = gazetteer().find(text)
     if known:
         country = known[0].country
+        where = "a sea area off" if known[0].kind == "sea" else "in"
         choice = "its country ({country}) or region" if regions else "its country ({country})"
-        return f"{text} is in {country}; choose {choice.format(country=country)} here."
+        return f"{text} is {where} {country}; choose {choice.format(country=country)} here."
     if regions:
         suggestions = gazetteer().suggest(text, kinds={"country"}, extra=REGIONS)
         return str(UnknownPlace(text, suggestions))
@@ -393,7 +416,8 @@ def settle(
 
     The country must be known; a province is written as the gazetteer writes it; a known
     site takes its canonical name (and its province and coordinates when none are given);
-    a site the gazetteer lacks needs coordinates; coordinates must lie in the country.
+    a site the gazetteer lacks needs coordinates; coordinates must lie in the country, or
+    in the sea area named as the location.
     """
     known = gazetteer()
     country = known.country(country_text)
@@ -423,9 +447,10 @@ def settle(
             f"I don't know “{location}” in {country.name}{note}"
             f"{did_you_mean(names) or '.'} A place not in the gazetteer needs its coordinates."
         )
-    has_point = latitude is not None and longitude is not None
-    if has_point and not known.in_country(country.name, latitude or 0, longitude or 0):
-        problems["latitude"] = f"{latitude:g}, {longitude:g} is not in {country.name}"
+    if latitude is not None and longitude is not None:
+        problem = _point_problem(country.name, site, latitude, longitude)
+        if problem:
+            problems["latitude"] = problem
     if problems:
         raise PlaceProblems(problems)
     settled["admin1"] = admin1
@@ -448,6 +473,22 @@ def respell(country_text: str, admin1_text: str, location: str) -> tuple[str, st
     elif site is not None:
         admin1 = site.admin1
     return country.name, admin1, site.name if site else location
+
+
+def _point_problem(country: str, site: Place | None, latitude: float, longitude: float) -> str:
+    """Why the point cannot be where the incident is, or "": it must lie in the country
+    or, at sea, in the sea area named as the location."""
+    known = gazetteer()
+    if known.in_country(country, latitude, longitude):
+        return ""
+    point = f"{latitude:g}, {longitude:g}"
+    if site is not None and site.kind == "sea":
+        if site.bbox is not None and site.bbox.holds(latitude, longitude):
+            return ""
+        return f"{point} is neither in {country} nor in the {site.name}"
+    at_sea = known.sea_area_at(latitude, longitude)
+    hint = f"; for a place at sea give the sea area as location ({at_sea.name})" if at_sea else ""
+    return f"{point} is not in {country}{hint}"
 
 
 def _settle_admin1(text: str, country: str, problems: dict[str, str]) -> str:

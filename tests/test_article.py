@@ -479,7 +479,7 @@ def test_gazetteer_places_are_well_formed() -> None:
     places = gazetteer().places
     assert len({place.name for place in places}) == len(places)
     for place in places:
-        assert place.kind in {"base", "city", "province", "country"}
+        assert place.kind in {"base", "city", "sea", "province", "country"}
         if place.kind == "country":
             assert place.admin1 == "", place.name
         elif place.kind in ("base", "city"):

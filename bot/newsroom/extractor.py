@@ -1255,19 +1255,22 @@ def _compose_title(words: str, place: Place | None) -> str:
     words = words[0].upper() + words[1:]  # not str.capitalize(), which would give "Ied"
     if place is None:
         return words
-    preposition = "on" if place.kind == "base" else "in"
-    return f"{words} {preposition} {place.name}"
+    return f"{words} {_at(place)} {place.name}"
 
 
 def _where(place: Place | None) -> str:
     if place is None:
         return ""
-    if place.kind == "country":
-        return f" in {place.name}"
+    if place.kind in ("country", "sea"):
+        return f" {_at(place)} {place.name}"
     shown = (place.country,) if place.kind == "province" else (place.admin1, place.country)
     within = ", ".join(part for part in shown if part)
-    preposition = "on" if place.kind == "base" else "in"
-    return f" {preposition} {place.name} ({within})"
+    return f" {_at(place)} {place.name} ({within})"
+
+
+def _at(place: Place) -> str:
+    """The words before a place's name: on a base, in the Red Sea, in a town."""
+    return {"base": "on", "sea": "in the"}.get(place.kind, "in")
 
 
 def _outcome(killed: Count | None, injured: Count | None, vague_injured: str) -> str:

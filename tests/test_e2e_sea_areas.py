@@ -1,0 +1,73 @@
+"""Sea areas (Red Sea, Gulf of Aden, Bab el-Mandeb, Arabian Sea, Strait of Hormuz, Persian
+Gulf) are places of their own, with a bounding box: an attack on a ship far from any
+coast is placed there, and asked about by name."""
+
+from __future__ import annotations
+
+from bot.context import IncidentBotApp, services_of
+from bot.places import gazetteer
+from tests.people import Person
+from tests.test_e2e_admin import table_counts
+
+SHIP_FORM = """/post
+title: Missile strikes a bulk carrier
+occurred: 2024-03-06 11:30
+country: Yemen
+location: Arabian Sea
+coordinates: 14.2, 61.9
+type: Explosions/Remote violence
+subtype: Shelling/artillery/missile attack
+claimed_by: none
+severity: 3
+source: Example Wire https://wire.example.org/bulk-carrier"""
+
+
+def test_every_sea_area_has_its_own_kind_and_a_box_holding_its_point() -> None:
+    seas = {p.name: p for p in gazetteer().places if p.kind == "sea"}
+    assert set(seas) == {
+        "Red Sea",
+        "Gulf of Aden",
+        "Bab el-Mandeb",
+        "Arabian Sea",
+        "Strait of Hormuz",
+        "Persian Gulf",
+    }
+    for sea in seas.values():
+        assert sea.bbox is not None and sea.bbox.holds(sea.latitude, sea.longitude), sea.name
+        assert sea.admin1 == ""  # a sea is in no province
+    assert gazetteer().sea_area_at(12.6, 43.4) == seas["Bab el-Mandeb"]  # the smallest box
+
+
+async def test_an_attack_at_sea_is_placed_in_the_sea_area_and_found_by_it(
+    owner: Person, alice: Person, running_bot: IncidentBotApp
+) -> None:
+    preview = await owner.says(SHIP_FORM)
+    # 61.9° E is far outside Yemen's box, but inside the Arabian Sea's.
+    assert preview.text.startswith("Draft "), preview.text
+    assert "Where: Arabian Sea, Yemen" in preview.text
+    done = await owner.presses(preview, "Publish")
+    published = done if done.method == "editMessageText" else await owner.next_reply()
+    assert "Published as #" in published.text
+
+    listing = await alice.says("/latest Arabian Sea")
+    assert "Missile strikes a bulk carrier" in listing.text
+    elsewhere = await alice.says("/latest Gulf of Aden")
+    assert "Missile strikes a bulk carrier" not in elsewhere.text
+    hormuz = await alice.says("/latest Straits of Hormuz")
+    assert "I don't know the place" not in hormuz.text
+    tension = await alice.says("/tension Gulf of Aden")
+    assert "Gulf of Aden is a sea area off Yemen; choose its country (Yemen)" in tension.text
+
+
+async def test_a_point_at_sea_needs_the_sea_area_named(
+    owner: Person, running_bot: IncidentBotApp
+) -> None:
+    before = await table_counts(services_of(running_bot).db)
+    unnamed = await owner.says(SHIP_FORM.replace("location: Arabian Sea", "location: MV Example"))
+    assert (
+        "• coordinates: 14.2, 61.9 is not in Yemen; for a place at sea give the sea area "
+        "as location (Arabian Sea)"
+    ) in unnamed.text
+    ashore = await owner.says(SHIP_FORM.replace("14.2, 61.9", "30, 60"))
+    assert "• coordinates: 30, 60 is neither in Yemen nor in the Arabian Sea" in ashore.text
+    assert await table_counts(services_of(running_bot).db) == before
