@@ -487,8 +487,17 @@ def _point_problem(country: str, site: Place | None, latitude: float, longitude:
             return ""
         return f"{point} is neither in {country} nor in the {site.name}"
     at_sea = known.sea_area_at(latitude, longitude)
-    hint = f"; for a place at sea give the sea area as location ({at_sea.name})" if at_sea else ""
-    return f"{point} is not in {country}{hint}"
+    # Only a sea off this country, or one away from every country's box, is worth naming:
+    # a point off Yemen is no hint for an incident recorded in Iraq.
+    if at_sea is not None and (
+        at_sea.country == country
+        or not any(c.bbox and c.bbox.holds(latitude, longitude) for c in known.countries)
+    ):
+        return (
+            f"{point} is not in {country}; for a place at sea give the sea area as "
+            f"location ({at_sea.name})"
+        )
+    return f"{point} is not in {country}"
 
 
 def _settle_admin1(text: str, country: str, problems: dict[str, str]) -> str:

@@ -68,6 +68,10 @@ async def test_a_point_at_sea_needs_the_sea_area_named(
         "• coordinates: 14.2, 61.9 is not in Yemen; for a place at sea give the sea area "
         "as location (Arabian Sea)"
     ) in unnamed.text
+    # A point off Yemen is no hint for an incident recorded in Iraq.
+    iraq = SHIP_FORM.replace("country: Yemen", "country: Iraq").replace("Arabian Sea", "Hit")
+    far = await owner.says(iraq.replace("14.2, 61.9", "15, 42"))
+    assert "• coordinates: 15, 42 is not in Iraq\n" in far.text
     ashore = await owner.says(SHIP_FORM.replace("14.2, 61.9", "30, 60"))
     assert "• coordinates: 30, 60 is neither in Yemen nor in the Arabian Sea" in ashore.text
     assert await table_counts(services_of(running_bot).db) == before
