@@ -535,8 +535,12 @@ async def _import(settings: Settings, path: Path, *, skip_invalid: bool) -> int:
         )
         return 1
     print(
-        f"imported {report.imported} incidents"
-        + (f" and {report.figures_imported} troop figures" if report.figures_imported else "")
+        f"imported {_counted(report.imported, 'incident')}"
+        + (
+            f" and {_counted(report.figures_imported, 'troop figure')}"
+            if report.figures_imported
+            else ""
+        )
         + f" ({report.already_present} already present, {report.invalid} invalid rows skipped)"
     )
     # Every row refused is a failure even when skipping was asked for.
@@ -584,8 +588,15 @@ async def _export(
 
 
 def _exported(report: ExportReport) -> str:
-    figures = f" and {report.troop_figures} troop figures" if report.troop_figures else ""
-    return f"exported {report.incidents} incidents{figures}"
+    figures = (
+        f" and {_counted(report.troop_figures, 'troop figure')}" if report.troop_figures else ""
+    )
+    return f"exported {_counted(report.incidents, 'incident')}{figures}"
+
+
+def _counted(count: int, noun: str) -> str:
+    """ "1 incident", "2 incidents"."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _say_figures_left_out(report: ExportReport) -> None:

@@ -177,6 +177,17 @@ class Gazetteer:
         """The country spelled `text` ("iraq", "UAE"), or None."""
         return next((p for p in self.find(text) if p.kind == "country"), None)
 
+    def country_named_by(self, text: str) -> Place:
+        """The country `text` spells; ValueError naming close ones (or all) when none."""
+        country = self.country(text)
+        if country is None:
+            names = self.suggest(text, kinds={"country"})
+            hint = did_you_mean(names) or (
+                f"; known countries: {', '.join(p.name for p in self.countries)}"
+            )
+            raise ValueError(f"unknown country “{text}”{hint}")
+        return country
+
     def country_named(self, name: str) -> Place:
         """The country with this canonical name; KeyError for one the gazetteer lacks."""
         found = self.country(name)
@@ -420,13 +431,10 @@ def settle(
     in the sea area named as the location.
     """
     known = gazetteer()
-    country = known.country(country_text)
-    if country is None:
-        names = known.suggest(country_text, kinds={"country"})
-        hint = did_you_mean(names) or (
-            f"; known countries: {', '.join(p.name for p in known.countries)}"
-        )
-        raise PlaceProblems({"country": f"unknown country “{country_text}”{hint}"})
+    try:
+        country = known.country_named_by(country_text)
+    except ValueError as unknown:
+        raise PlaceProblems({"country": str(unknown)}) from None
     problems: dict[str, str] = {}
     settled: dict[str, object] = {"country": country.name}
     admin1 = _settle_admin1(admin1_text, country.name, problems)

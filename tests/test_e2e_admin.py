@@ -290,6 +290,13 @@ async def test_settroops_adds_a_figure_and_troops_shows_the_change(
     assert "down 300 from 1,800 as of 12 Jan 2025" in (await alice.says("/troops iraq")).text
     bad = await owner.says("/settroops\nforce: United States\ncount: many")
     assert "host: missing" in bad.text and "count: expected a number" in bad.text
+    # The host is a country of the gazetteer, as everywhere else a place is written.
+    misspelt = await owner.says(
+        "/settroops\nforce: United States\nhost: Irak\ncount: 1,400\n"
+        "as_of: 2025-01-15\nsource: Pentagon https://defense.example/c"
+    )
+    assert "host: unknown country “Irak” — did you mean Iraq?" in misspelt.text
+    assert "1,400" not in (await alice.says("/troops iraq")).text
 
 
 async def test_audit_lists_who_did_what(owner: Person, bob: Person) -> None:

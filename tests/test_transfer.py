@@ -249,6 +249,7 @@ async def test_acled_problems_are_named_by_acled_column_and_long_notes_are_cut(
     rows[0]["notes"] = "word " * 1000
     rows[1]["fatalities"] = "several"
     rows[2]["event_date"] = "the second of February"
+    rows.append({**rows[0], "event_id_cnty": "IRQ99", "fatalities": ""})
     path = tmp_path / "acled.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
@@ -261,6 +262,7 @@ async def test_acled_problems_are_named_by_acled_column_and_long_notes_are_cut(
         "line 3: fatalities: not a whole number: 'several'",
         "line 4: event_date: not a date: 'the second of February' "
         "(expected 2024-08-05 or 05 August 2024)",
+        "line 5: fatalities: missing: an ACLED export gives the number of deaths here, 0 for none",
     ]
     [asad] = await all_incidents(db)
     assert len(asad.summary) == 3000 and asad.summary.endswith("…")
@@ -692,3 +694,25 @@ async def test_export_then_import_into_an_empty_database_reproduces_the_troop_fi
         )
         again = await import_(copy, path, clock)
         assert (again.figures_imported, again.already_present) == (0, 24)
+
+
+async def test_a_troop_figure_for_a_host_the_gazetteer_lacks_is_refused(
+    db: Database, clock: ManualClock, tmp_path: Path
+) -> None:
+    path = tmp_path / "figures.jsonl"
+    figure = {
+        "force": "United States",
+        "host_country": "Narnia",
+        "count": {"value": 900, "qualifier": "about"},
+        "kind": "estimate",
+        "as_of": "2023-12-01",
+        "source": {"name": "Example Wire", "url": None},
+    }
+    lines = [{"troop_figure": figure}, {"troop_figure": {**figure, "host_country": "syria"}}]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    report = await import_(db, path, clock, skip_invalid=True)
+    [problem] = [str(problem) for problem in report.problems]
+    assert problem.startswith("line 1: troop_figure.host_country: unknown country “Narnia”")
+    assert report.figures_imported == 1
+    [stored] = await latest_troop_summaries(db.reader)
+    assert stored.latest.host_country == "Syria"  # in the gazetteer's spelling

@@ -46,7 +46,7 @@ from bot.models import (
     check_moment,
 )
 from bot.numbers import bounded_int
-from bot.places import PlaceProblems, settle, settle_place
+from bot.places import PlaceProblems, gazetteer, settle, settle_place
 from bot.plain_errors import plain_message
 from storage.codec import storable, to_db_date
 
@@ -184,7 +184,7 @@ def troop_figure_from_fields(fields: Mapping[str, list[str]], now: datetime) -> 
     data: dict[str, Any] = {}
     for key, name, convert in (
         ("force", "force", str.strip),
-        ("host", "host_country", str.strip),
+        ("host", "host_country", _host_country),
         ("count", "count", parse_count),
         ("kind", "kind", _troop_kind),
         ("as_of", "as_of", _parse_date),
@@ -203,6 +203,10 @@ def troop_figure_from_fields(fields: Mapping[str, list[str]], now: datetime) -> 
         return TroopFigureContent.model_validate(data, context={NOW: now})
     except ValidationError as error:
         raise FormError(_describe(error)) from None
+
+
+def _host_country(text: str) -> str:
+    return gazetteer().country_named_by(text.strip()).name
 
 
 def _troop_kind(text: str) -> TroopKind:

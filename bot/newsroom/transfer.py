@@ -38,7 +38,7 @@ from bot.models import (
 )
 from bot.newsroom.forms import NONE_WORDS, NOT_REPORTED_WORDS
 from bot.numbers import SQLITE_MAX_INTEGER
-from bot.places import PlaceProblems, settle_place
+from bot.places import PlaceProblems, gazetteer, settle_place
 from bot.plain_errors import plain_message
 from storage.codec import storable, to_db_time
 from storage.db import Database
@@ -467,6 +467,12 @@ async def _import_figure(
     except ValueError as error:
         report.problems.append(RowProblem(line, str(error)))
         return
+    try:
+        host = gazetteer().country_named_by(figure.host_country).name
+    except ValueError as unknown:
+        report.problems.append(RowProblem(line, f"{TROOP_FIGURE}.host_country: {unknown}"))
+        return
+    figure = figure.model_copy(update={"host_country": host})
     if report.problems and not skip_invalid:
         return
     if await insert_troop_figure(conn, figure, now) is None:
@@ -579,7 +585,11 @@ def _from_acled(raw: Mapping[str, Any], now: datetime) -> ImportedIncident:
     try:
         killed = int(fatalities)
     except ValueError:
-        problems["fatalities"] = f"not a whole number: {fatalities[:20]!r}"
+        problems["fatalities"] = (
+            f"not a whole number: {fatalities[:20]!r}"
+            if fatalities
+            else "missing: an ACLED export gives the number of deaths here, 0 for none"
+        )
     else:
         data["killed"] = {"value": killed}
         data["severity"] = acled_severity(killed)
