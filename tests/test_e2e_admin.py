@@ -127,7 +127,7 @@ async def test_guided_post_validates_each_answer_and_publishes(owner: Person) ->
         ("last Tuesday", "occurred: expected an ISO date"),
         ("2099-09-10 23:30", "occurred: must lie between 1900-01-01 and 2025-01-16"),
         ("2024-09-10 23:30", "3/11"),
-        ("Union III", "Give at least the place and the country"),
+        ("Union 4", "Give at least the place and the country"),
         ("Union III, Baghdad, Irak", "country: unknown country “Irak” — did you mean Iraq?"),
         ("Union 4, Baghdad, Iraq", "location: I don't know “Union 4” in Iraq"),
         ("Union III, Baghdad, Iraq", "4/11"),

@@ -75,3 +75,17 @@ async def test_a_point_at_sea_needs_the_sea_area_named(
     ashore = await owner.says(SHIP_FORM.replace("14.2, 61.9", "30, 60"))
     assert "• coordinates: 30, 60 is neither in Yemen nor in the Arabian Sea" in ashore.text
     assert await table_counts(services_of(running_bot).db) == before
+
+
+async def test_the_guided_post_takes_a_known_place_alone_with_its_country(
+    owner: Person, running_bot: IncidentBotApp
+) -> None:
+    await owner.says("/post")
+    await owner.next_reply()  # the first question
+    await owner.says("Tanker hit by a missile")
+    await owner.says("2024-03-06 11:30")
+    unknown = await owner.says("Narnia")
+    assert unknown.text.startswith("Give at least the place and the country")
+    next_question = await owner.says("Arabian Sea")
+    assert next_question.text.startswith("4/11"), next_question.text
+    await owner.says("/cancel")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bot.errors import UserError
 from bot.newsroom.forms import EVENT_TYPES, NONE_WORDS, NOT_REPORTED_WORDS, Fields
+from bot.places import gazetteer
 
 ANSWERED = "_answered"  # form key listing the steps done, so optional ones are not re-asked
 
@@ -34,6 +35,10 @@ def _where(answer: str) -> Fields:
         # A place the gazetteer lacks comes with its coordinates.
         fields["coordinates"] = [", ".join(parts[-2:])]
         parts = parts[:-2]
+    site = gazetteer().site(parts[0]) if len(parts) == 1 else None
+    if site is not None:
+        # A place the gazetteer knows brings its country: "Arabian Sea", "Tower 22".
+        parts.append(site.country)
     if len(parts) < 2:
         raise AnswerError(
             "Give at least the place and the country, e.g. “Ain al-Asad Air Base, Iraq”; "
