@@ -43,14 +43,19 @@ class Database:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = await self._connect()
-        await self._writer.execute("PRAGMA journal_mode = WAL")
-        self.migrations_applied = await apply_migrations(self._writer)
-        # The data's upgrade after the schema's: places in the gazetteer's spelling.
-        if await places_need_respelling(self._writer):
-            async with self.transaction() as writer:
-                self.places_respelled = await respell_stored_places(writer)
-        self._reader = await self._connect()
-        await self._reader.execute("PRAGMA query_only = ON")
+        try:
+            await self._writer.execute("PRAGMA journal_mode = WAL")
+            self.migrations_applied = await apply_migrations(self._writer)
+            # The data's upgrade after the schema's: places in the gazetteer's spelling.
+            if await places_need_respelling(self._writer):
+                async with self.transaction() as writer:
+                    self.places_respelled = await respell_stored_places(writer)
+            self._reader = await self._connect()
+            await self._reader.execute("PRAGMA query_only = ON")
+        except BaseException:
+            # An open connection's thread would keep the process alive after the error.
+            await self.close()
+            raise
 
     async def close(self) -> None:
         for connection in (self._reader, self._writer):

@@ -233,3 +233,14 @@ async def _insert_old_figure(
             to_db_time(at),
         ),
     )
+
+
+async def test_a_failing_migration_leaves_no_connection_open(tmp_path: Path) -> None:
+    """An open connection's thread would keep `db upgrade` from ever exiting."""
+    path = tmp_path / "clash.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE incidents (id INTEGER)")  # 0001 creates it too
+    database = Database(path)
+    with pytest.raises(sqlite3.OperationalError, match="already exists"):
+        await database.open()
+    assert database._writer is None and database._reader is None
