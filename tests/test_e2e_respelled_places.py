@@ -16,7 +16,7 @@ from storage.db import Database, bundled_migrations
 from tests.conftest import NOW
 from tests.people import Person
 
-GAZETTEER_APPLIED = 16  # the migration after which stored places follow the gazetteer
+GAZETTEER_APPLIED = 18  # the migration after which stored places follow the gazetteer
 
 # (external id, title, country, admin1, location) as an ACLED import wrote them before.
 OLD_ROWS = [
@@ -69,7 +69,7 @@ async def test_opening_respells_known_places_once_and_leaves_unknown_ones(
     path = tmp_path / "old.sqlite3"
     await _database_from_before(path)
     async with Database(path) as db:
-        assert "0016_gazetteer_applied.sql" in db.migrations_applied
+        assert "0018_gazetteer_applied.sql" in db.migrations_applied
         assert db.places_respelled == 3
         assert await _places(db) == {
             "acled:IRQ1": ("Iraq", "Anbar", "Ain al-Asad Air Base"),

@@ -56,7 +56,9 @@ async def test_an_attack_at_sea_is_placed_in_the_sea_area_and_found_by_it(
     hormuz = await alice.says("/latest Straits of Hormuz")
     assert "I don't know the place" not in hormuz.text
     tension = await alice.says("/tension Gulf of Aden")
-    assert "Gulf of Aden is a sea area off Yemen; choose its country (Yemen)" in tension.text
+    assert "I don't know the place" not in tension.text
+    subscribed = await alice.says("/subscribe Gulf of Aden")
+    assert "Places: Gulf of Aden" in subscribed.text, subscribed.text
 
 
 async def test_a_point_at_sea_needs_the_sea_area_named(
