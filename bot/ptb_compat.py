@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import warnings
 from datetime import timedelta
+from typing import Any
+
+from telegram import Bot
 
 # BaseRequest.do_request, the public extension point for an HTTP backend, types its
 # timeouts as ODVInput and passes BaseRequest.DEFAULT_NONE (a DefaultValue) for "use
@@ -23,11 +26,14 @@ from telegram.error import RetryAfter
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 from telegram.warnings import PTBDeprecationWarning
 
+JsonResult = bool | dict[str, Any] | list[dict[str, Any]]
+
 __all__ = [
     "ConversationDict",
     "ConversationKey",
     "DefaultValue",
     "ODVInput",
+    "post_parameters",
     "retry_after_seconds",
 ]
 
@@ -43,3 +49,15 @@ def retry_after_seconds(error: RetryAfter) -> float:
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def post_parameters(bot: Bot, endpoint: str, parameters: dict[str, Any]) -> JsonResult:
+    """Call the Bot API with ready-made parameters; the ``result`` of its JSON answer.
+
+    ``Bot._do_post`` is the layer under every ``send_*`` method: ``ExtBot`` passes it
+    through the bot's rate limiter, and it posts through the bot's request backend,
+    which raises the same ``TelegramError`` for each refusal. The public methods add
+    per-call work a broadcast does not need — inserting defaults, checking arguments,
+    building a ``Message`` from the answer — and offer no way to skip it.
+    """
+    return await bot._do_post(endpoint, parameters)

@@ -150,6 +150,11 @@ async def enqueue_notices(
     return cursor.rowcount
 
 
+async def has_notice(conn: aiosqlite.Connection, incident_id: int) -> bool:
+    """Whether an escalation notice names this incident (its alerts may then carry a line)."""
+    return await _notice_of(conn, incident_id) is not None
+
+
 async def notice_line(conn: aiosqlite.Connection, incident_id: int, chat_id: int) -> str | None:
     """The escalation line an alert about this incident carries for this chat, if any."""
     notice = await _notice_of(conn, incident_id)

@@ -9,9 +9,11 @@ the two arrive in order however often the first is retried.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import aiosqlite
 
@@ -29,8 +31,9 @@ DIGEST_PRIORITY = 5
 
 # Pending, and not waiting for an earlier row that is still to be sent.
 _READY = (
-    "status = 'pending' AND (after_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox AS earlier "
-    "WHERE earlier.id = outbox.after_id AND earlier.status IN ('pending', 'sending')))"
+    "outbox.status = 'pending' AND (outbox.after_id IS NULL OR NOT EXISTS (SELECT 1 FROM "
+    "outbox AS earlier WHERE earlier.id = outbox.after_id "
+    "AND earlier.status IN ('pending', 'sending')))"
 )
 
 # Every match needs the subscriber active, wanting alerts this severe and of this direction.
@@ -203,18 +206,55 @@ async def enqueue_message(
     return cursor.lastrowid if cursor.rowcount == 1 else None
 
 
-async def claim_due(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[OutboxItem]:
-    """Mark up to `limit` due rows as being sent and return them, most urgent first."""
-    async with conn.execute(
-        "UPDATE outbox SET status = 'sending' WHERE id IN ("
-        f"  SELECT id FROM outbox WHERE {_READY} AND not_before <= ?"
-        "  ORDER BY priority, not_before, id LIMIT ?"
-        f") RETURNING {_COLUMNS}",
-        (to_db_time(now), limit),
-    ) as cursor:
-        rows = await cursor.fetchall()
-    items = [_item_from_row(row) for row in rows]
-    return sorted(items, key=lambda item: (item.priority, item.not_before, item.id))
+class Claimed(NamedTuple):
+    """A claimed row with what sending it needs, read in the claim itself.
+
+    `incident_version` (the incident's updated_at), with the subscriber's timezone,
+    names the rendering an alert shares with every other recipient of the same
+    variant; the subscriber columns are None when the chat has unsubscribed.
+    """
+
+    id: int
+    chat_id: int
+    kind: str
+    priority: int
+    attempts: int
+    payload: str | None
+    incident_id: int | None
+    incident_version: str | None
+    incident_status: str | None
+    severity: int | None
+    active: int | None
+    timezone: str | None
+    quiet_start: str | None
+    quiet_end: str | None
+
+
+_CLAIM = (
+    "SELECT outbox.id, outbox.chat_id, outbox.kind, outbox.priority, outbox.attempts, "
+    "outbox.payload, outbox.incident_id, "
+    "i.updated_at, i.status, i.severity, s.active, s.timezone, s.quiet_start, s.quiet_end "
+    "FROM outbox LEFT JOIN subscribers s ON s.chat_id = outbox.chat_id "
+    "LEFT JOIN incidents i ON i.id = outbox.incident_id "
+    f"WHERE {_READY} AND outbox.not_before <= ? "
+    "ORDER BY outbox.priority, outbox.not_before, outbox.id LIMIT ?"
+)
+
+
+async def claim_due(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[Claimed]:
+    """Mark up to `limit` due rows as being sent and return them, most urgent first.
+
+    Call inside a transaction: the rows are read and marked in it, as plain tuples.
+    """
+    async with conn.execute(_CLAIM, (to_db_time(now), limit)) as cursor:
+        cursor.row_factory = None
+        rows = [Claimed._make(row) for row in await cursor.fetchall()]
+    if rows:
+        await conn.execute(
+            "UPDATE outbox SET status = 'sending' WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps([row.id for row in rows]),),
+        )
+    return rows
 
 
 async def next_due_at(conn: aiosqlite.Connection) -> datetime | None:
@@ -224,12 +264,14 @@ async def next_due_at(conn: aiosqlite.Connection) -> datetime | None:
 
 
 async def mark_sent(
-    conn: aiosqlite.Connection, item_id: int, message_id: int | None, now: datetime
+    conn: aiosqlite.Connection, sent: Sequence[tuple[int, int | None]], now: datetime
 ) -> None:
-    await conn.execute(
+    """Record many sends at once: (row id, Telegram's message id) each."""
+    settled_at = to_db_time(now)
+    await conn.executemany(
         "UPDATE outbox SET status = 'sent', message_id = ?, attempts = attempts + 1, "
         "settled_at = ? WHERE id = ?",
-        (message_id, to_db_time(now), item_id),
+        [(message_id, settled_at, item_id) for item_id, message_id in sent],
     )
 
 
@@ -281,8 +323,8 @@ async def move_chat_items(conn: aiosqlite.Connection, old_chat_id: int, new_chat
 async def release_in_flight(conn: aiosqlite.Connection) -> int:
     """After a crash: rows claimed but never settled go back to pending; returns how many.
 
-    These — at most the engine's concurrency — are the only messages that may
-    reach someone twice.
+    Among these are the only messages that may reach someone twice: those sent
+    but not yet recorded (see the delivery engine for how many that can be).
     """
     cursor = await conn.execute("UPDATE outbox SET status = 'pending' WHERE status = 'sending'")
     return cursor.rowcount

@@ -41,9 +41,11 @@ from tests.test_e2e_admin import TOWER_FORM, incident_id_from
 from tests.test_fake_api import png
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
+@pytest.fixture(params=["aiohttp", "httpx"])
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """Every test here runs on both HTTP backends: the engine posts through either."""
     settings.delivery = DeliverySettings(max_attempts=3, retry_backoff_seconds=5)
+    settings.telegram.http_backend = request.param
     return settings
 
 
@@ -94,6 +96,21 @@ async def test_a_matching_subscriber_gets_one_alert_and_another_none(
     assert telegram.pending_replies(alice.chat_id) == []
     assert telegram.messages_in(bob.chat_id) == []
     assert await rows_for(db, bob.chat_id) == []
+
+
+async def test_a_broadcast_posts_what_ptb_would_post_for_the_same_message(
+    running_bot: IncidentBotApp, alice: Person, telegram: FakeBotApi
+) -> None:
+    """The engine's prepared parameters are those of PTB's send_message, defaults included."""
+    await subscribe(services_of(running_bot).db, [alice.chat_id], NOW)
+    message = OutgoingMessage(html="<b>Your digest</b> https://example.org")
+    await queue_digest(running_bot, alice.chat_id, due_in=timedelta(0), message=message)
+    await alice.next_reply()
+    await running_bot.bot.send_message(alice.chat_id, message.html)
+    await alice.next_reply()
+
+    by_engine, by_ptb = [params for method, params in telegram.requests if method == "sendMessage"]
+    assert by_engine == by_ptb
 
 
 async def test_a_picture_goes_as_a_photo_with_its_caption(

@@ -20,6 +20,7 @@ from bot.app import build_application
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.context import services_of
+from bot.delivery.settlements import BATCH_ROWS
 from bot.lifecycle import polling
 from bot.models import DigestFrequency, Direction, Subscription
 from bot.sandbox.fake_api import FakeBotApi
@@ -93,7 +94,9 @@ async def prepare_broadcast(path: Path, readers: list[int]) -> None:
         ) == len(readers)
 
 
-async def start_bot(telegram: FakeBotApi, database: Path, log: Path) -> asyncio.subprocess.Process:
+async def start_bot(
+    telegram: FakeBotApi, database: Path, log: Path, backend: str
+) -> asyncio.subprocess.Process:
     environment = {
         key: value
         for key, value in os.environ.items()
@@ -107,6 +110,7 @@ async def start_bot(telegram: FakeBotApi, database: Path, log: Path) -> asyncio.
         INCIDENT_BOT_DELIVERY__PRIVATE_CHAT_PER_SECOND="100",
         INCIDENT_BOT_DELIVERY__GROUP_PER_MINUTE="6000",
         INCIDENT_BOT_DELIVERY__CONCURRENCY=str(CONCURRENCY),
+        INCIDENT_BOT_TELEGRAM__HTTP_BACKEND=backend,
     )
     with log.open("wb") as output:
         return await asyncio.create_subprocess_exec(
@@ -118,21 +122,26 @@ async def start_bot(telegram: FakeBotApi, database: Path, log: Path) -> asyncio.
 @pytest.mark.parametrize(
     ("stop_signal", "repeats_allowed"),
     [
-        # A kill can catch up to `concurrency` sends between Telegram and the database.
-        (signal.SIGKILL, CONCURRENCY),
+        # A kill can catch the sends in flight and one batch of outcomes not yet recorded.
+        (signal.SIGKILL, CONCURRENCY + BATCH_ROWS),
         # SIGTERM is a graceful stop: in-flight sends settle, the rest go back; no repeat.
         (signal.SIGTERM, 0),
     ],
     ids=["SIGKILL", "SIGTERM"],
 )
+@pytest.mark.parametrize("backend", ["aiohttp", "httpx"])
 async def test_a_broadcast_interrupted_halfway_reaches_everyone_after_a_restart(
-    telegram: FakeBotApi, tmp_path: Path, stop_signal: signal.Signals, repeats_allowed: int
+    telegram: FakeBotApi,
+    tmp_path: Path,
+    stop_signal: signal.Signals,
+    repeats_allowed: int,
+    backend: str,
 ) -> None:
     readers = [telegram.add_user(f"Reader {n}").id for n in range(3000)]
     database = tmp_path / "bot.sqlite3"
     await prepare_broadcast(database, readers)
 
-    first = await start_bot(telegram, database, tmp_path / "first.log")
+    first = await start_bot(telegram, database, tmp_path / "first.log", backend)
     try:
 
         async def some_hundreds_sent() -> bool:
@@ -146,7 +155,7 @@ async def test_a_broadcast_interrupted_halfway_reaches_everyone_after_a_restart(
     if stop_signal is signal.SIGTERM:
         assert exit_status == 0, (tmp_path / "first.log").read_text()
 
-    second = await start_bot(telegram, database, tmp_path / "second.log")
+    second = await start_bot(telegram, database, tmp_path / "second.log", backend)
     try:
 
         async def everyone_has_it() -> bool:

@@ -45,9 +45,15 @@ def next_digest_time(subscription: Subscription, after: datetime) -> datetime | 
 def quiet_until(subscription: Subscription, at: datetime) -> datetime | None:
     """If `at` falls in the subscriber's quiet hours, the UTC instant they end."""
     start, end = subscription.quiet_start, subscription.quiet_end
-    if start is None or end is None or start == end:
+    if start is None or end is None:
         return None
-    zone = ZoneInfo(subscription.timezone)
+    return quiet_hours_end(start, end, ZoneInfo(subscription.timezone), at)
+
+
+def quiet_hours_end(start: time, end: time, zone: ZoneInfo, at: datetime) -> datetime | None:
+    """If `at` falls between local `start` and `end` in `zone`, the UTC instant they end."""
+    if start == end:
+        return None
     local = at.astimezone(zone)
     now_time = local.time().replace(tzinfo=None)
     if start < end:
