@@ -37,5 +37,9 @@ lint: $(BIN)/.dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(BIN)/.dev  # the benchmark suite (bench/): a table, bench/results.json, bench/RESULTS.md
+$(BIN)/.bench: $(BIN)/.dev
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: $(BIN)/.bench  # the benchmark suite (bench/): a table, bench/results.json, bench/RESULTS.md
 	$(BIN)/python -m bench

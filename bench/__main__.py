@@ -29,8 +29,8 @@ class Plan:
     incidents: int
     subscribers: int
     broadcast: int  # benchmark 1 and 3: subscribers of the fan-out
-    limited_subscribers: int
-    limit: float
+    # Benchmark 2: (limit in msg/s, subscribers, goal as a share of the limit) for each run.
+    limited: tuple[tuple[float, int, float], ...]
     telegram_subscribers: int  # benchmark 6
     concurrencies: tuple[int, ...]
     rounds: int
@@ -43,8 +43,7 @@ FULL = Plan(
     incidents=1_000_000,
     subscribers=100_000,
     broadcast=5_000,
-    limited_subscribers=2_000,
-    limit=100,
+    limited=((1000, 5_000, 0.95), (30, 600, 0.9)),
     telegram_subscribers=2_000,
     concurrencies=(16, 64, 128),
     rounds=1,
@@ -56,8 +55,7 @@ QUICK = Plan(
     incidents=50_000,
     subscribers=5_000,
     broadcast=1_000,
-    limited_subscribers=200,
-    limit=100,
+    limited=((1000, 1_000, 0.95), (30, 150, 0.9)),
     telegram_subscribers=300,
     concurrencies=(16, 64),
     rounds=1,
@@ -148,12 +146,13 @@ async def run(args: argparse.Namespace, plan: Plan, log: Log) -> list[Figure]:
             best.update(chosen)
         if "limited" in steps:
             assert template is not None
-            log(f"2. Fan-out to {plan.limited_subscribers:,} at {plan.limit:g} msg/s")
-            figures += await fanout.limited(
-                fake, template, work_dir,
-                subscribers=plan.limited_subscribers, limit=plan.limit,
-                concurrency=best["aiohttp"], log=log,
-            )  # fmt: skip
+            for limit, subscribers, goal in plan.limited:
+                log(f"2. Fan-out to {subscribers:,} at {limit:g} msg/s")
+                figures += await fanout.limited(
+                    fake, template, work_dir,
+                    subscribers=subscribers, limit=limit, goal=goal,
+                    concurrency=best["aiohttp"], log=log,
+                )  # fmt: skip
         if "latency" in steps:
             assert template is not None
             log("3. Command latency, idle and during a fan-out")

@@ -22,6 +22,8 @@ class Expectation:
     at: float | None  # CLOCK_MONOTONIC of the n-th message, as time.monotonic() reads it
     bulk_sent: int
     rate_limited: int
+    chats: int  # broadcast chats that got at least one message
+    duplicates: int  # messages beyond the first to the same chat
     times: list[float]
 
 
@@ -137,6 +139,8 @@ class FakeServer:
             at=answer["at"],
             bulk_sent=answer["bulk_sent"],
             rate_limited=answer["rate_limited"],
+            chats=answer["chats"],
+            duplicates=answer["duplicates"],
             times=answer.get("times", []),
         )
 

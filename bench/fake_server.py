@@ -14,7 +14,8 @@ Control endpoints (JSON in, JSON out):
 ``GET  /counters``  messages sent (all, and outside the probe chats), 429s, other errors.
 ``POST /expect``    ``{"count": n, "timeout": s}``: wait until n messages went to chats other
                     than the probe's since the last reset; answers the CLOCK_MONOTONIC time
-                    of the n-th (comparable across processes on Linux) and the times of
+                    of the n-th (comparable across processes on Linux), how many chats
+                    got one and how many got one more than once, and the times of
                     every message since the reset when ``"times": true``.
 ``POST /probe``     ``{"user_id": id, "commands": [...], "timeout": s}``: the user sends each
                     command in turn and waits for the bot's reply; answers the latency of
@@ -33,6 +34,7 @@ import logging
 import os
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +80,7 @@ class BenchFakeApi(FakeBotApi):
         self.record_requests = False
         self.probe_chats: set[int] = set()
         self.bulk_sent = 0
+        self.bulk_chats: Counter[int] = Counter()  # messages each broadcast chat received
         self.keep_times = False
         self.bulk_times: list[float] = []
         self._target: tuple[int, asyncio.Event] | None = None
@@ -96,6 +99,7 @@ class BenchFakeApi(FakeBotApi):
         self.messages_sent = 0
         self.rate_limited = 0
         self.bulk_sent = 0
+        self.bulk_chats.clear()
         self.bulk_times.clear()
         self.errors.clear()
         self._target = None
@@ -118,6 +122,7 @@ class BenchFakeApi(FakeBotApi):
         if chat.id in self.probe_chats:
             return stored
         self.bulk_sent += 1
+        self.bulk_chats[chat.id] += 1
         now = time.monotonic()
         if self.keep_times:
             self.bulk_times.append(now)
@@ -178,6 +183,8 @@ class Control:
                 "messages_sent": api.messages_sent,
                 "bulk_sent": api.bulk_sent,
                 "rate_limited": api.rate_limited,
+                "chats": len(api.bulk_chats),
+                "duplicates": api.bulk_sent - len(api.bulk_chats),
                 "errors": len(api.errors),
                 "recent_errors": [body.get("description") for _, _, body in api.errors[-3:]],
             }
@@ -197,6 +204,8 @@ class Control:
             "at": self.api.target_reached_at,
             "bulk_sent": self.api.bulk_sent,
             "rate_limited": self.api.rate_limited,
+            "chats": len(self.api.bulk_chats),
+            "duplicates": self.api.bulk_sent - len(self.api.bulk_chats),
         }
         if body.get("times"):
             answer["times"] = list(self.api.bulk_times)

@@ -177,8 +177,8 @@ def results_markdown(document: dict[str, Any]) -> str:
         f"- Load average at start {machine['load_average_at_start']}, at end "
         f"{machine['load_average_at_end']} (other work on the machine shows here)",
         f"- Data: {parameters['incidents']:,} incidents, {parameters['subscribers']:,} "
-        f"subscribers; fan-out to {parameters['broadcast']:,}; limited fan-out to "
-        f"{parameters['limited_subscribers']:,} at {parameters['limit']:g} msg/s",
+        f"subscribers; fan-out to {parameters['broadcast']:,}; limited fan-outs: "
+        + ", ".join(f"{count:,} at {limit:g} msg/s" for limit, count, _ in parameters["limited"]),
         "",
         f"Goals met: {summary['passed']} of {summary['goals']}.",
         "",
