@@ -259,6 +259,14 @@ class Incident(IncidentContent):
         return self.status is Status.RETRACTED
 
 
+class SearchResults(BaseModel):
+    """The newest incidents matching a search, and how many match in all."""
+
+    incidents: list[Incident]
+    total: int = Field(description="How many match: exact when `exact`, else an estimate.")
+    exact: bool
+
+
 class IncidentPage(BaseModel):
     """One page of a newest-first listing, with the cursor of the next (older) page."""
 

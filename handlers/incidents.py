@@ -12,7 +12,13 @@ from bot.numbers import bounded_int, looks_numeric
 from bot.places import PlaceQuery, UnknownPlace, did_you_mean, gazetteer, resolve_place
 from bot.record.incidents import DEFAULT_LATEST, MAX_LATEST
 from bot.render.corrections import correction_lines
-from bot.render.incidents import DIRECTION_PLURALS, esc, incident_card, incident_list
+from bot.render.incidents import (
+    DIRECTION_PLURALS,
+    esc,
+    incident_card,
+    incident_list,
+    search_results,
+)
 from handlers.incoming import words_after_command
 from handlers.replies import UsageError, reply_html
 
@@ -163,7 +169,7 @@ async def search(update: Update, context: BotContext) -> None:
     words, place = parse_search_args(text)
     found = await context.services.incidents.search(words, place)
     where = f" in {place.label}" if place else ""
-    if not found:
+    if not found.incidents:
         if place is None:
             # A search for a misspelt place finds nothing: say so rather than imply quiet.
             hint = did_you_mean(gazetteer().suggest(text)) if not gazetteer().find(text) else ""
@@ -173,7 +179,4 @@ async def search(update: Update, context: BotContext) -> None:
             update, f"Nothing matches “{esc(words)}”{esc(where)}. Try fewer or other words."
         )
         return
-    await reply_html(
-        update,
-        incident_list(f"Incidents matching “{words}”{where}", found, context.services.timezone),
-    )
+    await reply_html(update, search_results(words, found, context.services.timezone, where))

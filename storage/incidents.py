@@ -18,6 +18,7 @@ from bot.models import (
     IncidentContent,
     IncidentPage,
     IncidentVersion,
+    SearchResults,
     Source,
 )
 from storage.codec import from_db_time, from_db_time_or_none, to_db_time
@@ -244,6 +245,13 @@ async def latest_published(
     )
 
 
+# The full-text index's key: (occurred_at in Unix seconds) << 24 | id (migration 0008).
+_SEARCH_ID_BITS = 24
+_SEARCH_ID_MASK = (1 << _SEARCH_ID_BITS) - 1
+# Matches counted one by one before the total is estimated instead.
+SEARCH_COUNT_CAP = 2000
+
+
 async def search_published(
     conn: aiosqlite.Connection,
     text: str,
@@ -251,22 +259,68 @@ async def search_published(
     limit: int,
     place: str | None = None,
     countries: Sequence[str] = (),
-) -> list[Incident]:
-    """Published incidents whose title, summary or location match every word of `text`,
-    optionally only in `countries` or matching `place` (see place_condition)."""
+) -> SearchResults:
+    """The `limit` newest published incidents whose title, summary or location match every
+    word of `text`, optionally only in `countries` or matching `place` (see
+    place_condition), newest first, and how many match in all.
+
+    The index is keyed by time, so this reads matches newest first and stops at
+    SEARCH_COUNT_CAP: up to there the total is exact. Beyond, it is estimated from how
+    much of the record's time span the first SEARCH_COUNT_CAP matches cover. With a place,
+    every match is checked against it, and the total is of those shown.
+    """
     query = fts_query(text)
     if not query:
-        return []
+        return SearchResults(incidents=[], total=0, exact=True)
     condition, params = place_condition(place, countries)
-    sql = (
-        f"SELECT {_COLUMNS} FROM incidents "
-        "WHERE id IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH ?) "
-        f"AND status = 'published' {'AND ' + condition if condition else ''} "
-        "ORDER BY occurred_at DESC, id DESC LIMIT ?"
+    if condition:
+        async with conn.execute(
+            f"SELECT {_COLUMNS} FROM incidents WHERE id IN (SELECT rowid & {_SEARCH_ID_MASK} "
+            "FROM incidents_search WHERE incidents_search MATCH ?) "
+            f"AND status = 'published' AND {condition} "
+            "ORDER BY occurred_at DESC, id DESC LIMIT ?",
+            (query, *params, limit),
+        ) as cursor:
+            rows = list(await cursor.fetchall())
+        found = await _with_sources(conn, rows)
+        return SearchResults(incidents=found, total=len(found), exact=True)
+    async with conn.execute(
+        "SELECT rowid FROM incidents_search WHERE incidents_search MATCH ? "
+        "ORDER BY rowid DESC LIMIT ?",
+        (query, SEARCH_COUNT_CAP),
+    ) as cursor:
+        keys = [row[0] for row in await cursor.fetchall()]
+    ids = [key & _SEARCH_ID_MASK for key in keys[:limit]]
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM incidents WHERE id IN ({', '.join('?' * len(ids))})", ids
+    ) as cursor:
+        rows = sorted(await cursor.fetchall(), key=lambda row: ids.index(row["id"]))
+    incidents = await _with_sources(conn, rows)
+    if len(keys) < SEARCH_COUNT_CAP:
+        return SearchResults(incidents=incidents, total=len(keys), exact=True)
+    return SearchResults(
+        incidents=incidents, total=await _estimated_matches(conn, keys), exact=False
     )
-    async with conn.execute(sql, (query, *params, limit)) as cursor:
-        rows = list(await cursor.fetchall())
-    return await _with_sources(conn, rows)
+
+
+async def _estimated_matches(conn: aiosqlite.Connection, newest_keys: Sequence[int]) -> int:
+    """All matches, if they are spread over the record as the newest ones are."""
+    async with conn.execute(
+        "SELECT CAST(strftime('%s', min(occurred_at)) AS INTEGER) FROM incidents "
+        "WHERE status = 'published'"
+    ) as cursor:
+        row = await cursor.fetchone()
+    newest, oldest_counted = (key >> _SEARCH_ID_BITS for key in (newest_keys[0], newest_keys[-1]))
+    counted_span = newest - oldest_counted
+    if row is None or row[0] is None or counted_span <= 0:
+        return len(newest_keys)
+    estimate = len(newest_keys) * (newest - row[0]) / counted_span
+    return max(len(newest_keys), _two_significant_digits(estimate))
+
+
+def _two_significant_digits(value: float) -> int:
+    magnitude = 10 ** max(0, len(str(int(value))) - 2)
+    return int(round(value / magnitude) * magnitude)
 
 
 async def published_between(

@@ -1,21 +1,26 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import aiosqlite
 import pytest
 
 from bot.clock import ManualClock
 from bot.record.sample import load_sample, read_sample
+from bot.render.incidents import search_results
 from storage.db import Database, bundled_migrations, schema_version
 from storage.incidents import (
     fts_query,
     get_incident,
     insert_incident,
     latest_published,
+    mark_retracted,
     search_published,
+    update_incident,
 )
+from tests.conftest import NOW
 from tests.factories import incident_content
 
 
@@ -113,7 +118,7 @@ async def test_latest_filters_by_country_region_or_location(sample_db: Database)
 
 
 async def test_sample_contains_the_ain_al_asad_attack_of_august_2024(sample_db: Database) -> None:
-    found = await search_published(sample_db.reader, "Ain al-Asad", limit=20)
+    found = (await search_published(sample_db.reader, "Ain al-Asad", limit=20)).incidents
     august = [i for i in found if i.occurred_at.date().isoformat() == "2024-08-05"]
     assert len(august) == 1
     attack = august[0]
@@ -135,7 +140,7 @@ async def test_loading_the_sample_twice_changes_nothing(db: Database, clock: Man
 async def test_search_matches_words_as_prefixes_and_ignores_fts_syntax(
     sample_db: Database,
 ) -> None:
-    assert await search_published(sample_db.reader, "tow", limit=5)  # prefix of "Tower"
+    assert (await search_published(sample_db.reader, "tow", limit=5)).incidents  # "Tower"
     for hostile in ['"', "AND OR NOT", "title:x", "*", "NEAR(", "-"]:
         await search_published(sample_db.reader, hostile, limit=5)  # no syntax error
     assert fts_query('drone "attack') == '"drone"* "attack"*'
@@ -152,3 +157,62 @@ async def test_concurrent_writers_never_see_database_is_locked(
     await asyncio.gather(*(write(n) for n in range(40)))
     page = await latest_published(db.reader, limit=20)
     assert len(page.incidents) == 20 and page.older_cursor is not None
+
+
+async def stored(db: Database, **overrides: Any) -> int:
+    async with db.transaction() as conn:
+        incident_id = await insert_incident(conn, incident_content(**overrides), NOW)
+    assert incident_id is not None
+    return incident_id
+
+
+async def test_search_lists_the_newest_by_when_it_happened_not_when_it_was_stored(
+    db: Database,
+) -> None:
+    when = datetime(2024, 8, 5, 18, 30, tzinfo=UTC)
+    middle = await stored(db, occurred_at=when, title="Drone over Conoco field")
+    newest = await stored(db, occurred_at=when + timedelta(days=1), title="Drone near Conoco")
+    oldest = await stored(db, occurred_at=when - timedelta(days=400), title="Drones at Conoco")
+    await stored(db, title="Rockets at Tower 22")  # matches one word only
+
+    found = await search_published(db.reader, "drone conoco", limit=10)
+
+    assert [i.id for i in found.incidents] == [newest, middle, oldest]
+    assert (found.total, found.exact) == (3, True)
+
+
+async def test_edits_and_retractions_keep_the_search_index_in_step(db: Database) -> None:
+    incident_id = await stored(db, title="Drone strike at Conoco")
+    async with db.transaction() as conn:
+        content = incident_content(title="Rocket strike at Conoco")
+        await update_incident(conn, incident_id, content, NOW)
+    assert (await search_published(db.reader, "drone", limit=5)).incidents == []
+    assert [i.id for i in (await search_published(db.reader, "rocket", limit=5)).incidents] == [
+        incident_id
+    ]
+    async with db.transaction() as conn:
+        await mark_retracted(conn, incident_id, "duplicate", NOW)
+    assert (await search_published(db.reader, "rocket", limit=5)).total == 0
+
+
+async def test_a_broad_search_estimates_how_many_match_beyond_those_counted(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forty matches a day apart, counted up to ten: the rest is estimated from the span."""
+    monkeypatch.setattr("storage.incidents.SEARCH_COUNT_CAP", 10)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    for day in range(40):
+        await stored(db, occurred_at=start + timedelta(days=day), title=f"Drone attack {day}")
+
+    found = await search_published(db.reader, "drone", limit=3)
+
+    assert [i.title for i in found.incidents] == [
+        "Drone attack 39",
+        "Drone attack 38",
+        "Drone attack 37",
+    ]
+    assert not found.exact and 35 <= found.total <= 45
+    text = search_results("drone", found, UTC)
+    assert text.startswith(
+        f"<b>Incidents matching “drone” — showing the 3 newest of about {found.total}</b>"
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.models import Direction, Incident, IncidentPage, IncidentVersion
+from bot.models import Direction, Incident, IncidentPage, IncidentVersion, SearchResults
 from bot.places import PlaceQuery
 from storage.db import Database
 from storage.incidents import get_incident, latest_published, search_published, versions_of
@@ -41,7 +41,7 @@ class IncidentService:
         """Every change to the incident, oldest first."""
         return await versions_of(self._db.reader, incident_id)
 
-    async def search(self, text: str, place: PlaceQuery | None = None) -> list[Incident]:
+    async def search(self, text: str, place: PlaceQuery | None = None) -> SearchResults:
         """Incidents matching every word of `text`, in `place` when given."""
         countries = place.countries if place else ()
         return await search_published(

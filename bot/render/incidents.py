@@ -15,6 +15,7 @@ from bot.models import (
     Direction,
     Incident,
     IncidentContent,
+    SearchResults,
     Source,
     TroopFigure,
     TroopSummary,
@@ -131,6 +132,21 @@ def incident_list(heading: str, incidents: Sequence[Incident], zone: tzinfo) -> 
         lines.append("")
     lines.append("Full card: /incident ID")
     return "\n".join(lines)
+
+
+def search_results(text: str, results: SearchResults, zone: tzinfo, where: str = "") -> str:
+    """The matches of /search (in `where`, " in Iraq"), newest first, saying how many
+    there are beyond them."""
+    heading = f"Incidents matching “{text}”{where}"
+    shown = len(results.incidents)
+    if results.total <= shown:
+        return incident_list(heading, results.incidents, zone)
+    about = "" if results.exact else "about "
+    return incident_list(
+        f"{heading} — showing the {shown} newest of {about}{results.total:,}",
+        results.incidents,
+        zone,
+    )
 
 
 def incident_card(incident: Incident, zone: tzinfo, corrections: Sequence[str] = ()) -> str:
