@@ -206,6 +206,36 @@ async def enqueue_message(
     return cursor.lastrowid if cursor.rowcount == 1 else None
 
 
+async def enqueue_payloads(
+    conn: aiosqlite.Connection,
+    kind: OutboxKind,
+    messages: Sequence[tuple[int, str, str, str | None]],
+    now: datetime,
+    *,
+    status: OutboxStatus = OutboxStatus.PENDING,
+    note: str | None = None,
+) -> int:
+    """Add many digest-priority messages in one statement: (chat id, dedupe key,
+    OutgoingMessage as JSON, dedupe key of the row it must follow or None) each, all
+    alike otherwise. Returns how many were added (a known dedupe key adds none).
+
+    Messages many chats share are serialised once by the caller, not once a row.
+    """
+    created = to_db_time(now)
+    settled = None if status is OutboxStatus.PENDING else created
+    cursor = await conn.executemany(
+        "INSERT INTO outbox (chat_id, kind, dedupe_key, payload, priority, status, not_before, "
+        "last_error, created_at, settled_at, after_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "(SELECT id FROM outbox WHERE dedupe_key = ?)) ON CONFLICT (dedupe_key) DO NOTHING",
+        [
+            (chat_id, kind.value, key, payload, DIGEST_PRIORITY, status.value, created, note,
+             created, settled, after)
+            for chat_id, key, payload, after in messages
+        ],
+    )  # fmt: skip
+    return cursor.rowcount
+
+
 class Claimed(NamedTuple):
     """A claimed row with what sending it needs, read in the claim itself.
 

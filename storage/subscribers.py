@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 
@@ -140,13 +140,23 @@ async def set_digest_times(
     last_digest_at: datetime | None,
     next_digest_at: datetime | None,
 ) -> None:
-    await conn.execute(
+    await set_many_digest_times(conn, [(chat_id, last_digest_at, next_digest_at)])
+
+
+async def set_many_digest_times(
+    conn: aiosqlite.Connection, times: Sequence[tuple[int, datetime | None, datetime | None]]
+) -> None:
+    """(chat id, last digest, next digest) for many chats, in one statement."""
+    await conn.executemany(
         "UPDATE subscribers SET last_digest_at = ?, next_digest_at = ? WHERE chat_id = ?",
-        (
-            to_db_time(last_digest_at) if last_digest_at else None,
-            to_db_time(next_digest_at) if next_digest_at else None,
-            chat_id,
-        ),
+        [
+            (
+                to_db_time(last_digest_at) if last_digest_at else None,
+                to_db_time(next_digest_at) if next_digest_at else None,
+                chat_id,
+            )
+            for chat_id, last_digest_at, next_digest_at in times
+        ],
     )
 
 

@@ -10,7 +10,7 @@ covers its period, so nothing disappears silently.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo
@@ -27,12 +27,19 @@ from bot.tension.index import TensionIndex
 from storage import outbox
 from storage.db import Database
 from storage.incidents import published_between
-from storage.subscribers import due_for_digest, get_subscription, set_digest_times
+from storage.subscribers import (
+    due_for_digest,
+    get_subscription,
+    set_digest_times,
+    set_many_digest_times,
+)
 from storage.troops import figures_added_between
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
+# Renderings kept for the subscribers still to come; a full cache starts afresh.
+RENDERINGS_KEPT = 256
 LISTED_INCIDENTS = 10
 CHART_DAYS = 30
 DIGEST_NOW_GAP = timedelta(minutes=10)
@@ -49,7 +56,6 @@ class DispatchReport:
     queued: int = 0
     empty_skipped: int = 0
     late_skipped: int = 0
-    chats: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -58,19 +64,21 @@ class _Outcome:
 
     chat_id: int
     key: str
-    html: str
-    status: OutboxStatus
-    note: str | None
+    payload: str  # the digest as OutgoingMessage JSON, shared with its other recipients
+    note: str | None  # why it is not sent, if it is not
     last: datetime | None
     next: datetime | None
-    chart: OutgoingMessage | None = None  # the tension chart that follows the digest
+    chart: str | None = None  # the tension chart that follows the digest, as JSON
 
 
 @dataclass(frozen=True)
 class _Rendered:
     content: DigestContent
-    html: str
-    chart: OutgoingMessage | None
+    payload: str
+    chart: str | None
+
+
+_NOTHING = OutgoingMessage(html="").model_dump_json()
 
 
 class DigestService:
@@ -99,26 +107,25 @@ class DigestService:
         report = DispatchReport()
         rendered: dict[tuple[object, ...], _Rendered] = {}
         while due := await due_for_digest(self._db.reader, now, BATCH):
+            if len(rendered) > RENDERINGS_KEPT:
+                rendered.clear()  # keep memory flat however many are due
             outcomes = [await self._outcome(s, now, rendered, report) for s in due]
+            sending = [o for o in outcomes if o.note is None]
+            # Sends run concurrently; each chart waits until its digest's text is sent.
+            charts = [(o.chat_id, f"{o.key}:chart", o.chart, o.key) for o in sending if o.chart]
             async with self._db.transaction() as conn:
-                for outcome in outcomes:
-                    digest_id = await outbox.enqueue_message(
-                        conn, chat_id=outcome.chat_id, kind=OutboxKind.DIGEST,
-                        dedupe_key=outcome.key, message=OutgoingMessage(html=outcome.html),
-                        now=now, status=outcome.status, note=outcome.note,
+                report.queued += await outbox.enqueue_payloads(
+                    conn, OutboxKind.DIGEST,
+                    [(o.chat_id, o.key, o.payload, None) for o in sending], now,
+                )  # fmt: skip
+                for note in {o.note for o in outcomes if o.note is not None}:
+                    await outbox.enqueue_payloads(
+                        conn, OutboxKind.DIGEST,
+                        [(o.chat_id, o.key, o.payload, None) for o in outcomes if o.note == note],
+                        now, status=OutboxStatus.DROPPED, note=note,
                     )  # fmt: skip
-                    await set_digest_times(conn, outcome.chat_id, outcome.last, outcome.next)
-                    if digest_id is not None and outcome.chart is not None:
-                        # Sends run concurrently; the chart waits until the text is sent.
-                        await outbox.enqueue_message(
-                            conn, chat_id=outcome.chat_id, kind=OutboxKind.DIGEST,
-                            dedupe_key=f"{outcome.key}:chart", message=outcome.chart, now=now,
-                            after_id=digest_id,
-                        )  # fmt: skip
-                    if digest_id is not None and outcome.status is OutboxStatus.PENDING:
-                        report.queued += 1
-                        report.chats.append(outcome.chat_id)
-            rendered.clear()  # keep memory flat however many are due
+                await outbox.enqueue_payloads(conn, OutboxKind.DIGEST, charts, now)
+                await set_many_digest_times(conn, [(o.chat_id, o.last, o.next) for o in outcomes])
         return report
 
     async def send_now(self, chat_id: int) -> DigestNow:
@@ -168,8 +175,7 @@ class DigestService:
             report.late_skipped += 1
             # The next digest starts where this one would have: it covers both periods.
             return _Outcome(
-                subscription.chat_id, key, "", OutboxStatus.DROPPED,
-                "missed by more than the grace period",
+                subscription.chat_id, key, _NOTHING, "missed by more than the grace period",
                 coverage_start(subscription, slot), following,
             )  # fmt: skip
         same_digest = (
@@ -179,17 +185,12 @@ class DigestService:
         if same_digest not in rendered:
             rendered[same_digest] = await self._render(subscription, slot)
         shared = rendered[same_digest]
-        status: OutboxStatus = OutboxStatus.PENDING
-        note: str | None = None
+        note = None
         if shared.content.is_empty and subscription.skip_empty_digest:
-            status, note = OutboxStatus.DROPPED, "nothing new; the subscriber skips empty digests"
+            note = "nothing new; the subscriber skips empty digests"
             report.empty_skipped += 1
-        chart = (
-            shared.chart if status is OutboxStatus.PENDING and subscription.digest_chart else None
-        )
-        return _Outcome(
-            subscription.chat_id, key, shared.html, status, note, slot, following, chart
-        )
+        chart = shared.chart if note is None and subscription.digest_chart else None
+        return _Outcome(subscription.chat_id, key, shared.payload, note, slot, following, chart)
 
     async def _render(self, subscription: Subscription, until: datetime) -> _Rendered:
         """The digest text and chart message, once for all who get the same digest."""
@@ -200,8 +201,10 @@ class DigestService:
             names = ", ".join(region.name for region in content.regions)
             chart = OutgoingMessage(
                 html=f"Tension index, last {CHART_DAYS} days: {esc(names)}", chart_key=stored.key
-            )
-        return _Rendered(content, digest_text(content), chart)
+            ).model_dump_json()
+        return _Rendered(
+            content, OutgoingMessage(html=digest_text(content)).model_dump_json(), chart
+        )
 
     async def compose(self, subscription: Subscription, until: datetime) -> DigestContent:
         """What the digest of `subscription` ending at `until` says."""
