@@ -21,7 +21,7 @@ from bench.control import FakeServer
 from bench.generate import Sizes
 
 BENCH_DIR = Path(__file__).parent
-STEPS = ("storage", "fanout", "limited", "latency", "memory", "telegram")
+STEPS = ("storage", "fanout", "limited", "latency", "memory", "telegram", "profile")
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ async def run(args: argparse.Namespace, plan: Plan, log: Log) -> list[Figure]:
         finally:
             datasets.discard(db_path)
 
-    needs_broadcast = steps & {"fanout", "limited", "latency", "telegram"}
+    needs_broadcast = steps & {"fanout", "limited", "latency", "telegram", "profile"}
     template = datasets.broadcast_template(built.path, plan.broadcast) if needs_broadcast else None
     best: dict[Backend, int] = {"aiohttp": 64, "httpx": 64}
     async with FakeServer() as fake:
@@ -167,6 +167,12 @@ async def run(args: argparse.Namespace, plan: Plan, log: Log) -> list[Figure]:
             figures += await telegram_limits.measure(
                 fake, template, work_dir,
                 subscribers=plan.telegram_subscribers, concurrency=best["aiohttp"], log=log,
+        if "profile" in steps:
+            assert template is not None
+            log(f"7. Fan-out to {plan.broadcast:,} under cProfile")
+            figures += await fanout.profiled(
+                fake, template, work_dir,
+                subscribers=plan.broadcast, concurrency=best["aiohttp"], log=log,
             )  # fmt: skip
         if "memory" in steps:
             log(f"5. Digest cycle for {plan.subscribers:,} subscribers (bot in a child process)")

@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import asyncio
+import cProfile
+import pstats
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -160,8 +162,12 @@ async def engine_run(
     rounds: int,
     global_per_second: float = 100_000,
     timeout: float = 120,
+    profile: cProfile.Profile | None = None,
 ) -> list[Trial]:
     """Publish `rounds` alerts one after the other; a Trial for each.
+
+    With `profile`, each fan-out (from the publication to the last settlement) runs
+    under it.
 
     Before them the bot opens its connections with a burst of plain sends, as the
     ceiling's loop does, so neither pays for connecting inside the measurement.
@@ -181,6 +187,8 @@ async def engine_run(
         for n in range(rounds):
             await fake.reset()
             cpu = time.process_time()
+            if profile is not None:
+                profile.enable()
             queued, started = await publish_alert(app, n)
             if queued != subscribers:
                 raise RuntimeError(f"{queued} alerts queued, expected {subscribers}")
@@ -189,6 +197,8 @@ async def engine_run(
                 counters = await fake.counters()
                 raise RuntimeError(f"fan-out did not complete: {counters}")
             await drained(app)
+            if profile is not None:
+                profile.disable()
             cpu = time.process_time() - cpu
             seen = await fake.counters()
             seconds = reached.at - started
@@ -330,6 +340,69 @@ def _peer_figures(
             ceiling=ceiling.rate,
         ),
     ]
+
+
+async def profiled(
+    fake: FakeServer,
+    template: Path,
+    work_dir: Path,
+    *,
+    subscribers: int,
+    concurrency: int,
+    log: Log,
+    shown: int = 15,
+) -> list[Figure]:
+    """Benchmark 7: where the engine's CPU goes, from one fan-out under cProfile.
+
+    cProfile slows every call, so the rate is not comparable with benchmark 1; the
+    shares of the time are what count.
+    """
+    await fake.set_limits()
+    await fake.add_users(FIRST_SUBSCRIBER, subscribers)
+    db_path = copy_database(template, work_dir / "profile.sqlite3")
+    profile = cProfile.Profile()
+    try:
+        [trial] = await engine_run(
+            fake, db_path, "aiohttp", concurrency, subscribers, rounds=1, profile=profile
+        )
+    finally:
+        discard(db_path)
+    stats = pstats.Stats(profile)
+    # Time in epoll is the loop waiting for the fake or the database thread, not CPU.
+    entries = {
+        where: timing
+        for where, timing in stats.stats.items()  # type: ignore[attr-defined]
+        if where[2] != "<method 'poll' of 'select.epoll' objects>"
+    }
+    total = sum(own for _, _, own, _, _ in entries.values())
+    heaviest = sorted(entries.items(), key=lambda item: item[1][2], reverse=True)[:shown]
+    top = [
+        f"{own / total:6.1%} {1000 * own / subscribers:7.3f} ms/msg {calls:>8,}  "
+        f"{_where(path, line, name)}"
+        for (path, line, name), (_, calls, own, _, _) in heaviest
+    ]
+    log(f"  profiled: {trial.cpu_ms:.2f} ms CPU a message under cProfile")
+    return [
+        Figure(
+            key="profile.engine",
+            label=f"7. Fan-out {subscribers:,} under cProfile: CPU a message",
+            value=trial.cpu_ms,
+            unit="ms",
+            note="slowed by the profiler; see the profile below",
+            extra={"top": top, "total_seconds": total},
+        )
+    ]
+
+
+def _where(path: str, line: int, name: str) -> str:
+    if path == "~":
+        return name  # a built-in
+    parts = Path(path).parts
+    for root in ("site-packages", "bot", "storage", "bench", "handlers"):
+        if root in parts:
+            start = parts.index(root) + (1 if root == "site-packages" else 0)
+            return f"{'/'.join(parts[start:])}:{line} {name}"
+    return f"{Path(path).name}:{line} {name}"
 
 
 async def limited(

@@ -167,6 +167,8 @@ async def measure(
             label=f"5. Dispatching {result['queued']:,} digests into the outbox",
             value=result["dispatch_seconds"],
             unit="s",
+            goal="< 60 s",
+            passed=at_most(result["dispatch_seconds"], 60),
             note=f"{per_subscriber:.1f} ms a subscriber; {result['messages']:,} messages "
             f"with the charts; {result['empty_skipped']} empty skipped, "
             f"{result['late_skipped']} late",

@@ -167,6 +167,10 @@ def _size(result: object) -> str:
         return f"{len(result):,} rows"
     incidents = getattr(result, "incidents", None)
     if isinstance(incidents, list):
-        total = getattr(result, "incident_total", len(incidents))
+        total = getattr(result, "incident_total", None)
+        if total is None:
+            total = getattr(result, "total", len(incidents))
+            if getattr(result, "exact", True) is False:
+                return f"{len(incidents)} incidents shown of about {total:,}"
         return f"{len(incidents)} incidents shown of {total:,}"
     return ""

@@ -41,7 +41,7 @@ import functools
 import io
 import re
 from typing import IO, Literal
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 from urllib.request import getproxies_environment
 
 import aiohttp
@@ -222,7 +222,7 @@ def _body(
     if not request_data.contains_files:
         if not fields:
             return None, None, False
-        encoded = urlencode(fields).encode("utf-8")
+        encoded = _form_encoded(fields)
         return _streamed(encoded), _FORM_HEADERS, len(encoded) > _BUFFERED_BODY
     form = aiohttp.FormData(default_to_multipart=True)
     for name, value in fields.items():
@@ -230,6 +230,20 @@ def _body(
     for name, (filename, content, mimetype) in request_data.multipart_data.items():
         form.add_field(name, _streamed(content), filename=filename, content_type=mimetype)
     return form, None, True
+
+
+def _form_encoded(fields: dict[str, str]) -> bytes:
+    """``urlencode(fields)``, each distinct name and value quoted once.
+
+    A broadcast posts the same text to thousands of chats, and quoting it (a Python
+    step per byte) was the largest single cost of a send.
+    """
+    return "&".join(f"{_quoted(name)}={_quoted(value)}" for name, value in fields.items()).encode()
+
+
+@functools.lru_cache(maxsize=256)
+def _quoted(text: str) -> str:
+    return quote_plus(text)
 
 
 def _streamed(content: bytes | IO[bytes]) -> bytes | IO[bytes]:

@@ -12,6 +12,7 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from typing import cast
+from urllib.parse import urlencode
 
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -29,7 +30,14 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.config import Settings, TelegramSettings
 from bot.context import IncidentBotApp
-from bot.http_backend import AiohttpRequest, Backend, api_request, make_request, polling_request
+from bot.http_backend import (
+    AiohttpRequest,
+    Backend,
+    _form_encoded,
+    api_request,
+    make_request,
+    polling_request,
+)
 from bot.ptb_compat import retry_after_seconds
 from bot.sandbox.fake_api import FakeBotApi, Fault
 from tests.people import Person
@@ -334,3 +342,13 @@ def test_aiohttp_is_the_default_and_getupdates_gets_one_connection() -> None:
     assert isinstance(polling, AiohttpRequest)
     assert (regular.connection_pool_size, polling.connection_pool_size) == (64, 1)
     assert polling.read_timeout == 5.0
+
+
+def test_the_form_body_is_what_urlencode_makes_of_it() -> None:
+    fields = {
+        "chat_id": "-1001234",
+        "text": '🚨 <b>New incident</b>\n\nA & B = 5% <a href="https://x.org/?a=1&b=2">+</a> ~',
+        "reply_markup": '{"inline_keyboard": [[{"text": "Older ▸", "callback_data": "o:1"}]]}',
+    }
+    for _ in range(2):  # the second time from the cache of quoted values
+        assert _form_encoded(fields) == urlencode(fields).encode()
