@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.app import build_application
 from bot.clock import ManualClock
 from bot.config import Settings
@@ -12,6 +14,13 @@ from storage.outbox import depth
 from tests.conftest import NOW
 from tests.delivery_helpers import eventually, publish, subscribe
 from tests.people import Person
+
+
+@pytest.fixture(params=["aiohttp", "httpx"])
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """Every test here runs on both HTTP backends: the engine posts through either."""
+    settings.telegram.http_backend = request.param
+    return settings
 
 
 def alerts_sent(telegram: FakeBotApi) -> int:
