@@ -172,7 +172,7 @@ async def test_sample_rows_are_counted_in_stats_and_removed_with_their_messages(
             row = await cursor.fetchone()
             rows[table] = row[0] if row else None
     assert rows == {"incidents": 1, "troop_figures": 0, "outbox": 1, "incident_sources": 1}
-    fts = "SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH 'Tower'"
+    fts = "SELECT rowid FROM incidents_search WHERE incidents_search MATCH 'Tower'"
     async with db.reader.execute(fts) as cursor:
         assert await cursor.fetchall() == []
     text = stats_text(await delivery_stats(db, clock, UTC), UTC)
