@@ -125,7 +125,8 @@ async def matching_subscribers(
     async with conn.execute(
         f"SELECT DISTINCT chat_id FROM ({_MATCHING_CHATS}) ORDER BY chat_id", params
     ) as cursor:
-        return [row[0] for row in await cursor.fetchall()]
+        cursor.row_factory = None  # tens of thousands of rows: plain tuples, not Row objects
+        return [chat_id for (chat_id,) in await cursor.fetchall()]
 
 
 def _match_params(place: AlertPlace, severity: int, direction: Direction) -> dict[str, object]:
