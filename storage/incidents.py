@@ -249,7 +249,7 @@ async def latest_published(
 _SEARCH_ID_BITS = 24
 _SEARCH_ID_MASK = (1 << _SEARCH_ID_BITS) - 1
 # Matches counted one by one before the total is estimated instead.
-SEARCH_COUNT_CAP = 2000
+SEARCH_COUNT_CAP = 200
 
 
 async def search_published(
