@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bench import generate
 from bench.common import ANCHOR, FIRST_SUBSCRIBER
+from storage.db import bundled_migrations
 
 DEFAULT_DATA_DIR = Path(__file__).parent / ".data"
 
@@ -32,7 +33,11 @@ class Built:
 
 
 def _generator_fingerprint() -> str:
-    return hashlib.sha256(Path(generate.__file__).read_bytes()).hexdigest()[:16]
+    """The generator and the schema it builds: a change to either makes a new database."""
+    digest = hashlib.sha256(Path(generate.__file__).read_bytes())
+    for _, _, sql in bundled_migrations():
+        digest.update(sql.encode())
+    return digest.hexdigest()[:16]
 
 
 def _note_path(path: Path) -> Path:
