@@ -92,7 +92,7 @@ async def test_a_row_after_another_waits_until_that_one_is_settled(
         assert await next_due_at(conn) == later
         assert [item.id for item in await claim_due(conn, later, 10)] == [text]
         if text_ends is OutboxStatus.SENT:
-            await mark_sent(conn, text, 1, later)
+            await mark_sent(conn, [(text, 1)], later)
         else:
             await settle(conn, text, text_ends, "gone", later)
         assert await next_due_at(conn) == now
