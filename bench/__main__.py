@@ -167,6 +167,7 @@ async def run(args: argparse.Namespace, plan: Plan, log: Log) -> list[Figure]:
             figures += await telegram_limits.measure(
                 fake, template, work_dir,
                 subscribers=plan.telegram_subscribers, concurrency=best["aiohttp"], log=log,
+            )  # fmt: skip
         if "profile" in steps:
             assert template is not None
             log(f"7. Fan-out to {plan.broadcast:,} under cProfile")
