@@ -64,7 +64,8 @@ log = logging.getLogger(__name__)
 _LONGEST_NAP = 1.0
 # A chat that cannot take a message for longer than this (flood control, its own
 # pace) gets the row back in the outbox, rather than keeping a worker waiting.
-_LONGEST_WAIT_IN_A_SLOT = 1.0
+# A private chat's own pace (one message in any 1.05 s) is waited out in the slot.
+_LONGEST_WAIT_IN_A_SLOT = 1.5
 _STOP_GRACE_SECONDS = 5.0
 
 
