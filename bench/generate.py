@@ -186,7 +186,7 @@ def build(path: Path, sizes: Sizes, seed: int = SEED) -> float:
             "INSERT INTO incident_sources (incident_id, position, name, url) "
             "SELECT id, 0, 'Bench Wire', 'https://wire.example.org/' || id FROM incidents"
         )
-        # What the search index's triggers (migration 0018) would have added row by row.
+        # What the search index's triggers (migration 0019) would have added row by row.
         conn.execute(
             "INSERT INTO incidents_search (rowid, title, summary, location) "
             "SELECT CAST(strftime('%s', occurred_at) AS INTEGER) * 16777216 + id, "

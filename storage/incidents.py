@@ -245,7 +245,7 @@ async def latest_published(
     )
 
 
-# The full-text index's key: (occurred_at in Unix seconds) << 24 | id (migration 0018).
+# The full-text index's key: (occurred_at in Unix seconds) << 24 | id (migration 0019).
 _SEARCH_ID_BITS = 24
 _SEARCH_ID_MASK = (1 << _SEARCH_ID_BITS) - 1
 # Matches counted one by one before the total is estimated instead.
