@@ -55,9 +55,10 @@ async def _places(db: Database) -> dict[str, tuple[str, str, str]]:
 
 
 async def _matching(db: Database, words: str) -> set[str]:
+    # The search index is keyed by time, the incident's id in the key's low 24 bits.
     sql = (
-        "SELECT external_id FROM incidents_fts JOIN incidents ON incidents.id = "
-        "incidents_fts.rowid WHERE incidents_fts MATCH ?"
+        "SELECT external_id FROM incidents_search JOIN incidents ON incidents.id = "
+        "incidents_search.rowid & 16777215 WHERE incidents_search MATCH ?"
     )
     async with db.reader.execute(sql, (words,)) as cursor:
         return {row[0] for row in await cursor.fetchall()}
