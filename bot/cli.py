@@ -43,7 +43,7 @@ from bot.newsroom.transfer import (
 )
 from bot.record.atom import write_atom
 from bot.record.sample import load_sample, remove_sample
-from storage.db import Database
+from storage.db import Database, UnusableDatabase
 from storage.maintenance import (
     DatabaseInUse,
     UnusableBackup,
@@ -309,6 +309,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"incident-bot: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except UnusableDatabase as error:
+        return _fail(f"storage.path: {error}", EXIT_USAGE)
     except KeyboardInterrupt:
         return 130
 
@@ -418,6 +420,8 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
             sys.stdout.reconfigure(errors="replace")
     try:
         return asyncio.run(run_console(settings, options, script=args.script, out=sys.stdout))
+    except UnusableDatabase as error:
+        return _fail(f"--db: {error}", EXIT_USAGE)
     except KeyboardInterrupt:
         print()  # Ctrl-C at the prompt: end its line before the shell's comes back
         return 130

@@ -12,7 +12,8 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -374,12 +375,47 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         return Settings(**data)
     except ValidationError as error:
         raise ConfigError(_describe(error, file_path, environ)) from None
-    except SettingsError as error:
-        # Its text names the section, never the variable's value (which may be a secret).
+    except SettingsError:
+        # pydantic-settings names only the section, in its own words: name the variables
+        # (never their values, which may be secrets).
+        variables = _variables_not_json() or ["INCIDENT_BOT_…"]
         raise ConfigError(
-            f"environment: {error}: an INCIDENT_BOT_… variable holding a list or table "
-            "must be JSON, e.g. INCIDENT_BOT_TELEGRAM__ADMINS='[123456789]'"
+            "\n".join(
+                f"environment variable {name}: not valid JSON; a list or table from the "
+                "environment must be JSON, e.g. INCIDENT_BOT_TELEGRAM__ADMINS='[123456789]'"
+                for name in variables
+            )
         ) from None
+
+
+def _variables_not_json() -> list[str]:
+    """The INCIDENT_BOT_* variables that set a section, a list or a table but hold no JSON."""
+    found = []
+    for name, value in os.environ.items():  # pydantic-settings reads the process environment
+        upper = name.upper()
+        if not upper.startswith("INCIDENT_BOT_"):
+            continue
+        section, _, key = upper.removeprefix("INCIDENT_BOT_").lower().partition("__")
+        field = Settings.model_fields.get(section)
+        if field is None or field.annotation is None:
+            continue
+        if key:
+            section_fields = getattr(field.annotation, "model_fields", {})
+            if key not in section_fields or not _takes_json(section_fields[key].annotation):
+                continue
+        try:
+            json.loads(value)
+        except ValueError:
+            found.append(upper)
+    return sorted(found)
+
+
+def _takes_json(annotation: Any) -> bool:
+    """Whether pydantic-settings reads a field of this type from the environment as JSON."""
+    origin = get_origin(annotation)
+    if origin in (Union, UnionType):
+        return any(_takes_json(arg) for arg in get_args(annotation) if arg is not type(None))
+    return origin in (list, dict, tuple, set) or annotation in (list, dict, tuple, set)
 
 
 def token_readable_by_others(path: Path | None) -> bool:

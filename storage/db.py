@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -28,6 +29,10 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _BUSY_TIMEOUT_MS = 5000
 
 
+class UnusableDatabase(Exception):
+    """The database file cannot be used as it is; the message says why, in plain words."""
+
+
 class Database:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -38,12 +43,19 @@ class Database:
         self.places_respelled = 0
 
     async def open(self) -> None:
-        """Connect and migrate; opening an open database does nothing."""
+        """Connect and migrate; opening an open database does nothing.
+
+        Raise UnusableDatabase, with nothing left open, when the file is no SQLite
+        database, cannot be opened, or was written by a newer incident-bot.
+        """
         if self._writer is not None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await self._connect()
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # A file SQLite cannot open is found here, not by aiosqlite: when its connect
+            # fails, its thread outlives the event loop and dies with a traceback.
+            sqlite3.connect(self.path).close()
+            self._writer = await self._connect()
             await self._writer.execute("PRAGMA journal_mode = WAL")
             self.migrations_applied = await apply_migrations(self._writer)
             # The data's upgrade after the schema's: places in the gazetteer's spelling.
@@ -52,8 +64,14 @@ class Database:
                     self.places_respelled = await respell_stored_places(writer)
             self._reader = await self._connect()
             await self._reader.execute("PRAGMA query_only = ON")
-        except BaseException:
+        except (OSError, sqlite3.Error) as error:
             # An open connection's thread would keep the process alive after the error.
+            await self.close()
+            raise UnusableDatabase(_unusable_because(self.path, error)) from None
+        except UnusableDatabase as problem:
+            await self.close()
+            raise UnusableDatabase(f"{self.path} {problem}") from None
+        except BaseException:
             await self.close()
             raise
 
@@ -104,10 +122,23 @@ class Database:
     async def _connect(self) -> aiosqlite.Connection:
         # isolation_level=None: transactions are begun explicitly in transaction().
         connection = await aiosqlite.connect(self.path, isolation_level=None)
-        connection.row_factory = aiosqlite.Row
-        await connection.execute("PRAGMA foreign_keys = ON")
-        await connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        try:
+            connection.row_factory = aiosqlite.Row
+            await connection.execute("PRAGMA foreign_keys = ON")
+            await connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        except BaseException:
+            await connection.close()
+            raise
         return connection
+
+
+def _unusable_because(path: Path, error: OSError | sqlite3.Error) -> str:
+    if isinstance(error, sqlite3.DatabaseError) and "file is not a database" in str(error):
+        return f"{path} is not an SQLite database"
+    if path.is_dir():
+        return f"{path} is a directory; name a file in it, e.g. {path / 'incident-bot.sqlite3'}"
+    reason = error.strerror if isinstance(error, OSError) else str(error)
+    return f"{path} cannot be opened: {reason}"
 
 
 def bundled_migrations() -> list[tuple[int, str, str]]:
@@ -133,6 +164,12 @@ async def apply_migrations(connection: aiosqlite.Connection) -> list[str]:
     so a crash mid-upgrade leaves the database at the previous version.
     """
     current = await schema_version(connection)
+    newest = max(number for number, _, _ in bundled_migrations())
+    if current > newest:
+        raise UnusableDatabase(
+            f"was written by a newer incident-bot (schema {current}; this one knows up to "
+            f"{newest}); upgrade incident-bot"
+        )
     applied = []
     for version, name, sql in bundled_migrations():
         if version <= current:
