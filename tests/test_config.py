@@ -173,7 +173,10 @@ def test_cli_invalid_json_in_an_environment_variable_is_one_line_and_exit_status
     result = run_cli("run", cwd=tmp_path, env={"INCIDENT_BOT_TELEGRAM__ADMINS": "[123:x]"})
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
-    assert line.startswith("incident-bot: environment: ")
+    assert line.startswith(
+        "incident-bot: environment variable INCIDENT_BOT_TELEGRAM__ADMINS: not valid JSON; "
+    )
+    assert "EnvSettingsSource" not in line
     assert "INCIDENT_BOT_TELEGRAM__ADMINS='[123456789]'" in line and "123:x" not in line
 
 
