@@ -9,7 +9,7 @@ from datetime import date
 from telegram import Update
 
 from bot.context import BotContext
-from bot.models import Direction
+from bot.models import EARLIEST, Direction
 from bot.places import PlaceQuery
 from bot.render.counts import count_chart, count_text
 from bot.render.telegram_html import parse_html
@@ -17,8 +17,11 @@ from bot.render.tension import CAPTION_LIMIT
 from handlers.incidents import DIRECTION_FILTERS, place_query
 from handlers.incoming import chat_of
 from handlers.replies import UsageError, reply_html
-from storage.codec import UnstorableTime, to_db_date
 
+# Dates a count may name: as far back as an incident may lie, and far enough ahead that a
+# span's end plus a day stays a date the database can store.
+FIRST_DAY = EARLIEST.date()
+LAST_DAY = date(2999, 12, 31)
 USAGE = (
     "Count like this: /count Iraq since 2023-10-17 until 2024-02-01 — every part is "
     "optional; add attacks, strikes or other to count one direction."
@@ -66,11 +69,12 @@ def parse_count_args(args: list[str]) -> CountQuery:
 def _date(text: str) -> date:
     try:
         day = date.fromisoformat(text)
-        to_db_date(day)
-    except UnstorableTime as unstorable:
-        raise UsageError(f"“{text[:20]}”: {unstorable}.") from None
     except ValueError:
         raise UsageError(f"“{text[:20]}” is not a date; write it as 2023-10-17.") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise UsageError(
+            f"{text} is out of range: give a date from {FIRST_DAY} to {LAST_DAY}, e.g. 2023-10-17."
+        )
     return day
 
 

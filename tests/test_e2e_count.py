@@ -60,7 +60,18 @@ async def test_count_with_everything_left_out_starts_on_17_october_2023(alice: P
             "e.g. /count Iraq since 2023-10-17 until 2024-02-01",
         ),
         ("/count Irak", "I don't know the place Irak — did you mean Iraq?"),
+        (
+            "/count since 0999-06-01",
+            "0999-06-01 is out of range: give a date from 1900-01-01 to 2999-12-31, "
+            "e.g. 2023-10-17.",
+        ),
     ],
 )
 async def test_bad_counts_get_one_clear_answer(alice: Person, command: str, answer: str) -> None:
     assert (await alice.says(command)).text == answer
+
+
+async def test_a_span_ending_after_today_ends_today(alice: Person) -> None:
+    """Centuries of empty months would only cost time to count and draw."""
+    reply = await alice.says("/count until 2999-12-31")
+    assert reply.text.startswith("Incidents, 17 Oct 2023 – 15 Jan 2025\n\n18 incidents: ")

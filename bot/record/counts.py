@@ -68,8 +68,11 @@ class CountService:
         direction: Direction | None = None,
     ) -> CountReport:
         now = self._clock.now()
+        today = now.astimezone(UTC).date()
         first = since or DEFAULT_SINCE
-        last = until or now.astimezone(UTC).date()
+        # Nothing has occurred after today: a later end would only add empty periods to
+        # count and draw (centuries of them, for a careless /count until 2999-12-31).
+        last = min(until, today) if until else today
         if first > last:
             raise CountError(
                 f"The span starts after it ends ({first:%Y-%m-%d} to {last:%Y-%m-%d}). "
