@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from telegram import CallbackQuery, Chat, Message, Update, User
+from html import escape
+
+from telegram import CallbackQuery, Chat, Message, MessageEntity, Update, User
 
 from bot.commands import typed_command
 from bot.context import BotContext
@@ -28,6 +30,25 @@ def chat_of(update: Update) -> Chat:
 def message_of(update: Update) -> Message:
     assert update.effective_message is not None
     return update.effective_message
+
+
+def shown_html(message: Message) -> str | None:
+    """The message's text as HTML that Telegram reads back into the same message.
+
+    PTB's Message.text_html leaves a link's address unescaped, so any address with an
+    "&" in its query string would make the edited message fail to parse.
+    """
+    if message.text is None:
+        return None
+    entities = tuple(
+        MessageEntity(entity.type, entity.offset, entity.length, url=escape(entity.url))
+        if entity.url
+        else entity
+        for entity in message.entities
+    )
+    return Message(
+        message.message_id, message.date, message.chat, text=message.text, entities=entities
+    ).text_html
 
 
 def command_of(message: Message) -> str:

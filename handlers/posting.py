@@ -20,7 +20,13 @@ from bot.newsroom.guided_post import STEPS, AnswerError, mark_answered, next_ste
 from bot.outgoing import fits_one_message, send_html
 from bot.render.incidents import esc
 from bot.render.newsroom import approvals_line, editable_form, form_problems, preview
-from handlers.incoming import acting_user_id, message_of, pressed, text_after_command
+from handlers.incoming import (
+    acting_user_id,
+    message_of,
+    pressed,
+    shown_html,
+    text_after_command,
+)
 from handlers.replies import UsageError, reply_html
 
 log = logging.getLogger(__name__)
@@ -166,10 +172,11 @@ async def _ask_second_approval(
         for user_id in await context.services.admins.roles()
         if user_id not in waiting.approver_ids
     ]
-    if waiting.newly and isinstance(query.message, Message) and query.message.text_html:
+    message = query.message
+    if waiting.newly and isinstance(message, Message) and (pressed_on := shown_html(message)):
         # Publish stays: pressed again, it sends the draft to admins granted since.
-        await query.message.edit_text(
-            f"{query.message.text_html}\n\n<b>{esc(approved)}</b>",
+        await message.edit_text(
+            f"{pressed_on}\n\n<b>{esc(approved)}</b>",
             reply_markup=InlineKeyboardMarkup(
                 [[_draft_button("Publish", "publish", waiting.draft_id),
                   _draft_button("Cancel", "cancel", waiting.draft_id)]]
@@ -210,9 +217,9 @@ def _draft_button(label: str, action: str, draft_id: int) -> InlineKeyboardButto
 
 async def _close_preview(message: object, status: str) -> None:
     # The buttons go, so that the preview no longer invites a press.
-    if not isinstance(message, Message) or message.text_html is None:
+    if not isinstance(message, Message) or (shown := shown_html(message)) is None:
         return
-    closed = f"{message.text_html}\n\n<b>{esc(status)}</b>"
+    closed = f"{shown}\n\n<b>{esc(status)}</b>"
     if fits_one_message(closed):
         await message.edit_text(closed, reply_markup=None)
     else:

@@ -398,3 +398,19 @@ async def test_a_summary_runs_until_a_line_starting_with_a_key(owner: Person) ->
     preview = await owner.says(form)
     assert "A drone struck the outpost.\nsource: a guard, was the first to see it." in preview.text
     assert "Target: US forces" in preview.text
+
+
+async def test_publish_closes_the_preview_of_a_source_whose_link_has_a_query_string(
+    owner: Person,
+) -> None:
+    """The closed preview is the preview's HTML again: a link's '&' must stay escaped."""
+    link = "https://wire.example.org/story?id=22&lang=en"
+    form = TOWER_FORM.replace("https://wire.example.org/tower-22", link)
+    preview = await owner.says(form.replace("title: Drone", "title: <b>Drone</b> &"))
+    done = await owner.presses(preview, "Publish")
+    edited_preview = done if done.method == "editMessageText" else await owner.next_reply()
+    assert edited_preview.method == "editMessageText"
+    assert edited_preview.text.startswith("Draft ")
+    assert "<b>Drone</b> & strikes" in edited_preview.text
+    assert "Published as #" in edited_preview.text and edited_preview.reply_markup is None
+    assert any(entity.url == link for entity in edited_preview.entities)
