@@ -72,3 +72,13 @@ def test_a_section_from_the_environment_that_is_not_json_is_named(tmp_path: Path
         "incident-bot: environment variable INCIDENT_BOT_TELEGRAM: not valid JSON; a list or "
         "table from the environment must be JSON, e.g. INCIDENT_BOT_TELEGRAM__ADMINS='[123456789]'"
     )
+
+
+def test_export_onto_a_directory_is_refused_in_plain_words(tmp_path: Path) -> None:
+    env = {"INCIDENT_BOT_STORAGE__PATH": str(tmp_path / "bot.sqlite3")}
+    target = tmp_path / "exports"
+    target.mkdir()
+    argv = ["export", "--format", "csv", "--output", str(target), "--log-level", "WARNING"]
+    result = run_cli(*argv, cwd=tmp_path, env=env)
+    assert one_plain_line(result) == f"incident-bot: {target}: cannot be written: Is a directory"
+    assert not (tmp_path / "exports.partial").exists()

@@ -375,7 +375,7 @@ async def test_a_json_line_that_is_not_an_object_is_a_bad_row(
     path = tmp_path / "list.jsonl"
     path.write_text('[1, 2]\n{"sevrity": 3}\n')
     report = await import_(db, path, clock)
-    assert str(report.problems[0]) == "line 1: not a JSON object but list"
+    assert str(report.problems[0]) == "line 1: not a JSON object but an array"
     assert "sevrity: unknown field" in str(report.problems[1])
 
 

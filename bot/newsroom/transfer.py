@@ -434,7 +434,7 @@ def _jsonl_rows(handle: TextIO, path: Path, advance: Callable[[int], object]) ->
                 f"{path}: line {line}: not valid JSON ({error.msg}, column {error.colno})"
             ) from None
         if not isinstance(value, dict):
-            yield line, "json", f"not a JSON object but {type(value).__name__}"
+            yield line, "json", f"not a JSON object but {_json_kind(value)}"
         else:
             kind: _Kind = "json"
             if ACLED_ID in value:
@@ -871,6 +871,17 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def _json_kind(value: object) -> str:
+    """What a JSON value is, in JSON's words: "an array", "null"."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return "a number"
+    return "an array" if isinstance(value, list) else "a string"
+
+
 @contextmanager
 def output_file(path: Path) -> Iterator[TextIO]:
     """A file that appears at `path` only once it is completely written.
@@ -886,7 +897,10 @@ def output_file(path: Path) -> Iterator[TextIO]:
     try:
         with handle:
             yield handle
-        os.replace(partial, path)
+        try:
+            os.replace(partial, path)
+        except OSError as error:
+            raise TransferError(f"{path}: cannot be written: {error.strerror}") from None
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
