@@ -18,7 +18,7 @@ from bot.record.sample import load_sample, read_sample, remove_sample, sample_ro
 from bot.record.stats import delivery_stats
 from bot.render.stats import stats_text
 from storage.codec import to_db_time
-from storage.db import Database, bundled_migrations
+from storage.db import Database, UnusableDatabase, bundled_migrations
 from storage.incidents import insert_incident
 from storage.maintenance import holding_database
 from tests.conftest import NOW
@@ -241,6 +241,6 @@ async def test_a_failing_migration_leaves_no_connection_open(tmp_path: Path) -> 
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE incidents (id INTEGER)")  # 0001 creates it too
     database = Database(path)
-    with pytest.raises(sqlite3.OperationalError, match="already exists"):
+    with pytest.raises(UnusableDatabase, match="already exists"):
         await database.open()
     assert database._writer is None and database._reader is None
