@@ -1,9 +1,10 @@
 """The installed product: a wheel built from this source, in a virtual environment of its own.
 
-The wheel is installed into a fresh venv that has no pip and no source tree; the
-dependencies come from the test's own environment (a .pth line naming its
-site-packages), so this needs no network. The commands then run from a directory
-outside the source, as an operator's would.
+The wheel is built from a copy of the files git knows (tracked or new, as they are now),
+so nothing a developer's earlier build left in build/ can slip into it. It is installed
+into a fresh venv that has no pip and no source tree; the dependencies come from the
+test's own environment (a .pth line naming its site-packages), so this needs no network.
+The commands then run from a directory outside the source, as an operator's would.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import configparser
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import sysconfig
 import tomllib
+import zipfile
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -34,17 +37,39 @@ SOURCE = Path(__file__).resolve().parent.parent
 DEPLOY = SOURCE / "deploy"
 
 
+def copy_of_the_source(into: Path) -> Path:
+    """The files git knows (tracked, or new and not ignored), as they are in the working tree."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=SOURCE, check=True, capture_output=True, timeout=60,
+    ).stdout  # fmt: skip
+    for name in filter(None, listed.decode().split("\0")):
+        source = SOURCE / name
+        if source.is_file():  # not a tracked file deleted since the last commit
+            (into / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, into / name)
+    return into
+
+
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The bin/ directory of a fresh venv holding only the wheel built from this source."""
-    root = tmp_path_factory.mktemp("install")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel built from this source, as it is now."""
+    root = tmp_path_factory.mktemp("wheel")
     wheels = root / "wheels"
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "--no-index", "--quiet", "--wheel-dir", str(wheels), str(SOURCE)],
+         "--no-index", "--quiet", "--wheel-dir", str(wheels),
+         str(copy_of_the_source(root / "source"))],
         check=True, cwd=root, timeout=300,
     )  # fmt: skip
-    (wheel,) = wheels.glob("incident_bot-*.whl")
+    (built,) = wheels.glob("incident_bot-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The bin/ directory of a fresh venv holding only the wheel built from this source."""
+    root = tmp_path_factory.mktemp("install")
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     where_packages_go = "import sysconfig; print(sysconfig.get_path('purelib'))"
@@ -63,6 +88,22 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         check=True, cwd=root, timeout=300,
     )  # fmt: skip
     yield venv / "bin"
+
+
+def test_the_wheel_holds_the_source_as_it_is_and_nothing_older(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        packaged = {
+            name: archive.read(name)
+            for name in archive.namelist()
+            if name.split("/")[0] in {"bot", "handlers", "storage"}
+        }
+    for name, content in packaged.items():
+        assert (SOURCE / name).is_file(), f"{name} is not in the source"
+        assert (SOURCE / name).read_bytes() == content, f"{name} differs from the source"
+    migrations = {
+        path.relative_to(SOURCE).as_posix() for path in SOURCE.glob("storage/migrations/*.sql")
+    }
+    assert migrations <= packaged.keys()
 
 
 def clean_environment(**extra: str) -> dict[str, str]:
