@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -192,27 +193,26 @@ def test_a_config_file_with_the_token_readable_by_others_is_warned_about(
     assert TOKEN not in result.stderr
 
 
-def test_cli_startup_server_error_echoing_the_path_does_not_print_the_token(
-    tmp_path: Path,
-) -> None:
-    """A proxy in front of the Bot API answers 500 and quotes the request line."""
+def run_against_bot_api(
+    tmp_path: Path, status: int, description: Callable[[str], str]
+) -> subprocess.CompletedProcess[str]:
+    """`incident-bot run` against a stand-in Bot API answering every call with `status`."""
 
-    class EchoingProxy(BaseHTTPRequestHandler):
+    class StandIn(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            body = json.dumps({"ok": False, "error_code": 500, "description": self.path})
-            self.send_response(500)
+            body = {"ok": False, "error_code": status, "description": description(self.path)}
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
-            self.wfile.write(body.encode())
+            self.wfile.write(json.dumps(body).encode())
 
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = HTTPServer(("127.0.0.1", 0), EchoingProxy)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = HTTPServer(("127.0.0.1", 0), StandIn)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        result = run_cli(
+        return run_cli(
             "run",
             cwd=tmp_path,
             env={
@@ -223,6 +223,13 @@ def test_cli_startup_server_error_echoing_the_path_does_not_print_the_token(
         )
     finally:
         server.shutdown()
+
+
+def test_cli_startup_server_error_echoing_the_path_does_not_print_the_token(
+    tmp_path: Path,
+) -> None:
+    """A proxy in front of the Bot API answers 500 and quotes the request line."""
+    result = run_against_bot_api(tmp_path, 500, lambda path: path)
     assert result.returncode == 1
     assert "cannot reach the Bot API" in result.stderr
     assert TOKEN not in result.stderr and TOKEN.split(":")[1] not in result.stderr
@@ -230,31 +237,6 @@ def test_cli_startup_server_error_echoing_the_path_does_not_print_the_token(
 
 def test_cli_a_refused_token_leaves_no_unclosed_session_behind(tmp_path: Path) -> None:
     """The fake Bot API answers 401 to a token it does not know."""
-
-    class RefusingApi(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.dumps({"ok": False, "error_code": 401, "description": "Unauthorized"})
-            self.send_response(401)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body.encode())
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), RefusingApi)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        result = run_cli(
-            "run",
-            cwd=tmp_path,
-            env={
-                "TELEGRAM_BOT_TOKEN": TOKEN,
-                "INCIDENT_BOT_TELEGRAM__API_BASE_URL": f"http://127.0.0.1:{server.server_port}",
-                "INCIDENT_BOT_STORAGE__PATH": str(tmp_path / "bot.sqlite3"),
-            },
-        )
-    finally:
-        server.shutdown()
+    result = run_against_bot_api(tmp_path, 401, lambda path: "Unauthorized")
     assert result.returncode == 2
     assert "Unclosed" not in result.stderr, result.stderr
