@@ -66,6 +66,8 @@ class Place:
     bbox: BoundingBox | None = None  # countries and sea areas
     # Spellings of a province's admin1 in data ("Al Basrah"), not looked for in prose.
     admin1_aliases: tuple[str, ...] = ()
+    # A base where US or coalition forces are stationed: an attack on it is one on them.
+    hosts_coalition: bool = False
 
     @property
     def spellings(self) -> tuple[str, ...]:
@@ -104,6 +106,7 @@ class _PlaceRecord(BaseModel):
     aliases: tuple[str, ...] = ()
     bbox: _BoxRecord | None = None
     admin1_aliases: tuple[str, ...] = ()
+    hosts_coalition: bool = False
 
     @model_validator(mode="after")
     def _countries_have_boxes(self) -> _PlaceRecord:
@@ -111,6 +114,8 @@ class _PlaceRecord(BaseModel):
             raise ValueError("a country or sea area, and only these, has a bounding box")
         if self.admin1_aliases and self.kind != "province":
             raise ValueError("only a province has admin1 aliases")
+        if self.hosts_coalition and self.kind != "base":
+            raise ValueError("only a base hosts coalition forces")
         return self
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.models import direction_from_actors
+from bot.models import Verification
 from bot.newsroom.extractor import ReportProposal
 from bot.newsroom.forms import DIRECTION_FORM_WORDS, Fields, count_field
 
@@ -23,14 +23,14 @@ def fields_from_proposal(proposal: ReportProposal) -> Fields:
         "perpetrator": [proposal.perpetrator or ""],
         "target": [proposal.target or ""],
         "claimed_by": [_claim(proposal)],
-        "direction": [
-            DIRECTION_FORM_WORDS[
-                direction_from_actors(proposal.perpetrator or "", proposal.target or "")
-            ]
-        ],
+        "direction": [DIRECTION_FORM_WORDS[proposal.direction]],
         # "None" only when the report says so; a count it does not give is not reported.
         "killed": [count_field(proposal.killed) or NOT_REPORTED],
         "injured": [count_field(proposal.injured) or NOT_REPORTED],
+        # "claimed" (only the perpetrator's word) or "disputed"; "reported" goes without saying.
+        "verification": [
+            "" if proposal.verification is Verification.REPORTED else proposal.verification.value
+        ],
         "severity": [str(proposal.severity)],
         "source": [""],
         "tags": [", ".join(tag for tag in (proposal.weapon, proposal.country) if tag)],

@@ -22,7 +22,15 @@ from datetime import date, timedelta
 from functools import cached_property, lru_cache
 from typing import Literal, TypeVar
 
-from bot.models import COUNT_WORDINGS, WEEKDAYS, Count, Qualifier
+from bot.models import (
+    COUNT_WORDINGS,
+    WEEKDAYS,
+    Count,
+    Direction,
+    Qualifier,
+    Verification,
+    direction_from_actors,
+)
 from bot.places import SPECIFICITY, Place, gazetteer
 
 _T = TypeVar("_T")
@@ -52,6 +60,9 @@ class ReportProposal:
     actors: tuple[str, ...]
     claimed_by: str | None
     claim_status: str  # "none" | "claimed" | "unknown"
+    direction: Direction
+    # Never "confirmed": one report is one source; confirming is the desk's call.
+    verification: Verification
     severity: int
     summary: str
     notes: tuple[str, ...]
@@ -89,7 +100,7 @@ _SENTENCE_END = re.compile(r"[.!?][\"')\]]*(?=\s+[\"'(\[]?[A-Z0-9])")
 _LAST_WORD = re.compile(r"([A-Za-z][A-Za-z.]*)\.[\"')\]]*$")
 _ABBREVIATIONS = _words(
     "u.s u.k u.n mr mrs ms dr gen lt col sgt maj capt cmdr adm sen rep gov pres st no vs "
-    "jan feb mar apr jun jul aug sep sept oct nov dec approx est"
+    "jan feb mar apr jun jul aug sep sept oct nov dec approx est fla calif"
 )
 
 
@@ -107,7 +118,8 @@ def _is_abbreviation(piece: str) -> bool:
     if match is None:
         return False
     word = match.group(1).lower()
-    return word in _ABBREVIATIONS or len(word) == 1
+    # A dot inside the word makes it an abbreviation: "a.m.", "U.S.".
+    return word in _ABBREVIATIONS or len(word) == 1 or "." in word
 
 
 def _split_sentences(text: str) -> list[_Sentence]:
@@ -164,19 +176,17 @@ _QUALIFIERS: dict[str, Qualifier] = {
     **COUNT_WORDINGS,
     "no fewer than": Qualifier.AT_LEAST,
     "no less than": Qualifier.AT_LEAST,
-    "more than": Qualifier.AT_LEAST,
-    "over": Qualifier.AT_LEAST,
-    "upwards of": Qualifier.AT_LEAST,
+    "more than": Qualifier.MORE_THAN,
+    "over": Qualifier.MORE_THAN,
+    "upwards of": Qualifier.MORE_THAN,
     "almost": Qualifier.NEARLY,
     "close to": Qualifier.NEARLY,
     "roughly": Qualifier.ABOUT,
     "some": Qualifier.ABOUT,
     "an estimated": Qualifier.ABOUT,
-    "up to": Qualifier.ABOUT,
-    "as many as": Qualifier.ABOUT,
+    "up to": Qualifier.UP_TO,
+    "as many as": Qualifier.UP_TO,
 }
-# Wordings the Count model cannot hold exactly; the admin is told how they were recorded.
-_LOOSE_QUALIFIERS = {"more than", "over", "upwards of", "up to", "as many as"}
 _QUALIFIER = "|".join(sorted(_QUALIFIERS, key=len, reverse=True))
 
 _HARM = r"killed|dead|died|wounded|injured|hurt|slain"
@@ -186,7 +196,7 @@ _GAP_CHAR = r"(?:[^.;:!?\d\n]|(?<![A-Za-z][A-Za-z])(?<=[A-Za-z])\.)"
 _PASSIVE_COUNT = re.compile(
     rf"(?:\b(?P<qualifier>{_QUALIFIER})\s+)?\b(?P<number>{_NUMBER})\b"
     rf"(?P<gap>{_GAP_CHAR}{{0,80}}?)"
-    r"\b(?:(?:was|were|have been|has been|had been|are|is|being|got)\s+)?(?:\w+ly\s+)?"
+    r"\b(?:(?:was|were|have been|has been|had been|are|is|being|got)\s+)?(?:(?:also|\w+ly)\s+)?"
     rf"(?P<verb>{_HARM})\b",
     re.IGNORECASE,
 )
@@ -194,25 +204,58 @@ _ACTIVE_COUNT = re.compile(
     r"\b(?P<verb>kill(?:ed|ing|s)|wound(?:ed|ing|s)|injur(?:ed|ing|es)|hurt(?:ing|s)?)\s+"
     rf"(?:{_GAP_CHAR}{{1,40}}?\band\s+)?"  # "killing Fuad Shukr and at least four civilians"
     rf"(?:(?P<qualifier>{_QUALIFIER})\s+)?(?P<number>{_NUMBER})\b"
-    r"(?P<gap>(?:\s+[A-Za-z'-]+){0,3})",
+    # Up to the next clause: "killing 25 fighters and wounding 55" holds two counts.
+    r"(?P<gap>(?:\s+(?!and\b)[A-Za-z'-]+){0,3})",
     re.IGNORECASE,
 )
 _OWN_VERB = re.compile(rf"\b(?:{_HARM})\b", re.IGNORECASE)
 _PERSON = (
     r"(?:soldier|service ?member|servicemember|serviceman|person|civilian|contractor|child|"
-    r"woman|man|fighter|officer|marine|sailor|worker|policeman|guard)"
+    r"woman|man|fighter|officer|marine|sailor|worker|policeman|guard|commander|leader|"
+    r"member|militant|official|aide|driver|pilot|journalist|resident|crew ?member)"
 )
 _SINGLE_VICTIM = re.compile(
-    rf"\b(?:a|an|one)\s+(?P<gap>(?:[A-Za-z-]+\s+){{0,2}}?{_PERSON})\s+"
+    rf"\b(?:a|an|one)\s+(?P<gap>(?:[A-Za-z'-]+\s+){{0,2}}?{_PERSON})\s+"
     rf"(?:was\s+)?(?:\w+ly\s+)?(?P<verb>{_HARM})\b",
     re.IGNORECASE,
 )
 _SINGLE_VICTIM_ACTIVE = re.compile(
     r"\b(?P<verb>kill(?:ed|ing)|wound(?:ed|ing)|injur(?:ed|ing)|hurt(?:ing)?)\s+"
-    rf"(?:a|an|one)\s+(?P<gap>(?:[A-Za-z-]+\s+){{0,2}}?{_PERSON})\b",
+    rf"(?:a|an|one)\s+(?P<gap>(?:[A-Za-z'-]+\s+){{0,2}}?{_PERSON})\b",
     re.IGNORECASE,
 )
-_VAGUE = r"a number of|several|dozens of|dozens|scores of|scores|hundreds of|hundreds|many|a few"
+# A toll given in parts: "two soldiers and a contractor were killed", "killing two women
+# and three children". Each part is a number (or "a", "one") and a few words.
+_PART = rf"(?:{_NUMBER}|an?|one)(?:\s+(?!and\b|were\b|was\b|had\b|have\b)[A-Za-z'-]+){{0,5}}"
+_PARTS = rf"(?P<parts>{_PART}(?:\s*,\s*{_PART})*,?\s+and\s+{_PART})"
+_PARTS_PASSIVE = re.compile(
+    rf"\b{_PARTS}\s+(?:were|was|had been|have been)\s+(?:(?:also|\w+ly)\s+)?(?P<verb>{_HARM})\b",
+    re.IGNORECASE,
+)
+_PARTS_ACTIVE = re.compile(
+    r"\b(?P<verb>kill(?:ed|ing)|wound(?:ed|ing)|injur(?:ed|ing))\s+"
+    rf"{_PARTS}(?=\s*(?:[,.;]|$|\s+(?:in|at|on|when|during|near|inside)\b))",
+    re.IGNORECASE,
+)
+# "four service members were wounded, along with one Iraqi soldier".
+_PARTS_ADDED = re.compile(
+    rf"\b(?P<parts>{_PART})\s+(?:were|was|had been|have been)\s+(?:\w+ly\s+)?(?P<verb>{_HARM})"
+    rf",?\s+(?:along with|as well as|together with|plus)\s+(?P<added>{_PART})"
+    r"(?=\s*(?:[,.;]|$))",
+    re.IGNORECASE,
+)
+_PART_START = re.compile(rf"\b(?:{_NUMBER}|an?|one)\b", re.IGNORECASE)
+# "put the death toll at 12", "the number of wounded rose to 40".
+_TOLL = re.compile(
+    r"\b(?:death toll|toll|number of (?:the )?(?P<noun>dead|killed|wounded|injured|injuries|"
+    rf"casualties))\b[^.;\d]{{0,30}}?\b(?:at|to|of|was|is|reached)\s+"
+    rf"(?:(?P<qualifier>{_QUALIFIER})\s+)?(?P<number>{_NUMBER})\b",
+    re.IGNORECASE,
+)
+_VAGUE = (
+    r"a number of|several|dozens of|dozens|scores of|scores|hundreds of|hundreds|many|a few|"
+    r"a handful of|a handful"
+)
 _VAGUE_PASSIVE = re.compile(
     rf"\b(?P<vague>{_VAGUE})\b(?P<gap>{_GAP_CHAR}{{0,60}}?)"
     rf"\b(?:(?:was|were|have been|had been|are)\s+)?(?P<verb>{_HARM})\b",
@@ -231,10 +274,19 @@ _VAGUE_ACTIVE = re.compile(
     re.IGNORECASE,
 )
 _NOBODY_HARMED = re.compile(
-    r"\b(?:no one|nobody|no (?:[A-Za-z-]+ )?(?:personnel|troops|soldiers|service members|people|"
-    r"civilians))\s+(?:was|were|had been|has been|have been)\s+(?:\w+ly\s+)?"
+    r"\b(?:no one|nobody|none(?: of the (?:[A-Za-z-]+ )?(?:personnel|troops|soldiers|crew|sailors|"
+    r"people|passengers|workers|staff))?|"
+    r"no (?:[A-Za-z-]+ )?(?:personnel|troops|soldiers|service members|people|"
+    r"civilians|sailors|crew|crew members))(?:\s+(?:aboard|on board|inside|in the \w+))?"
+    r"\s+(?:was|were|had been|has been|have been)\s+(?:\w+ly\s+)?"
     r"(?P<verb>killed|hurt|harmed|injured|wounded)(?:\s+or\s+(?P<verb2>killed|hurt|harmed|"
     r"injured|wounded))?",
+    re.IGNORECASE,
+)
+# "The crew escaped unhurt": nobody hurt, and so nobody killed.
+_UNHURT = re.compile(
+    r"\b(?:escaped|were|was|walked away|emerged)\s+(?:\w+\s+)?(?:unhurt|unharmed|uninjured|"
+    r"unscathed)\b",
     re.IGNORECASE,
 )
 _HARMED_NOBODY = re.compile(
@@ -244,6 +296,7 @@ _HARMED_NOBODY = re.compile(
 )
 _NO_CASUALTY_NOUN = re.compile(
     r"\b(?:no|without\s+(?:causing\s+)?(?:any\s+)?)\s*(?:immediate\s+)?(?:reports?\s+of\s+)?"
+    r"(?:(?:US|U\.S\.|American|coalition|civilian|military|[A-Z][a-z]+i)\s+)?"
     r"(?P<noun>casualties|injuries|deaths|fatalities)\b",
     re.IGNORECASE,
 )
@@ -260,7 +313,7 @@ _NOT_PEOPLE = _words(
 # Words inside the gap that show the number belongs to another clause.
 _OTHER_CLAUSE = re.compile(
     r"\b(?:stationed|deployed|landed|fired|launched|based|serving|serve|remain|remains|struck|"
-    r"hit|intercepted|downed)\b",
+    r"hit|intercepted|downed|shot down|no)\b",
     re.IGNORECASE,
 )
 _MILITARY_VICTIMS = re.compile(
@@ -290,7 +343,6 @@ class _Casualty:
     wording: str
     start: int
     victims: str
-    loose: str = ""  # the qualifier word when Count could not hold it exactly
 
 
 def _parse_number(token: str) -> tuple[int, Qualifier] | None:
@@ -324,6 +376,9 @@ def _counts_people(text: str, match: re.Match[str], gap: str) -> bool:
     first_word = gap.strip(" ,").split(" ")[0].lower() if gap.strip(" ,") else ""
     if first_word in _NOT_PEOPLE:
         return False
+    # "killed five fighters and wounded six": the verb after "and" has a count of its own.
+    if re.search(r"\band\s*$", gap):
+        return False
     return not (_WORD_NUMBER_RE.search(gap) or _OTHER_CLAUSE.search(gap))
 
 
@@ -335,18 +390,76 @@ def _counted(match: re.Match[str], kind: _CasualtyKind, gap: str) -> _Casualty |
     wording = (match.group("qualifier") or "").lower()
     if wording:
         qualifier = _QUALIFIERS[wording]
-    loose = wording if wording in _LOOSE_QUALIFIERS else ""
     return _Casualty(
         kind=kind,
         count=Count(value=value, qualifier=qualifier),
         wording=match.group(0),
         start=match.start("number"),
         victims=gap,
-        loose=loose,
     )
 
 
+def _counted_in_parts(text: str) -> Iterable[_Casualty]:
+    """A toll given in parts is their sum; "a soldier" counts one."""
+    for pattern in (_PARTS_PASSIVE, _PARTS_ACTIVE, _PARTS_ADDED):
+        for match in pattern.finditer(text):
+            parts = match.group("parts")
+            if pattern is _PARTS_ADDED:
+                parts = f"{parts} and {match.group('added')}"
+            words = {word.lower() for word in re.findall(r"[A-Za-z]+", parts)}
+            if words & set(_NOT_PEOPLE) or re.search(r"(?:19|20)\d\d", parts):
+                continue
+            pieces = [p for p in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", parts) if p]
+            firsts = [_PART_START.match(piece) for piece in pieces]
+            if len(pieces) < 2 or not all(firsts):
+                continue
+            values = [_part_value(first.group(0)) for first in firsts if first]
+            start = match.start() if pattern is _PARTS_ACTIVE else match.start("parts")
+            yield _Casualty(
+                kind=_harm_kind(match.group("verb")),
+                count=Count(value=sum(values)),
+                wording=match.group(0),
+                start=start,
+                victims=parts,
+            )
+
+
+def _part_value(token: str) -> int:
+    """ "three" is 3; "a", "an" and "one" are 1."""
+    parsed = _parse_number(token)
+    return parsed[0] if parsed else 1  # "a", "an", "one"
+
+
+def _tolls(text: str) -> Iterable[_Casualty]:
+    for match in _TOLL.finditer(text):
+        noun = (match.group("noun") or "dead").lower()
+        kind: _CasualtyKind = "killed" if noun in ("dead", "killed") else "injured"
+        if noun == "casualties":
+            continue  # the dead and the wounded together: neither count
+        found = _counted(match, kind, "")
+        if found:
+            yield found
+
+
+# "killed Fuad Shukr, a senior commander": one person, named.
+_NAMED_VICTIM = re.compile(
+    r"\b(?P<verb>kill(?:ed|ing))\s+(?P<name>[A-Z][a-z]+(?:\s+(?:al-|bin\s+|abu\s+)?[A-Z][a-z'-]+)"
+    r"{1,3})\b(?!\s+(?:forces|troops|fighters|militants|soldiers|members|personnel))"
+)
+
+
+def _named_victims(text: str) -> Iterable[_Casualty]:
+    for match in _NAMED_VICTIM.finditer(text):
+        name = match.group("name")
+        if _find_actors(name) or gazetteer().find(name):
+            continue  # "killed Kataib Hezbollah fighters", "killed Deir ez-Zor ..."
+        yield _Casualty("killed", Count(value=1), match.group(0), match.start(), name)
+
+
 def _numbered_casualties(text: str) -> Iterable[_Casualty]:
+    yield from _counted_in_parts(text)
+    yield from _named_victims(text)
+    yield from _tolls(text)
     for match in _PASSIVE_COUNT.finditer(text):
         gap = match.group("gap")
         if _counts_people(text, match, gap):
@@ -376,7 +489,7 @@ def _numbered_casualties(text: str) -> Iterable[_Casualty]:
 def _zero_casualties(text: str) -> Iterable[_Casualty]:
     harmed_nobody = (
         (match, match.group(0))
-        for pattern in (_NOBODY_HARMED, _HARMED_NOBODY)
+        for pattern in (_NOBODY_HARMED, _HARMED_NOBODY, _UNHURT)
         for match in pattern.finditer(text)
     )
     for match, wording in harmed_nobody:
@@ -389,7 +502,7 @@ def _zero_casualties(text: str) -> Iterable[_Casualty]:
 
 def _zero_kinds(wording: str) -> tuple[_CasualtyKind, ...]:
     # Nobody hurt means nobody killed either; "no one was killed" says nothing of injuries.
-    if re.search(r"wound|injur|hurt|harm|casualt", wording, re.IGNORECASE):
+    if re.search(r"wound|injur|hurt|harm|casualt|unscathed", wording, re.IGNORECASE):
         return ("killed", "injured")
     return ("killed",)
 
@@ -489,7 +602,7 @@ _WEAPONS: tuple[_Weapon, ...] = (
 # "Strikes" alone is how reports describe a state's air campaign ("US and UK strikes on
 # Hodeidah"); after a militia rocket attack "the strike" just means that attack.
 _STATE_STRIKE = _weapon(
-    "airstrike", _EXPLOSIONS, _AIR_STRIKE, r"\b(?:strikes?|bombed|bombarded|raids?)\b"
+    "airstrike", _EXPLOSIONS, _AIR_STRIKE, r"\b(?:strikes?|struck|bombed|bombarded|raids?)\b"
 )
 _EXPLOSION = _weapon(
     "explosive", _EXPLOSIONS, _REMOTE_EXPLOSIVE, r"\b(?:explosions?|blasts?|explosives?|bombs?)\b"
@@ -504,7 +617,9 @@ _ATTACK_CUE = re.compile(
 )
 # What follows these words in a sentence is the cause or setting, not the attack itself.
 _CONTEXT_CLAUSE = re.compile(
-    r"\b(?:in response to|in retaliation for|retaliation for|amid|in the wake of)\b", re.IGNORECASE
+    r"\b(?:in response to|in retaliation for|retaliation for|amid|in the wake of|"
+    r"(?:a|one|two|three|four|five|six|\d+|several) (?:days?|weeks?|hours?) after)\b",
+    re.IGNORECASE,
 )
 
 
@@ -515,6 +630,15 @@ class _WeaponHit:
     end: int
 
 
+# "a strike against a Houthi anti-ship missile", "destroyed two drones": the weapon named is
+# what was hit, not what hit.
+_STRUCK_BEFORE = re.compile(
+    r"\b(?:strikes?\s+(?:on|against)|destroy(?:ed|ing)|shot\s+down|intercept(?:ed|ing)|"
+    r"downed)\s+(?:(?:an?|the|\d+|[\w-]+)\s+){0,4}$",
+    re.IGNORECASE,
+)
+
+
 def _weapon_hits(text: str, sentence: _Sentence, weapons: Sequence[_Weapon]) -> list[_WeaponHit]:
     context = _CONTEXT_CLAUSE.search(text, sentence.start, sentence.end)
     limit = context.start() if context else sentence.end
@@ -522,6 +646,7 @@ def _weapon_hits(text: str, sentence: _Sentence, weapons: Sequence[_Weapon]) -> 
         _WeaponHit(weapon, match.start(), match.end())
         for weapon in weapons
         for match in weapon.pattern.finditer(text, sentence.start, limit)
+        if not _STRUCK_BEFORE.search(text, max(sentence.start, match.start() - 60), match.start())
     ]
     return _longest_first(hits, lambda hit: (hit.start, hit.end))
 
@@ -548,10 +673,12 @@ _NATION_FORCES: tuple[tuple[str, str], ...] = (
 # Nationality words are matched with their case ("US", not "us"); the force noun in any case.
 _NATION = "|".join(f"(?:{pattern})" for pattern, _ in _NATION_FORCES)
 _FORCE_NOUN = (
+    # An aircraft's model may stand between: "US F-15 jets", "U.S. B-1 bombers".
+    r"(?:[A-Z]{1,3}-?\d{1,3}[A-Z]?\s+)?"
     r"(?i:(?:(?:ground|special|naval|military|combat|security|government|regime|armed|"
     r"defen[cs]e|fighter|war)\s+)?(?:forces|troops|soldiers|military|army|service ?members|"
     r"servicemembers|servicem[ae]n|personnel|marines|sailors|navy|air force|warplanes|planes|"
-    r"jets|aircraft|drones?|air ?strikes?|strikes?|raids?|warships?|destroyers?))\b"
+    r"jets|aircraft|bombers|drones?|air ?strikes?|strikes?|raids?|warships?|destroyers?))\b"
 )
 _FORCE_CHAIN = re.compile(
     rf"\b(?P<chain>(?:{_NATION})(?:\s*(?:,|and|&|/)\s*(?:{_NATION}))*)(?:-led)?\s+{_FORCE_NOUN}"
@@ -578,7 +705,8 @@ _NAMED_ACTORS: tuple[tuple[str, str], ...] = (
     ("Islamic State", r"(?i:\bIslamic State\b|\bDaesh\b)|\bISIL\b|\bISIS\b"),
     (
         "IRGC",
-        r"\bIRGC\b|(?i:Islamic Revolutionary Guards? Corps|Revolutionary Guards?|Quds Force)",
+        r"\bIRGC\b|(?i:Islamic Revolutionary Guards? Corps|Revolutionary Guards?|Quds Force)"
+        r"|(?<=[Tt]he )Guards\b",
     ),
     ("Hayat Tahrir al-Sham", r"(?i:Hay'?at Tahrir al[- ]Sham)|\bHTS\b"),
     ("Syrian Democratic Forces", r"(?i:Syrian Democratic Forces)|\bSDF\b"),
@@ -591,6 +719,11 @@ _NAMED_ACTORS: tuple[tuple[str, str], ...] = (
         r"Operation Inherent Resolve)",
     ),
     ("Israeli forces", r"\bIDF\b|(?i:Israel Defen[cs]e Forces)"),
+    (
+        "UK forces",
+        r"\bRAF\b(?:\s+[A-Z][a-z]+)?(?:\s+(?:jets|aircraft|warplanes|planes))?"
+        r"|(?i:Royal Air Force|Royal Navy)",
+    ),
     ("US forces", r"\bCENTCOM\b|(?i:\bCentral Command\b)"),
 )
 _NAMED_ACTOR_PATTERNS = tuple((name, re.compile(pattern)) for name, pattern in _NAMED_ACTORS)
@@ -612,12 +745,34 @@ def _chain_names(chain: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+# A group the list does not know, named as reports introduce one: "a little-known group
+# calling itself Saraya Awliya al-Dam", "a group describing itself as the X brigade".
+_NEW_GROUP = re.compile(
+    r"\b(?i:calling itself|called|named|describing itself as|known as|under the name)\s+"
+    r"(?:the\s+)?(?P<name>[A-Z][\w'-]*(?:\s+(?:(?:al|el|ad|ar|as|ash)-[\w'-]+|al|of|in|the|"
+    r"[A-Z][\w'-]*)){0,5})"
+)
+_NAME_TAIL = re.compile(r"(?:\s+(?:of|in|the|al))+$")
+
+
+def _new_groups(text: str) -> list[_ActorMention]:
+    """Each group introduced by name, wherever the report names it."""
+    names = {_NAME_TAIL.sub("", m.group("name")) for m in _NEW_GROUP.finditer(text)}
+    return [
+        _ActorMention(match.start(), match.end(), (name,))
+        for name in names
+        if len(name) > 3
+        for match in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text)
+    ]
+
+
 def _find_actors(text: str) -> list[_ActorMention]:
     found = [
         _ActorMention(match.start(), match.end(), (name,))
         for name, pattern in _NAMED_ACTOR_PATTERNS
         for match in pattern.finditer(text)
     ]
+    found += _new_groups(text)
     found += [
         _ActorMention(match.start(), match.end(), _chain_names(match.group("chain")))
         for match in _FORCE_CHAIN.finditer(text)
@@ -651,6 +806,29 @@ _BACKGROUND_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _ORIGIN_BEFORE = re.compile(r"\bfrom\s+(?:the\s+)?(?:[\w-]+\s+)?$", re.IGNORECASE)
+# "Sanaa time": a clock, not a place.
+_CLOCK_AFTER = re.compile(r"\s+time\b", re.IGNORECASE)
+# A ship at sea is placed by the port the report measures from: "50 nautical miles
+# southwest of Aden", "off the port of Hodeidah", "the Yemeni port of Mokha".
+_ANCHOR_BEFORE = re.compile(
+    r"(?:\b(?:nautical miles|miles|nm|kilometres|kilometers|km)\s+(?:\w+\s+){0,2}?"
+    r"(?:of|off|from)|\boff(?:\s+the\s+coast\s+of)?|\bport\s+(?:city\s+)?of)"
+    r"\s+(?:the\s+)?(?:[\w-]+\s+)?$",
+    re.IGNORECASE,
+)
+# "ships in the Red Sea": where the shipping an attack threatens sails, not where it was.
+_SHIPPING_BEFORE = re.compile(
+    r"\b(?:ships?|vessels?|shipping|navigation|tankers?)\s+(?:in|through|across|transiting)"
+    r"\s+(?:the\s+)?(?:\w+\s+)?$",
+    re.IGNORECASE,
+)
+# A wire report opens with where the reporter files from, which need not be where it
+# happened: "BAGHDAD (wire) - A drone struck Ain al-Asad ...", "ERBIL, Iraq - ...".
+_DATELINE = re.compile(
+    r"^[ \t]*(?P<where>[A-Z][\w'.-]*(?:[ ][A-Za-z][\w'.-]*){0,3}?"
+    r"(?:,[ ]+[A-Z][\w.]*(?:[ ][A-Z][\w.]*)?)?)(?:[ ]+\([^)\n]{1,40}\))?[ ]+-+[ ]+(?=\S)",
+    re.MULTILINE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -665,10 +843,12 @@ class _PlaceMention:
 
 
 def _alias_pattern(alias: str) -> str:
-    """Spelling-tolerant: "Ain al-Asad" also matches "Ain al Asad", "Ain el-Asad", "Ain Asad"."""
+    """Spelling-tolerant: "Ain al-Asad" also matches "Ain al Asad", "Ain el-Asad", "Ain Asad",
+    and a word may take a possessive: "Erbil's international airport"."""
     tokens = re.findall(r"[^\W_]+", alias)
     parts = [re.escape(tokens[0])]
     for token in tokens[1:]:
+        parts.append("(?:'s)?")
         if token.lower() in _ARABIC_ARTICLES:
             parts.append(f"(?:{_SEPARATOR}(?:{'|'.join(_ARABIC_ARTICLES)}))?")
         else:
@@ -682,12 +862,36 @@ def _place_patterns() -> tuple[tuple[Place, re.Pattern[str]], ...]:
     # Most specific first, so that of two places sharing a spelling the more specific wins.
     places = sorted(gazetteer().places, key=lambda place: -SPECIFICITY[place.kind])
     patterns: list[tuple[Place, re.Pattern[str]]] = []
+    respellings = _town_respellings(places)
     for place in places:
-        aliases = sorted({place.name, *place.aliases}, key=len, reverse=True)
+        aliases = sorted(
+            {variant for alias in (place.name, *place.aliases) for variant in respellings(alias)},
+            key=len,
+            reverse=True,
+        )
         alternatives = "|".join(_alias_pattern(alias) for alias in aliases)
         pattern = re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", re.IGNORECASE)
         patterns.append((place, pattern))
     return tuple(patterns)
+
+
+def _town_respellings(places: Sequence[Place]) -> Callable[[str], set[str]]:
+    """A name holding a town's name, in each of the town's spellings: "Erbil airport" is
+    also "Irbil airport", "Sanaa airport" also "Sana'a airport"."""
+    spellings: dict[str, tuple[str, ...]] = {}
+    for town in places:
+        if town.kind == "city":
+            for spelling in (town.name, *town.aliases):
+                spellings.setdefault(spelling, (town.name, *town.aliases))
+
+    def respell(alias: str) -> set[str]:
+        variants = {alias}
+        for spelling, others in spellings.items():
+            if alias != spelling and re.search(rf"(?<!\w){re.escape(spelling)}(?!\w)", alias):
+                variants |= {alias.replace(spelling, other) for other in others}
+        return variants
+
+    return respell
 
 
 def _find_places(text: str, actors: Sequence[_ActorMention]) -> list[_PlaceMention]:
@@ -713,7 +917,8 @@ def _contains(outer: Place, inner: Place) -> bool:
 
 _NO_CLAIM = re.compile(
     r"\b(?:no\s+(?:[\w-]+\s+){0,3}?(?:group|one|team|organi[sz]ation|faction|party|militia|body|"
-    r"actor)s?|nobody|none)\s+(?:[\w-]+\s+){0,3}?(?:claimed|took\s+(?:responsibility|credit))"
+    r"actor)s?|nobody|none)\s+(?:[\w-]+\s+){0,3}?(?:claimed|took\s+(?:responsibility|credit)|"
+    r"said|says|stated|announced)"
     r"|\b(?:has|have|had|was|were)\s+not\s+(?:yet\s+|immediately\s+)?(?:been\s+)?claimed"
     r"|\bno\s+(?:immediate\s+)?claims?\s+of\s+responsibility|\bunclaimed\b"
     r"|\b(?:did|does|has|have)\s+not\s+(?:yet\s+|immediately\s+)?claim",
@@ -724,8 +929,13 @@ _CLAIM = re.compile(
     r"|claimed\s+(?:the|this|that)\s+(?:attack|strike|assault|operation|bombing)"
     r"|took\s+(?:responsibility|credit)"
     r"|claimed\s+by"
-    r"|said\b[^.]{0,50}?\b(?:it|they)\s+(?:was\s+|were\s+|had\s+|has\s+|have\s+)?"
-    r"(?:behind|carried out|conducted|launched|targeted|attacked|struck|hit))",
+    # "said it was behind", "said its fighters had attacked", "said that the group's naval
+    # forces had targeted": a group's word that it acted is its claim.
+    r"|(?:said|says|stated|announced)\b[^.]{0,60}?\b(?:it|they|(?:its|their|the\s+(?:group|"
+    r"movement|militia|organi[sz]ation)'s)\s+(?:[\w-]+\s+){0,2}?(?:fighters|forces|members|"
+    r"units|militants|operatives|drones?|missiles?|rockets?))\s+"
+    r"(?:was\s+|were\s+|had\s+|has\s+|have\s+)?(?:behind|responsible|carried out|conducted|"
+    r"launched|targeted|attacked|struck|hit|bombarded|shelled|fired))",
     re.IGNORECASE,
 )
 _TRAILING_APPOSITION = re.compile(r",[^,]*,\s*$")
@@ -760,7 +970,8 @@ _EXPLICIT_DATES = (
 _ISO_DATE = re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b")
 _WEEKDAY = re.compile(rf"\b(?P<last>last\s+)?(?P<weekday>{'|'.join(WEEKDAYS)})\b")
 _RELATIVE_DAY = re.compile(
-    r"\b(?P<word>yesterday|today|earlier today|this morning|tonight|last night)\b", re.IGNORECASE
+    r"\b(?P<word>yesterday|today|earlier today|this morning|tonight|last night|overnight)\b",
+    re.IGNORECASE,
 )
 _DAYS_BACK = {
     "yesterday": 1,
@@ -769,6 +980,8 @@ _DAYS_BACK = {
     "earlier today": 0,
     "this morning": 0,
     "tonight": 0,
+    # The night that ends on the morning the report is dated.
+    "overnight": 0,
 }
 
 
@@ -798,6 +1011,7 @@ class _Reading:
     places: tuple[_PlaceMention, ...]
     casualties: tuple[_Casualty, ...]
     attack_sentences: frozenset[int]
+    datelines: tuple[tuple[int, int], ...]
 
     @classmethod
     def of(cls, raw: str) -> _Reading:
@@ -812,6 +1026,7 @@ class _Reading:
             places=tuple(_find_places(text, actors)),
             casualties=tuple(_find_casualties(text)),
             attack_sentences=attack,
+            datelines=tuple(match.span("where") for match in _DATELINE.finditer(text)),
         )
 
     def sentence_of(self, position: int) -> int:
@@ -916,6 +1131,10 @@ def _choose_place(reading: _Reading) -> tuple[Place | None, list[str]]:
     candidates = [m for m in usable if reading.sentence_of(m.start) in event]
     notes: list[str] = []
     if not candidates:
+        dateline = [m for m in reading.places if background[m] == "dateline"]
+        if not usable and dateline:
+            note = f"Only the dateline names a place; used {dateline[0].place.name}: check it."
+            return dateline[0].place, [note]
         if not usable:
             return None, ["No known place named in the report; set the location by hand."]
         first = min(usable, key=lambda m: (reading.sentence_of(m.start), -m.rank))
@@ -930,6 +1149,23 @@ def _choose_place(reading: _Reading) -> tuple[Place | None, list[str]]:
         narrower = min(inside, key=lambda m: (-m.rank, m.start))
         notes.append(f"Narrowed {chosen.place.name} to {narrower.place.name}, named later.")
         chosen = narrower
+    if chosen.place.kind == "sea":
+        ports = [
+            m
+            for m in candidates
+            if m.place.kind == "city" and _ANCHOR_BEFORE.search(reading.before(m.start))
+        ]
+        if ports:
+            notes.append(
+                f"At sea in the {chosen.place.name}: placed by the nearest port named, "
+                f"{ports[0].place.name}."
+            )
+            chosen = ports[0]
+        elif _SHIPPING_BEFORE.search(reading.before(chosen.start)):
+            land = [m for m in candidates if m.place.kind not in ("sea", "country")]
+            if land:
+                chosen = _earliest_most_specific(reading, land)
+                notes.append(f"The sea area is where shipping sails; used {chosen.place.name}.")
     notes += _place_notes(chosen.place, candidates, [m for m in reading.places if background[m]])
     return chosen.place, notes
 
@@ -970,9 +1206,15 @@ def _background_reason(reading: _Reading, mention: _PlaceMention) -> str:
     """Why a place is not where the attack happened ("killed in Tehran"), or ""."""
     before = reading.before(mention.start)
     index = reading.sentence_of(mention.start)
+    if any(start <= mention.start < end for start, end in reading.datelines):
+        return "dateline"
+    if _CLOCK_AFTER.match(reading.text, mention.end):
+        return "clock"
     context = _CONTEXT_CLAUSE.search(reading.text, reading.sentences[index].start, mention.start)
     if context:
         return "context"
+    if _ANCHOR_BEFORE.search(before):
+        return ""
     if _ORIGIN_BEFORE.search(before):
         return "origin"
     match = _BACKGROUND_BEFORE.search(before)
@@ -984,6 +1226,15 @@ def _background_reason(reading: _Reading, mention: _PlaceMention) -> str:
     return "background"
 
 
+def _after_context(reading: _Reading, position: int) -> bool:
+    """Whether `position` follows "in response to", "three days after" in its sentence:
+    a toll there is an earlier attack's."""
+    sentence = reading.sentences[reading.sentence_of(position)]
+    context = _CONTEXT_CLAUSE.search(reading.text, sentence.start, position)
+    # The clause ends at a comma: "in response to attacks on US troops, killing a commander".
+    return context is not None and "," not in reading.text[context.end() : position]
+
+
 def _choose_casualty(
     reading: _Reading, kind: _CasualtyKind
 ) -> tuple[_Casualty | None, str, list[str]]:
@@ -993,10 +1244,15 @@ def _choose_casualty(
         for c in reading.casualties
         if c.kind == kind
         and not _CUMULATIVE.search(reading.sentence_text(reading.sentence_of(c.start)))
+        and not _after_context(reading, c.start)
     ]
     counted = sorted(
         (c for c in found if c.count is not None),
-        key=lambda c: (reading.sentence_of(c.start) not in reading.attack_sentences, c.start),
+        key=lambda c: (
+            -_revision(reading, c.start),
+            reading.sentence_of(c.start) not in reading.attack_sentences,
+            c.start,
+        ),
     )
     vague = [c for c in found if c.count is None]
     notes = [f'"{_clip(c.wording)}": {kind}, but not a count.' for c in vague]
@@ -1004,14 +1260,47 @@ def _choose_casualty(
     if not counted:
         return None, uncounted, notes
     chosen = counted[0]
-    if chosen.loose:
-        notes.append(f'"{_clip(chosen.wording)}" recorded as {chosen.count} {kind}.')
+    # "... killed Fuad Shukr. Two children and a woman were also killed": one toll, in parts.
+    also = [c for c in counted[1:] if c.count and re.search(r"\balso\b", c.wording, re.I)]
+    if also and chosen.count and not re.search(r"\balso\b", chosen.wording, re.IGNORECASE):
+        total = chosen.count.value + sum(c.count.value for c in also if c.count)
+        notes.append(
+            f"{kind.capitalize()}: {total}, adding those the report says were also {kind}."
+        )
+        chosen = _Casualty(
+            kind,
+            chosen.count.model_copy(update={"value": total}),
+            chosen.wording,
+            chosen.start,
+            chosen.victims,
+        )
+        counted = [chosen, *(c for c in counted[1:] if c not in also)]
     other = list(dict.fromkeys(str(c.count) for c in counted[1:] if c.count != chosen.count))
     if other:
         notes.append(
             f"Other {kind} figures in the report: {', '.join(other)}; used {chosen.count}."
         )
     return chosen, uncounted, notes
+
+
+# Words before a figure, in its own clause, that make it a later or an earlier toll.
+_LATER_TOLL = re.compile(
+    r"\b(?:later|subsequently|revised|updated|rose|risen|climbed|raised|increased|corrected|"
+    r"since|latest|new toll|now)\b",
+    re.IGNORECASE,
+)
+_EARLIER_TOLL = re.compile(r"\b(?:first|initially|initial|originally|preliminary)\b", re.IGNORECASE)
+
+
+def _revision(reading: _Reading, position: int) -> int:
+    """1 for a toll the report gives as a correction, -1 for one it gives as superseded:
+    a report that first gave 25 wounded and later more than 40 means more than 40."""
+    sentence = reading.sentences[reading.sentence_of(position)]
+    clause_start = max(sentence.start, reading.text.rfind(";", sentence.start, position) + 1)
+    clause = reading.text[clause_start:position]
+    if _LATER_TOLL.search(clause):
+        return 1
+    return -1 if _EARLIER_TOLL.search(clause) else 0
 
 
 def _clip(wording: str, width: int = 60) -> str:
@@ -1049,18 +1338,91 @@ def _claimant(reading: _Reading, claim: re.Match[str]) -> tuple[str, ...]:
     # militias, claimed ..." is a claim by the first group, not the second.
     subject = _TRAILING_APPOSITION.sub("", reading.text[sentence.start : claim.start()])
     before = [a for a in actors if a.end <= sentence.start + len(subject)]
-    return before[-1].names if before else ()
+    if before:
+        return before[-1].names
+    # "Yahya Saree, the Houthi military spokesman, said ...": the apposition names the group.
+    in_apposition = [a for a in actors if a.end <= claim.start()]
+    if in_apposition:
+        return in_apposition[-1].names
+    # "The group said it ...": the group last named before.
+    if _GROUP_PRONOUN.search(subject):
+        earlier = [a for a in reading.actors if a.end <= sentence.start and not _is_state_force(a)]
+        return earlier[-1].names if earlier else ()
+    return ()
+
+
+_GROUP_PRONOUN = re.compile(
+    r"\b(?:the|this)\s+(?:group|movement|militia|organi[sz]ation|faction)\b", re.IGNORECASE
+)
+# Who speaks for a state's forces: their word that they struck is their claim.
+_STATE_VOICES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern))
+    for name, pattern in (
+        (
+            "US forces",
+            r"\b(?:Pentagon|CENTCOM|Central Command|White House|Defen[cs]e (?:Secretary|Department)"
+            r"|(?:US|U\.S\.|American)\s+(?:(?:defen[cs]e|military|government|administration)\s+)?"
+            r"officials?|(?:US|U\.S\.|American) military|[Tt]he command)\b",
+        ),
+        (
+            "UK forces",
+            r"\b(?:Ministry of Defence|MoD|Defence Secretary|British (?:government|officials?)|"
+            r"UK (?:government|officials?))\b",
+        ),
+        ("Israeli forces", r"\b(?:IDF|Israeli military|Israel Defen[cs]e Forces)\b"),
+        ("Coalition forces", r"\b(?:[Tt]he coalition|Operation Inherent Resolve|CJTF-OIR)\b"),
+    )
+)
+# Several states speaking together: "the two governments said in a joint statement".
+_JOINT_VOICE = re.compile(
+    r"\b(?:(?:the two|both) (?:governments|countries|militaries)|joint statement)\b", re.I
+)
+_SPEECH = re.compile(
+    r"\b(?:said|says|stated|announced|statement|described|acknowledged|confirmed)\b", re.I
+)
+_NOT_SAYING = re.compile(r"\b(?:denied|declined|did not|would not|refused)\b", re.IGNORECASE)
+
+
+def _state_voice(text: str, names: Sequence[str]) -> bool:
+    """Whether `text` holds a voice of the state forces `names` (all of them, if several)."""
+    if len(names) > 1 and _JOINT_VOICE.search(text):
+        return True
+    return any(name in names and voice.search(text) for name, voice in _STATE_VOICES)
+
+
+def _acknowledged(reading: _Reading, perpetrators: Sequence[str]) -> bool:
+    """A state's forces struck and its own voice says so: a statement by the command, or the
+    command's own release ("CENTCOM forces conducted a strike", with no one else quoted)."""
+    if not perpetrators or not all(name.endswith(" forces") for name in perpetrators):
+        return False
+    for index in reading.attack_sentences:
+        sentence = reading.sentence_text(index)
+        if _NOT_SAYING.search(sentence):
+            continue
+        if _SPEECH.search(sentence) and _state_voice(sentence, perpetrators):
+            return True
+    release = not any(
+        _SPEECH.search(s) for s in map(reading.sentence_text, reading.event_sentences)
+    )
+    commands = [
+        actor
+        for actor in reading.actors
+        if actor.names == tuple(perpetrators)
+        and _state_voice(reading.text[actor.start : actor.end], perpetrators)
+    ]
+    return release and bool(commands)
 
 
 _BY_BEFORE = re.compile(r"\bby\s+(?:the\s+)?$", re.IGNORECASE)
 _BLAME_BEFORE = re.compile(
     r"\b(?:blamed(?:\s+(?:it|the attack|the strike)\s+on)?|blaming|accused|attributed"
-    r"(?:\s+\w+){0,3}\s+to|blamed\s+on)\s+(?:the\s+)?$",
+    r"(?:\s+\w+){0,3}\s+to|blamed\s+on|pointed(?:\s+the\s+finger)?\s+(?:at|to)|suspected)"
+    r"\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
 _ATTACK_VERB_AFTER = re.compile(
     r"^(?:\s*,[^,]{0,80},)?\s+(?:(?!(?:was|were|is|are|been|being)\b)[\w-]+\s+){0,2}?"
-    r"(?:launched|fired|struck|attacked|targeted|"
+    r"(?:launched|fired|struck|attacked|targeted|took part in|joined|"
     r"carried out|conducted|hit|bombed|shelled|shot(?!\s+down)|killed|ambushed|detonated)\b",
     re.IGNORECASE,
 )
@@ -1132,9 +1494,114 @@ def _is_target(reading: _Reading, index: int, actor: _ActorMention) -> bool:
     )
 
 
+# "fired at the US base", "attacked the aircraft carrier USS Eisenhower".
+_COALITION_TARGET = re.compile(
+    r"\b(?:at|on|against|targeting|targeted|attacked|hit|struck|toward|towards|near|inside)\s+"
+    r"(?:(?:the|a|an)\s+)?(?:[\w.'-]+\s+){0,3}?(?:(?:US|U\.S\.|American|coalition(?:'s)?)\s+"
+    r"(?:[\w-]+\s+){0,2}?(?:bases?|embassy|facilit(?:y|ies)|garrison|outposts?|forces|troops|"
+    r"personnel|convoys?|destroyers?|warships?|carriers?|vessels?|ships?|service members)\b"
+    r"|USS\s+[A-Z]|US Navy)"
+)
+
+
+def _direction(
+    reading: _Reading, perpetrator: str | None, target: str | None, place: Place | None
+) -> Direction:
+    """By US/coalition forces when they acted; on them when they, or a base of theirs, were
+    the target; other otherwise. Who acted decides first: a US strike that names the US
+    troops it avenges is still a strike by them."""
+    if perpetrator and direction_from_actors(perpetrator, "") is Direction.BY_COALITION:
+        return Direction.BY_COALITION
+    if target and direction_from_actors("", target) is Direction.ON_COALITION:
+        return Direction.ON_COALITION
+    if place is not None and place.hosts_coalition:
+        return Direction.ON_COALITION
+    aimed = any(
+        _COALITION_TARGET.search(reading.sentence_text(index)) for index in reading.event_sentences
+    )
+    return Direction.ON_COALITION if aimed else Direction.OTHER
+
+
+# The report carries a denial that the attack, or what it is claimed to have done, happened.
+_DISPUTE = re.compile(
+    r"\b(?:claims?|reports?)\s+(?:was|were|is|are)\s+(?:false|untrue|baseless|unfounded|"
+    r"fabricated)|\bdenied\s+that\s+(?:the|any|a|an)\s+(?:ship|vessel|base|carrier|destroyer|"
+    r"aircraft|attack|strike|missile|drone)|\b(?:had|has|have|was|were)\s+not\s+(?:been\s+)?"
+    r"(?:hit|attacked|struck|damaged|targeted)\b|\bno\s+(?:such\s+)?attack\s+(?:had\s+)?"
+    r"(?:took place|taken place|occurred|happened)|\bno\s+(?:ship|vessel|aircraft|carrier|"
+    r"destroyer|base)\s+(?:was|were|had been)\s+(?:hit|struck|damaged)",
+    re.IGNORECASE,
+)
+# A denial of an attack is a dispute on its own; one of its effects only contradicts a claim.
+_FALSE_CLAIM = re.compile(r"false|untrue|baseless|unfounded|fabricated|no such attack", re.I)
+_QUOTED = re.compile(r"\b(?:said|says|told|reported)\b|\baccording to\b", re.IGNORECASE)
+_NEUTRAL_SPEAKER = re.compile(
+    r"\s*(?:(?:the|a|its|their|this|that)\s+)?(?:statement|release|group|movement|militia|"
+    r"command|spokesman|spokesperson|it|they|he|she)?\s*",
+    re.IGNORECASE,
+)
+
+
+def _verification(reading: _Reading, claim: _Claim, perpetrators: Sequence[str]) -> Verification:
+    """Disputed when the report carries a denial that it happened; claimed when the only
+    account is the perpetrator's own; else reported (one report is one source)."""
+    denial = _DISPUTE.search(reading.text)
+    if denial and (claim.status == "claimed" or _FALSE_CLAIM.search(denial.group(0))):
+        return Verification.DISPUTED
+    by_perpetrator = claim.status == "claimed" and claim.names == tuple(perpetrators)
+    only_theirs = all(_own_voice(reading, span, claim.names) for span in _speakers(reading))
+    if by_perpetrator and only_theirs:
+        return Verification.CLAIMED
+    return Verification.REPORTED
+
+
+_CLAUSE_END = re.compile(r"[,.;]")
+
+
+def _speakers(reading: _Reading) -> list[tuple[int, int]]:
+    """Where each source the report quotes is named: "X said", "according to X"."""
+    text = reading.text
+    found = []
+    for match in _QUOTED.finditer(text):
+        sentence = reading.sentences[reading.sentence_of(match.start())]
+        if match.group(0).lower() == "according to":
+            stop = _CLAUSE_END.search(text, match.end(), sentence.end)
+            found.append((match.end(), stop.start() if stop else sentence.end))
+        else:
+            start = max(
+                sentence.start, *(text.rfind(c, sentence.start, match.start()) + 1 for c in ",;")
+            )
+            found.append((start, match.start()))
+    return found
+
+
+def _own_voice(reading: _Reading, span: tuple[int, int], names: Sequence[str]) -> bool:
+    start, end = span
+    if _NEUTRAL_SPEAKER.fullmatch(reading.text[start:end]):
+        return True
+    in_span = [a for a in reading.actors if start <= a.start < end]
+    if any(set(a.names) <= set(names) for a in in_span):
+        return True
+    return _state_voice(reading.text[start:end], names)
+
+
+# "said on Wednesday", "in a statement on Monday": when it was said, not when it happened.
+_SPOKEN_BEFORE = re.compile(
+    r"\b(?:said|says|announced|stated|told|claimed|statement|reported|added)\s+(?:\w+\s+)?"
+    r"(?:on\s+|late\s+|early\s+)*$",
+    re.IGNORECASE,
+)
+
+
 def _find_date(reading: _Reading, published: date | None) -> tuple[date | None, list[str]]:
+    """The first date given with the attack; a date the report gives for when something was
+    said counts only when the report gives no other."""
+    spoken: list[_DateHit] = []
     for index in reading.event_sentences:
         hits = _dates_in(reading, index, published)
+        said = [hit for hit in hits if _SPOKEN_BEFORE.search(reading.before(hit.start, 40))]
+        spoken += said
+        hits = [hit for hit in hits if hit not in said]
         if hits:
             hit = hits[0]
             if hit.value is None:
@@ -1143,6 +1610,9 @@ def _find_date(reading: _Reading, published: date | None) -> tuple[date | None, 
             if published and hit.value > published:
                 notes.append(f'"{hit.wording}" is after the publication date; check it.')
             return hit.value, notes
+    if spoken and spoken[0].value is not None:
+        note = f'"{spoken[0].wording}" is when it was said; the report gives no other date.'
+        return spoken[0].value, [note]
     elsewhere = [
         hit.wording
         for index in range(len(reading.sentences))
@@ -1343,6 +1813,8 @@ def propose_incident(text: str, *, published: date | None = None) -> ReportPropo
     injured, vague_injured, injured_notes = _choose_casualty(reading, "injured")
     claim = _find_claim(reading)
     perpetrators, perpetrator_notes = _find_perpetrator(reading, claim)
+    if claim.status == "unknown" and _acknowledged(reading, perpetrators):
+        claim = _Claim("claimed", perpetrators, ("The forces' own command says they struck.",))
     perpetrator = _join_names(perpetrators) if perpetrators else None
     target = _find_target(reading, perpetrators)
     occurred, date_notes = _find_date(reading, published)
@@ -1365,6 +1837,8 @@ def propose_incident(text: str, *, published: date | None = None) -> ReportPropo
         actors=tuple(dict.fromkeys(name for actor in reading.actors for name in actor.names)),
         claimed_by=claim.group,
         claim_status=claim.status,
+        direction=_direction(reading, perpetrator, target, place),
+        verification=_verification(reading, claim, perpetrators),
         severity=_severity(killed, injured, bool(vague_killed), bool(vague_injured), attack),
         summary=_compose_summary(
             words=words,
