@@ -251,10 +251,10 @@ LIMITS = {
     ),
     "storage.search": (
         "the index is read newest first and stops after the first 200 matches (about "
-        "1 ms when idle); a word longer than 6 letters is not in the prefix indexes, and "
-        "then FTS5 merges every term with that prefix first; on a loaded machine the p99 "
-        "is mostly waiting for a core. Prefix indexes of more lengths would move the "
-        "long words, at the cost of a larger index"
+        "1 ms when idle); a word outside the prefix indexes (3 to 6 letters) is first "
+        "looked up in the index's terms (one seek past each term it begins, so a longer "
+        "walk for a word that begins many common terms); on a loaded machine the p99 is "
+        "mostly waiting for a core"
     ),
     "storage.digest": (
         "the period's incidents are counted and the newest listed through the "

@@ -14,14 +14,16 @@ from typing import TypeVar
 import aiosqlite
 
 from bench.common import ANCHOR, BenchClock, Figure, Log, at_most, bot_settings, percentile
-from bot.models import DigestFrequency, Direction, Subscription
+from bot.models import DigestFrequency, Direction, SearchResults, Subscription
 from bot.services import Services
 from storage.incidents import search_published
 from storage.outbox import AlertPlace, enqueue_alerts, matching_subscribers
 
 T = TypeVar("T")
 
-SEARCH_TEXT = "drone Conoco"
+# Two common words: one of the prefix indexes' lengths (3 to 6 letters), and two longer
+# ones, which are searched as the index's terms they begin.
+SEARCH_TEXTS = ("drone Conoco", "rockets perimeter")
 # Alerts about Iraq reach the most subscribers in the generated mix (those who chose it,
 # alone or with Syria, and those who chose everywhere): a typical severity, and the
 # highest, which nearly every one of them wants.
@@ -64,12 +66,15 @@ async def measure(db_path: Path, *, runs: int, log: Log) -> list[Figure]:
 
         cases: list[tuple[str, str, Callable[[], Awaitable[object]], float, str]] = [
             ("latest", "/latest query (newest 5)", lambda: incidents.latest(5), 5.0, ""),
-            (
-                "search",
-                f"Full-text search {SEARCH_TEXT!r}",
-                lambda: search_published(db.reader, SEARCH_TEXT, limit=10),
-                5.0,
-                "",
+            *(
+                (
+                    "search" if n == 0 else "search_long_words",
+                    f"Full-text search {text!r}",
+                    _search(db.reader, text),
+                    5.0,
+                    "",
+                )
+                for n, text in enumerate(SEARCH_TEXTS)
             ),
             *(
                 (
@@ -156,6 +161,10 @@ async def measure(db_path: Path, *, runs: int, log: Log) -> list[Figure]:
             )
         )
     return figures
+
+
+def _search(reader: aiosqlite.Connection, text: str) -> Callable[[], Awaitable[SearchResults]]:
+    return lambda: search_published(reader, text, limit=10)
 
 
 def _matching(reader: aiosqlite.Connection, severity: int) -> Callable[[], Awaitable[list[int]]]:

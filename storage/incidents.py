@@ -269,7 +269,7 @@ async def search_published(
     much of the record's time span the first SEARCH_COUNT_CAP matches cover. With a place,
     every match is checked against it, and the total is of those shown.
     """
-    query = fts_query(text)
+    query = await match_expression(conn, text)
     if not query:
         return SearchResults(incidents=[], total=0, exact=True)
     condition, params = place_condition(place, countries)
@@ -353,13 +353,57 @@ async def published_between(
     return await _with_sources(conn, rows), total
 
 
-def fts_query(text: str) -> str:
-    """An FTS5 query matching every word of free text as a prefix.
+# The prefix lengths the search index keeps (migration 0019): a word of such a length is read
+# as a prefix from a doclist of its own, in key order.
+_INDEXED_PREFIX_LENGTHS = range(3, 7)
+# Another word is searched as the terms it is a prefix of, when there are at most this many
+# of them (each is one more doclist read side by side); beyond, as FTS5's prefix query.
+MOST_EXPANDED_TERMS = 32
+# Terms of the search index that start with :prefix, in order, up to :most of them: each
+# found by one seek past the one before (no term holds a control character, so
+# `term || char(1)` sorts just after `term`, before any other term).
+_TERMS_WITH_PREFIX = """
+WITH RECURSIVE listed (term) AS (
+    SELECT (SELECT term FROM incidents_search_terms WHERE term >= :prefix LIMIT 1)
+    UNION ALL
+    SELECT (SELECT term FROM incidents_search_terms WHERE term >= listed.term || char(1) LIMIT 1)
+    FROM listed WHERE substr(listed.term, 1, length(:prefix)) = :prefix
+    LIMIT :most
+)
+SELECT term FROM listed WHERE substr(term, 1, length(:prefix)) = :prefix
+"""
 
-    Each word is quoted, so FTS5 operators typed by a user (AND, NEAR, quotes,
-    column filters) are taken as plain words instead of failing as syntax.
+
+async def match_expression(conn: aiosqlite.Connection, text: str) -> str | None:
+    """An FTS5 query matching every word of free text as a prefix; "" when `text` has no
+    word, None when some word is the prefix of no term in the index (nothing matches).
+
+    Each word is quoted, so FTS5 operators typed by a user (AND, NEAR, quotes, column
+    filters) are taken as plain words instead of failing as syntax. A word of plain
+    letters and digits that no prefix index covers is replaced by the index's terms
+    that start with it ("perimeter" by "perimeter" OR "perimeters"): the same matches,
+    read newest first without merging every doclist beforehand.
     """
-    return " ".join(f'"{word}"*' for word in _WORD.findall(text))
+    parts = []
+    for word in _WORD.findall(text):
+        if word.isascii() and word.isalnum() and len(word) not in _INDEXED_PREFIX_LENGTHS:
+            # For ASCII letters and digits, lower case is what the tokenizer indexes.
+            async with conn.execute(
+                _TERMS_WITH_PREFIX, {"prefix": word.lower(), "most": MOST_EXPANDED_TERMS + 1}
+            ) as cursor:
+                terms = [row[0] for row in await cursor.fetchall()]
+            if not terms:
+                return None
+            if len(terms) <= MOST_EXPANDED_TERMS:
+                parts.append(f"({' OR '.join(_quoted(term) for term in terms)})")
+                continue
+        parts.append(f"{_quoted(word)}*")
+    return " AND ".join(parts)
+
+
+def _quoted(word: str) -> str:
+    """An FTS5 string: within double quotes, a double quote is doubled."""
+    return '"' + word.replace('"', '""') + '"'
 
 
 # The columns that hold what was reported, as opposed to bookkeeping (ids, status, times).

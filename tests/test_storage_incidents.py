@@ -12,11 +12,11 @@ from bot.record.sample import load_sample, read_sample
 from bot.render.incidents import search_results
 from storage.db import Database, bundled_migrations, schema_version
 from storage.incidents import (
-    fts_query,
     get_incident,
     insert_incident,
     latest_published,
     mark_retracted,
+    match_expression,
     search_published,
     update_incident,
 )
@@ -143,8 +143,8 @@ async def test_search_matches_words_as_prefixes_and_ignores_fts_syntax(
     assert (await search_published(sample_db.reader, "tow", limit=5)).incidents  # "Tower"
     for hostile in ['"', "AND OR NOT", "title:x", "*", "NEAR(", "-"]:
         await search_published(sample_db.reader, hostile, limit=5)  # no syntax error
-    assert fts_query('drone "attack') == '"drone"* "attack"*'
-    assert fts_query("  ") == ""
+    assert await match_expression(sample_db.reader, 'drone "attack') == '"drone"* AND "attack"*'
+    assert await match_expression(sample_db.reader, "  ") == ""
 
 
 async def test_concurrent_writers_never_see_database_is_locked(
@@ -179,6 +179,66 @@ async def test_search_lists_the_newest_by_when_it_happened_not_when_it_was_store
 
     assert [i.id for i in found.incidents] == [newest, middle, oldest]
     assert (found.total, found.exact) == (3, True)
+
+
+async def test_words_beyond_the_prefix_indexes_find_every_term_they_begin(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Words shorter than 3 or longer than 6 letters are searched as the terms they begin:
+    the same incidents, newest first, as a prefix search of those words."""
+    when = datetime(2024, 3, 1, tzinfo=UTC)
+    titles = {
+        "oldest": "Rockets hit the perimeter fence",
+        "plural": "Drones over the PERIMETERS",
+        "accents": "Drone crossed the périmètre",  # folded to "perimetre" by the index
+        "newest": "Perimeter breached at al-Tanf",
+        "shorter": "Drone over the perimete road",  # no term of "perimeter" or longer
+        "other": "Drone near Aleppo",
+    }
+    ids = {
+        name: await stored(
+            db,
+            occurred_at=when + timedelta(days=n),
+            title=title,
+            summary="Reported by a wire service.",
+            location="Mission Support Site Conoco",
+        )
+        for n, (name, title) in enumerate(titles.items())
+    }
+
+    def found_names(results: Any) -> list[str]:
+        by_id = {incident_id: name for name, incident_id in ids.items()}
+        return [by_id[incident.id] for incident in results.incidents]
+
+    for limit in (10, 2):  # also with more matches than shown
+        expanded = await search_published(db.reader, "perimeter", limit=limit)
+        assert found_names(expanded) == ["newest", "plural", "oldest"][:limit]
+        assert (expanded.total, expanded.exact) == (3, True)
+    assert await match_expression(db.reader, "perimeter drone") == (
+        '("perimeter" OR "perimeters") AND "drone"*'
+    )
+    assert found_names(await search_published(db.reader, "Perimeters drone", limit=10)) == [
+        "plural"
+    ]
+    assert found_names(await search_published(db.reader, "perimetre", limit=10)) == ["accents"]
+    # Two letters: "al" and "aleppo", not "ain" nor "the".
+    assert found_names(await search_published(db.reader, "al", limit=10)) == [
+        "other",
+        "newest",
+    ]
+    in_iraq = await search_published(db.reader, "perimeter", limit=10, place="Iraq")
+    assert found_names(in_iraq) == ["newest", "plural", "oldest"]
+    assert await match_expression(db.reader, "perimeterless drone") is None
+    assert (await search_published(db.reader, "perimeterless", limit=10)).total == 0
+
+    # More terms than are expanded: FTS5's own prefix query, with the same answer.
+    monkeypatch.setattr("storage.incidents.MOST_EXPANDED_TERMS", 1)
+    assert await match_expression(db.reader, "perimeter") == '"perimeter"*'
+    assert found_names(await search_published(db.reader, "perimeter", limit=10)) == [
+        "newest",
+        "plural",
+        "oldest",
+    ]
 
 
 async def test_edits_and_retractions_keep_the_search_index_in_step(db: Database) -> None:
