@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bench.common import BenchClock, alert_incident
+from bench.control import FakeServer
 from bot.app import DIGEST_DISPATCHER, build_application
 from bot.config import Settings
 from bot.context import IncidentBotApp, delivery_of, services_of
@@ -56,6 +57,19 @@ async def publish_alert(app: IncidentBotApp, n: int, severity: int = 4) -> tuple
             conn, incident_id, alert_place(draft), draft.severity, draft.direction, now
         )
     delivery_of(app).wake()
+    return queued, started
+
+
+async def alert_everyone_after_start_up(
+    app: IncidentBotApp, fake: FakeServer, subscribers: int
+) -> tuple[int, float]:
+    """Publish one alert for all `subscribers` once the bot's start-up calls (getMe,
+    setMyCommands) have left the fake's one-second windows; as publish_alert returns."""
+    await asyncio.sleep(1.5)
+    await fake.reset(keep_times=True)
+    queued, started = await publish_alert(app, 0)
+    if queued != subscribers:
+        raise RuntimeError(f"{queued} alerts queued, expected {subscribers}")
     return queued, started
 
 

@@ -26,6 +26,17 @@ class Expectation:
     duplicates: int  # messages beyond the first to the same chat
     times: list[float]
 
+    def pace(self, started: float, messages: int, what: str) -> tuple[float, float]:
+        """Seconds from `started` (time.monotonic()) to the last of `messages`, and
+        messages per second; RuntimeError naming `what` if they did not all arrive."""
+        if not self.reached or self.at is None:
+            raise RuntimeError(
+                f"{what} did not complete: {self.bulk_sent:,} of {messages:,} messages sent, "
+                f"{self.rate_limited} refused with 429"
+            )
+        seconds = self.at - started
+        return seconds, messages / seconds
+
 
 class FakeServer:
     """``python -m bench.fake_server`` as a child process, and a client of its control port."""

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 
-from bench.botside import drained, publish_alert, running_bot
+from bench.botside import alert_everyone_after_start_up, drained, publish_alert, running_bot
 from bench.common import (
     ANCHOR,
     FIRST_SUBSCRIBER,
@@ -94,10 +94,9 @@ async def timed_loop(
     await send_all(chat_ids)
     cpu = time.process_time() - cpu
     reached = await fake.expect(len(chat_ids), timeout=60)
-    assert reached.reached and reached.at is not None
-    seconds = reached.at - started
+    seconds, rate = reached.pace(started, len(chat_ids), "bare send loop")
     return Trial(
-        concurrency, len(chat_ids) / seconds, seconds, reached.rate_limited,
+        concurrency, rate, seconds, reached.rate_limited,
         cpu_ms=1000 * cpu / len(chat_ids),
     )  # fmt: skip
 
@@ -193,19 +192,16 @@ async def engine_run(
             if queued != subscribers:
                 raise RuntimeError(f"{queued} alerts queued, expected {subscribers}")
             reached = await fake.expect(queued, timeout=timeout)
-            if not reached.reached or reached.at is None:
-                counters = await fake.counters()
-                raise RuntimeError(f"fan-out did not complete: {counters}")
+            seconds, rate = reached.pace(started, queued, "fan-out")
             await drained(app)
             if profile is not None:
                 profile.disable()
             cpu = time.process_time() - cpu
             seen = await fake.counters()
-            seconds = reached.at - started
             trials.append(
                 Trial(
                     concurrency,
-                    queued / seconds,
+                    rate,
                     seconds,
                     reached.rate_limited,
                     cpu_ms=1000 * cpu / queued,
@@ -431,21 +427,13 @@ async def limited(
             db_path, fake.api_root, concurrency=concurrency, global_per_second=limit
         )
         async with running_bot(settings) as app:
-            # Let the bot's start-up calls (getMe, setMyCommands) leave the fake's bucket.
-            await asyncio.sleep(1.5)
-            await fake.reset(keep_times=True)
-            queued, started = await publish_alert(app, 0)
-            if queued != subscribers:
-                raise RuntimeError(f"{queued} alerts queued, expected {subscribers}")
+            queued, started = await alert_everyone_after_start_up(app, fake, subscribers)
             reached = await fake.expect(queued, timeout=3 * subscribers / limit + 30, times=True)
             await drained(app)
     finally:
         await fake.set_limits()
         discard(db_path)
-    if not reached.reached or reached.at is None:
-        raise RuntimeError(f"limited fan-out did not complete: {await fake.counters()}")
-    seconds = reached.at - started
-    achieved = queued / seconds
+    seconds, achieved = reached.pace(started, queued, "limited fan-out")
     times = reached.times
     # After the first second the bucket's saved-up burst is spent: the steady pace.
     steady_from = next((i for i, t in enumerate(times) if t - started >= 1.0), 0)

@@ -1,10 +1,11 @@
 """Seeded generators of benchmark-sized databases: incidents and subscribers.
 
 The database is created by the application's own migrations, then filled in
-bulk. Per-row triggers (the full-text index, the revision counter) are set
-aside during the load and their effect is applied once at the end — the FTS5
-index filled, the revision bumped — so the result is the database the bot
-would have built row by row, in a fraction of the time.
+bulk. Per-row triggers (the full-text index, the revision counter) and the
+indexes are set aside during the load; the triggers' effect is applied once —
+the FTS5 index filled, the revision bumped — and the indexes are made again at
+the end, so the result is the database the bot would have built row by row, in
+a fraction of the time.
 """
 
 from __future__ import annotations
@@ -91,65 +92,126 @@ class Sizes:
     subscribers: int
 
 
+# Rows are drawn and written this many at a time.
+CHUNK = 50_000
+_STAMP = "'%Y-%m-%dT%H:%M:%SZ'"
+# Times go in as Unix seconds (the occurrence, ?2) and are written out by SQLite, which is
+# many times faster than Python's strftime for a million rows.
+_INSERT_INCIDENT = (
+    "INSERT INTO incidents (external_id, occurred_at, reported_at, title, summary, "
+    "event_type, sub_event_type, country, admin1, location, latitude, longitude, "
+    "perpetrator, target, claimed_by, direction, killed, killed_qualifier, injured, "
+    "injured_qualifier, severity, tags, status, retraction_reason, created_at, updated_at) "
+    f"VALUES (?1, strftime({_STAMP}, ?2, 'unixepoch'), "
+    f"strftime({_STAMP}, ?2 + 7200, 'unixepoch'), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+    "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, 'published', NULL, "
+    f"strftime({_STAMP}, ?2 + 10800, 'unixepoch'), strftime({_STAMP}, ?2 + 10800, 'unixepoch'))"
+)
+_INSERT_SUBSCRIBER = (
+    "INSERT INTO subscribers (chat_id, chat_type, active, inactive_reason, regions, "
+    "watches, min_severity, alert_directions, digest, digest_weekday, digest_time, "
+    "timezone, quiet_start, quiet_end, skip_empty_digest, digest_chart, "
+    "last_digest_at, next_digest_at, created_at, updated_at) VALUES "
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
 def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def incident_rows(count: int, rng: random.Random) -> Iterator[tuple[object, ...]]:
-    places = [p for p in PLACES for _ in range(p[5])]
-    events = [e for e in EVENTS for _ in range(e[3])]
-    severities = [s + 1 for s, share in enumerate(SEVERITY_SHARES) for _ in range(share)]
-    directions = [d for d, share in DIRECTION_SHARES for _ in range(share)]
+def incident_rows(count: int, rng: random.Random) -> Iterator[list[tuple[object, ...]]]:
+    """The incidents' rows in chunks, each column drawn for a whole chunk at once."""
     span = YEARS * 365 * 86400
-    start = END - timedelta(seconds=span)
-    for n in range(count):
-        country, admin1, place, lat, lon, _ = rng.choice(places)
-        event_type, sub_type, weapon, _ = rng.choice(events)
-        severity = rng.choice(severities)
-        occurred = start + timedelta(seconds=int(span * (n + rng.random()) / count))
-        injured = rng.randint(1, 12) if severity >= 3 else None
-        killed = rng.randint(1, 6) if severity >= 4 else None
-        actor = rng.choice(ACTORS)
-        direction = rng.choice(directions)
-        perpetrator, target = {
-            "on_coalition": (actor, "US and coalition forces"),
-            "by_coalition": ("US forces", actor),
-            "other": (actor, "Civilians"),
-        }[direction]
-        yield (
-            f"bench:{n}", _stamp(occurred), _stamp(occurred + timedelta(hours=2)),
-            f"{weapon.capitalize()} attack near {place}", rng.choice(WORDS).capitalize() + ".",
-            event_type, sub_type, country, admin1, place,
-            lat + rng.uniform(-0.05, 0.05), lon + rng.uniform(-0.05, 0.05),
-            perpetrator, target, None if actor == "unknown" else actor, direction,
-            killed, "exact" if killed is not None else None,
-            injured, "at least" if injured is not None else None,
-            severity, json.dumps([weapon]), "published", None,
-            _stamp(occurred + timedelta(hours=3)), _stamp(occurred + timedelta(hours=3)),
-        )  # fmt: skip
+    start = int((END - timedelta(seconds=span)).timestamp())
+    directions = [d for d, _ in DIRECTION_SHARES]
+    direction_weights = [share for _, share in DIRECTION_SHARES]
+    tags = {weapon: json.dumps([weapon]) for _, _, weapon, _ in EVENTS}
+    sides = {
+        "on_coalition": lambda actor: (actor, "US and coalition forces"),
+        "by_coalition": lambda actor: ("US forces", actor),
+        "other": lambda actor: (actor, "Civilians"),
+    }
+    summaries = [words.capitalize() + "." for words in WORDS]
+    for first in range(0, count, CHUNK):
+        size = min(CHUNK, count - first)
+        places = rng.choices(PLACES, [p[5] for p in PLACES], k=size)
+        events = rng.choices(EVENTS, [e[3] for e in EVENTS], k=size)
+        severities = rng.choices(range(1, 6), SEVERITY_SHARES, k=size)
+        actors = rng.choices(ACTORS, k=size)
+        chosen_directions = rng.choices(directions, direction_weights, k=size)
+        texts = rng.choices(summaries, k=size)
+        rows = []
+        for n in range(size):
+            number = first + n
+            country, admin1, place, lat, lon, _ = places[n]
+            event_type, sub_type, weapon, _ = events[n]
+            severity = severities[n]
+            actor = actors[n]
+            direction = chosen_directions[n]
+            perpetrator, target = sides[direction](actor)
+            killed = rng.randint(1, 6) if severity >= 4 else None
+            injured = rng.randint(1, 12) if severity >= 3 else None
+            rows.append((
+                f"bench:{number}", start + int(span * (number + rng.random()) / count),
+                f"{weapon.capitalize()} attack near {place}", texts[n],
+                event_type, sub_type, country, admin1, place,
+                lat + rng.uniform(-0.05, 0.05), lon + rng.uniform(-0.05, 0.05),
+                perpetrator, target, None if actor == "unknown" else actor, direction,
+                killed, "exact" if killed is not None else None,
+                injured, "at least" if injured is not None else None,
+                severity, tags[weapon],
+            ))  # fmt: skip
+        yield rows
+
+
+@dataclass(frozen=True)
+class _Choice:
+    """One of the subscribers' place choices, with what it covers, worked out once."""
+
+    regions: str  # as stored: JSON
+    watches: str
+    covered: Coverage
 
 
 def subscriber_rows(
     count: int, rng: random.Random
-) -> Iterator[tuple[tuple[object, ...], Coverage]]:
-    for n in range(count):
-        regions = rng.choice(REGION_CHOICES)
-        watches = rng.choice(WATCH_CHOICES)
-        zone = rng.choice(TIMEZONES)
-        hour = rng.choice((6, 7, 8, 12, 18, 21))
-        due = END + timedelta(minutes=rng.randint(0, 24 * 60))
-        yield (
-            (
-                1_000_000 + n, "private", 1, None, json.dumps(regions),
-                json.dumps([watch.model_dump() for watch in watches]),
-                rng.choice((None, 1, 2, 3, 3, 3, 4, 5)),
-                rng.choice((5, 5, 5, 5, 7)),  # a fifth opt in to US/coalition strikes
-                rng.choice(("daily", "daily", "daily", "weekly", "off")), rng.randint(0, 6),
-                f"{hour:02d}:00", zone, None, None, 0, 1,
-                _stamp(due - timedelta(days=1)), _stamp(due), _stamp(END), _stamp(END),
-            ),
+) -> Iterator[list[tuple[tuple[object, ...], Coverage]]]:
+    """The subscribers' rows in chunks, each with what its places cover."""
+    choices = {
+        (r, w): _Choice(
+            json.dumps(regions),
+            json.dumps([watch.model_dump() for watch in watches]),
             coverage(regions, watches),
-        )  # fmt: skip
+        )
+        for r, regions in enumerate(REGION_CHOICES)
+        for w, watches in enumerate(WATCH_CHOICES)
+    }
+    ended = _stamp(END)
+    days = {minute: (_stamp(END + timedelta(minutes=minute - 24 * 60)),
+                     _stamp(END + timedelta(minutes=minute)))
+            for minute in range(24 * 60 + 1)}  # fmt: skip
+    for first in range(0, count, CHUNK):
+        size = min(CHUNK, count - first)
+        rows = []
+        for n in range(size):
+            choice = choices[
+                (rng.randrange(len(REGION_CHOICES)), rng.randrange(len(WATCH_CHOICES)))
+            ]
+            zone = rng.choice(TIMEZONES)
+            hour = rng.choice((6, 7, 8, 12, 18, 21))
+            last, due = days[rng.randint(0, 24 * 60)]
+            rows.append((
+                (
+                    1_000_000 + first + n, "private", 1, None, choice.regions, choice.watches,
+                    rng.choice((None, 1, 2, 3, 3, 3, 4, 5)),
+                    rng.choice((5, 5, 5, 5, 7)),  # a fifth opt in to US/coalition strikes
+                    rng.choice(("daily", "daily", "daily", "weekly", "off")), rng.randint(0, 6),
+                    f"{hour:02d}:00", zone, None, None, 0, 1, last, due, ended, ended,
+                ),
+                choice.covered,
+            ))  # fmt: skip
+        yield rows
 
 
 async def _migrate(path: Path) -> None:
@@ -158,7 +220,13 @@ async def _migrate(path: Path) -> None:
 
 
 def build(path: Path, sizes: Sizes, seed: int = SEED) -> float:
-    """Create `path` afresh with the given sizes; return the seconds it took."""
+    """Create `path` afresh with the given sizes; return the seconds it took.
+
+    For the load only, nothing is journaled or synced (a failed build is simply built
+    again) and the tables' indexes are set aside and made again at the end, each from
+    sorted rows instead of one row at a time; the schema is left as the migrations made
+    it, in WAL mode.
+    """
     started = time.perf_counter()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -166,67 +234,84 @@ def build(path: Path, sizes: Sizes, seed: int = SEED) -> float:
     rng = random.Random(seed)
     conn = sqlite3.connect(path, isolation_level=None)
     try:
+        conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
-        triggers = conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'incidents'"
+        conn.execute("PRAGMA cache_size = -262144")  # 256 MiB: the indexes sort in memory
+        conn.execute("PRAGMA temp_store = MEMORY")
+        loaded = ("incidents", "incident_sources", *_SUBSCRIBER_TABLES)
+        # The indexes of every table filled here (not those behind a UNIQUE constraint,
+        # which have no SQL), and the incidents' triggers, whose effect is applied below.
+        set_aside = conn.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND ("
+            f"type = 'index' AND tbl_name IN ({', '.join('?' * len(loaded))}) "
+            "OR type = 'trigger' AND tbl_name = 'incidents')",
+            loaded,
         ).fetchall()
         conn.execute("BEGIN")
-        for name, _ in triggers:
-            conn.execute(f"DROP TRIGGER {name}")
-        conn.executemany(
-            "INSERT INTO incidents (external_id, occurred_at, reported_at, title, summary, "
-            "event_type, sub_event_type, country, admin1, location, latitude, longitude, "
-            "perpetrator, target, claimed_by, direction, killed, killed_qualifier, injured, "
-            "injured_qualifier, severity, tags, status, retraction_reason, created_at, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-            "?, ?, ?, ?, ?)",
-            incident_rows(sizes.incidents, rng),
-        )
+        for kind, name, _ in set_aside:
+            conn.execute(f"DROP {kind.upper()} {name}")
+        for rows in incident_rows(sizes.incidents, rng):
+            conn.executemany(_INSERT_INCIDENT, rows)
         conn.execute(
             "INSERT INTO incident_sources (incident_id, position, name, url) "
             "SELECT id, 0, 'Bench Wire', 'https://wire.example.org/' || id FROM incidents"
         )
-        # What the search index's triggers (migration 0019) would have added row by row.
+        # What the search index's triggers (migration 0019) would have added row by row,
+        # its pending terms written out in a few large segments instead of FTS5's default
+        # of one per MiB (hundreds, merged again and again), which is restored after.
+        _set_search_index_hash_size(conn, 256 * _MIB)
         conn.execute(
             "INSERT INTO incidents_search (rowid, title, summary, location) "
             "SELECT CAST(strftime('%s', occurred_at) AS INTEGER) * 16777216 + id, "
             "title, summary, location FROM incidents WHERE status = 'published'"
         )
+        _set_search_index_hash_size(conn, _MIB)
         conn.execute("UPDATE incidents_revision SET revision = revision + 1")
-        for _, sql in triggers:
+        for chunk in subscriber_rows(sizes.subscribers, rng):
+            _insert_subscribers(conn, chunk)
+        for _, _, sql in set_aside:
             conn.execute(sql)
-        for row, covered in subscriber_rows(sizes.subscribers, rng):
-            conn.execute(
-                "INSERT INTO subscribers (chat_id, chat_type, active, inactive_reason, regions, "
-                "watches, min_severity, alert_directions, digest, digest_weekday, digest_time, "
-                "timezone, quiet_start, quiet_end, skip_empty_digest, digest_chart, "
-                "last_digest_at, next_digest_at, created_at, updated_at) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                row,
-            )
-            chat_id = row[0]
-            conn.executemany(
-                "INSERT INTO subscriber_countries (chat_id, country) VALUES (?, ?)",
-                [(chat_id, country) for country in covered.countries],
-            )
-            conn.executemany(
-                "INSERT INTO subscriber_provinces (chat_id, country, admin1) VALUES (?, ?, ?)",
-                [(chat_id, country, admin1) for country, admin1 in covered.provinces],
-            )
-            conn.executemany(
-                "INSERT INTO subscriber_sites (chat_id, site, latitude, longitude, radius_km, "
-                "watched, south, north, west, east) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (chat_id, a.site, a.latitude, a.longitude, a.radius_km, int(a.watched),
-                     *a.box())
-                    for a in covered.sites
-                ],
-            )  # fmt: skip
         conn.execute("COMMIT")
         conn.execute("ANALYZE")
+        conn.execute("PRAGMA journal_mode = WAL")
     finally:
         conn.close()
     return time.perf_counter() - started
+
+
+_MIB = 2**20
+
+
+def _set_search_index_hash_size(conn: sqlite3.Connection, size: int) -> None:
+    conn.execute(
+        "INSERT INTO incidents_search (incidents_search, rank) VALUES ('hashsize', ?)", (size,)
+    )
+
+
+_SUBSCRIBER_TABLES = (
+    "subscribers", "subscriber_countries", "subscriber_provinces", "subscriber_sites"
+)  # fmt: skip
+
+
+def _insert_subscribers(
+    conn: sqlite3.Connection, chunk: list[tuple[tuple[object, ...], Coverage]]
+) -> None:
+    conn.executemany(_INSERT_SUBSCRIBER, [row for row, _ in chunk])
+    conn.executemany(
+        "INSERT INTO subscriber_countries (chat_id, country) VALUES (?, ?)",
+        [(row[0], country) for row, covered in chunk for country in covered.countries],
+    )
+    conn.executemany(
+        "INSERT INTO subscriber_provinces (chat_id, country, admin1) VALUES (?, ?, ?)",
+        [(row[0], country, admin1) for row, covered in chunk
+         for country, admin1 in covered.provinces],
+    )  # fmt: skip
+    conn.executemany(
+        "INSERT INTO subscriber_sites (chat_id, site, latitude, longitude, radius_km, "
+        "watched, south, north, west, east) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(row[0], a.site, a.latitude, a.longitude, a.radius_km, int(a.watched), *a.box())
+         for row, covered in chunk for a in covered.sites],
+    )  # fmt: skip
 
 
 def main() -> None:

@@ -215,10 +215,11 @@ def results_markdown(document: dict[str, Any]) -> str:
 # of benchmark 6 and from how each is measured), by the start of its key.
 LIMITS = {
     "data.build": (
-        "most of the build is SQLite filling the full-text index with its prefix indexes "
-        "(3 to 6 letters, about four times the plain index) on one core; it is cached in "
-        "bench/.data and redone only when the generator or the schema changes; fewer "
-        "prefix lengths would move it, at the cost of slower searches for those lengths"
+        "about 30 s of CPU, all but a few seconds of it SQLite: inserting the million "
+        "incidents (half), filling the full-text index with its prefix indexes, making the "
+        "indexes again after the load; the wall time beyond that is the share of the 2 "
+        "cores other work takes (the load averages above); it is cached in bench/.data and "
+        "redone only when the generator or the schema changes"
     ),
     "fanout.aiohttp.rate": (
         "the engine, the fake Bot API and the other work on the machine share 2 cores; the "

@@ -13,7 +13,7 @@ import asyncio
 import math
 from pathlib import Path
 
-from bench.botside import drained, publish_alert, running_bot
+from bench.botside import alert_everyone_after_start_up, drained, running_bot
 from bench.common import (
     FIRST_SUBSCRIBER,
     PROBE_USER,
@@ -58,12 +58,7 @@ async def measure(
             global_per_second=GLOBAL_PER_SECOND, private_per_second=PER_CHAT_PER_SECOND,
         )  # fmt: skip
         async with running_bot(settings) as app:
-            # The start-up calls leave the fake's one-second window first.
-            await asyncio.sleep(1.5)
-            await fake.reset(keep_times=True)
-            queued, started = await publish_alert(app, 0)
-            if queued != subscribers:
-                raise RuntimeError(f"{queued} alerts queued, expected {subscribers}")
+            queued, started = await alert_everyone_after_start_up(app, fake, subscribers)
             done = asyncio.Event()
 
             async def ask_meanwhile() -> None:
@@ -83,10 +78,7 @@ async def measure(
     finally:
         await fake.set_limits()
         discard(db_path)
-    if not reached.reached or reached.at is None:
-        raise RuntimeError(f"fan-out under Telegram's limits did not complete: {reached}")
-    seconds = reached.at - started
-    achieved = queued / seconds
+    seconds, achieved = reached.pace(started, queued, "fan-out under Telegram's limits")
     answered = [value for value in latencies if not math.isnan(value)]
     p99 = percentile(answered, 0.99) if answered else math.nan
     log(
