@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import date
 
@@ -12,6 +11,7 @@ from bot.context import BotContext
 from bot.models import EARLIEST, Direction
 from bot.places import PlaceQuery
 from bot.render.counts import count_chart, count_text
+from bot.render.drawing import draw_png
 from bot.render.telegram_html import parse_html
 from bot.render.tension import CAPTION_LIMIT
 from handlers.incidents import DIRECTION_FILTERS, place_query
@@ -83,8 +83,7 @@ async def count(update: Update, context: BotContext) -> None:
     services = context.services
     report = await services.counts.count(query.place, query.since, query.until, query.direction)
     text = count_text(report, services.timezone)
-    # Drawing takes a fraction of a second of CPU: keep it off the event loop.
-    png = await asyncio.to_thread(count_chart, report)
+    png = await draw_png(count_chart, report)
     fits = parse_html(text).length <= CAPTION_LIMIT
     await chat_of(update).send_photo(png, caption=text if fits else None)
     if not fits:

@@ -11,7 +11,7 @@ from bot.models import Direction
 from storage.codec import from_db_time, to_db_time
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WeighedIncident:
     id: int
     country: str
@@ -30,26 +30,35 @@ async def incidents_revision(conn: aiosqlite.Connection) -> int:
     return int(row[0]) if row else 0
 
 
+# Rows are read this many at a time: at a million incidents on record the index's window
+# holds tens of thousands, and their raw rows are not kept beside the incidents made of them.
+_ROWS_AT_A_TIME = 2000
+
+
 async def published_since(conn: aiosqlite.Connection, since: datetime) -> list[WeighedIncident]:
     """Published incidents that occurred at or after `since`, oldest first."""
+    incidents: list[WeighedIncident] = []
+    # One string object for each country and event type, however many incidents name it.
+    names: dict[str, str] = {}
     async with conn.execute(
         "SELECT id, country, occurred_at, severity, coalesce(killed, 0), coalesce(injured, 0), "
         "title, event_type, direction FROM incidents "
         "WHERE status = 'published' AND occurred_at >= ? ORDER BY occurred_at",
         (to_db_time(since),),
     ) as cursor:
-        rows = await cursor.fetchall()
-    return [
-        WeighedIncident(
-            id=row[0],
-            country=row[1],
-            occurred_at=from_db_time(row[2]),
-            severity=row[3],
-            killed=row[4],
-            injured=row[5],
-            title=row[6],
-            event_type=row[7],
-            direction=Direction(row[8]),
-        )
-        for row in rows
-    ]
+        while rows := await cursor.fetchmany(_ROWS_AT_A_TIME):
+            incidents.extend(
+                WeighedIncident(
+                    id=row[0],
+                    country=names.setdefault(row[1], row[1]),
+                    occurred_at=from_db_time(row[2]),
+                    severity=row[3],
+                    killed=row[4],
+                    injured=row[5],
+                    title=row[6],
+                    event_type=names.setdefault(row[7], row[7]),
+                    direction=Direction(row[8]),
+                )
+                for row in rows
+            )
+    return incidents

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import math
+import weakref
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from matplotlib.figure import Figure
 from PIL import Image
 
 from bot.clock import ManualClock
 from bot.config import TensionSettings
 from bot.models import Direction
+from bot.render.drawing import draw_png
 from bot.tension.charts import chart_size, tension_chart
 from bot.tension.index import (
     Level,
@@ -174,6 +178,32 @@ async def test_the_chart_is_a_decodable_png_of_the_promised_size(db: Database) -
     image = Image.open(io.BytesIO(png))
     image.verify()
     assert image.format == "PNG" and image.size == chart_size(len(regions)) == (1600, 1230)
+
+
+async def test_a_chart_drawn_off_the_loop_is_freed_as_soon_as_it_is_drawn(
+    db: Database,
+) -> None:
+    """A Figure is held by its own reference cycles: without a collection right after
+    drawing it, it would stay until the garbage collector's next run (none here)."""
+    await add(db, NEW_YEAR, severity=4)
+    regions = await TensionIndex(db, ManualClock(NEW_YEAR + timedelta(days=2)), SETTINGS).regions(
+        ["Iraq"]
+    )
+    drawn: list[weakref.ref[Figure]] = []
+
+    def draw(title: str) -> bytes:
+        png = tension_chart(regions, title, SETTINGS.level_ratios)
+        drawn.append(weakref.ref(next(o for o in gc.get_objects() if isinstance(o, Figure))))
+        return png
+
+    gc.collect()
+    gc.disable()
+    try:
+        png = await draw_png(draw, "Tension index, last 30 days")
+        assert drawn and drawn[0]() is None
+    finally:
+        gc.enable()
+    assert Image.open(io.BytesIO(png)).format == "PNG"
 
 
 async def test_the_readme_worked_example(db: Database) -> None:

@@ -7,7 +7,6 @@ sends of the same picture upload nothing.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -15,6 +14,7 @@ import aiosqlite
 from telegram import Message
 
 from bot.clock import Clock
+from bot.render.drawing import draw_png
 from bot.tension.charts import tension_chart
 from bot.tension.index import RegionTension, TensionIndex
 from storage import charts as store
@@ -38,10 +38,7 @@ class TensionCharts:
         if stored is not None:
             return stored
         title = f"Tension index, last {days} days"
-        # Drawing takes a fraction of a second of CPU: keep it off the event loop.
-        png = await asyncio.to_thread(
-            tension_chart, regions, title, self._index.settings.level_ratios
-        )
+        png = await draw_png(tension_chart, regions, title, self._index.settings.level_ratios)
         now = self._clock.now()
         async with self._db.transaction() as conn:
             await store.store_chart(conn, key, png, now)
