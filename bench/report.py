@@ -273,11 +273,11 @@ LIMITS = {
         "engine uses) avoids it"
     ),
     "memory.peak_rss": (
-        "not explained yet: the dispatch ends at about the same RSS as before (158 MB), and "
-        "the growth comes in the send phase, which now runs twice as fast (1,300 msg/s "
-        "against 600); a tracemalloc snapshot of the send phase would show what holds it "
-        "(suspects: the rate limiter's per-chat buckets for 100,000 chats, malloc arenas "
-        "of the database thread)"
+        "about 110 MB is the bot's code once imported (54 MB of it matplotlib and numpy, "
+        "which the cycle needs for its charts); the cycle adds the tension index's window "
+        "of incidents (about 23 MB for 70,000) and the charts being drawn (each collected "
+        "once drawn), then aiohttp's and SQLite's buffers while sending; drawing the "
+        "charts in a child process would take matplotlib out of the bot's own memory"
     ),
     "memory.dispatch": (
         "each batch of 500 subscribers is read as models and its digests composed; most "
