@@ -49,12 +49,21 @@ async def telegram() -> AsyncIterator[FakeBotApi]:
         yield api
 
 
+# The bot paces its messages to Telegram's limits (bot/delivery/rate_limiter.py): one a
+# second per private chat, 20 a minute per group, in real time. The fake Bot API enforces
+# no limit unless a test sets one, so the tests that are not about pacing lift the bot's
+# per-chat limits; otherwise each second reply in a chat waits a real second. The tests
+# of pacing set Telegram's limits on both sides (test_flood_and_pacing.py).
+UNPACED_CHATS = {"private_chat_per_second": 1000.0, "group_per_minute": 60_000.0}
+
+
 @pytest.fixture
 def settings(telegram: FakeBotApi, tmp_path: Path) -> Settings:
     return Settings(
         telegram={"token": telegram.token, "api_base_url": telegram.api_root, "admins": [OWNER_ID]},
         storage={"path": tmp_path / "bot.sqlite3"},
         bot={"timezone": "Asia/Baghdad"},
+        delivery=UNPACED_CHATS,
     )
 
 

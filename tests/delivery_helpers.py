@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.context import IncidentBotApp, delivery_of, services_of
 from bot.models import DigestFrequency, Incident, OutboxItem, OutboxKind, Subscription
+from bot.sandbox.fake_api import FakeBotApi
 from bot.subscriptions.areas import alert_place
 from storage.db import Database
 from storage.incidents import get_incident, insert_incident
@@ -67,6 +68,34 @@ async def eventually(
     async with asyncio.timeout(timeout):
         while not await check():
             await asyncio.sleep(interval)
+
+
+async def settled(app: IncidentBotApp, telegram: FakeBotApi) -> None:
+    """The bot has fetched every update the fake holds, finished handling each, and sent
+    everything its outbox held: all it was going to say about them has been said.
+
+    For checking that something was *not* said, without waiting out a quiet spell: idle
+    must be seen twice, a few turns of the loop apart, because an update taken off the
+    queue is handed to its task a turn later.
+    """
+    processor = app.update_processor
+    db = services_of(app).db
+
+    async def idle() -> bool:
+        return (
+            not telegram.pending_updates
+            and app.update_queue.empty()
+            and processor.current_concurrent_updates == 0
+            and await depth(db.reader) == 0
+        )
+
+    async def idle_twice() -> bool:
+        if not await idle():
+            return False
+        await asyncio.sleep(0.05)
+        return await idle()
+
+    await eventually(idle_twice, timeout=10)
 
 
 async def rows_for(db: Database, chat_id: int) -> list[OutboxItem]:

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from bot.app import build_application
 from bot.clock import ManualClock
-from bot.config import Settings
+from bot.config import DeliverySettings, Settings
 from bot.context import services_of
 from bot.lifecycle import polling
 from bot.sandbox.fake_api import FakeBotApi, RateLimits
@@ -21,6 +21,15 @@ from tests.people import Person
 
 FLOOD = int(os.environ.get("FLOOD", "200"))
 TELEGRAMS_LIMITS = RateLimits(global_per_second=30, per_private_chat_per_second=1)
+
+
+def under_telegrams_limits(settings: Settings, telegram: FakeBotApi) -> None:
+    """The fake enforces Telegram's limits and the bot paces to them, as it does by default
+    (the suite's settings lift the bot's per-chat pace: tests/conftest.py)."""
+    telegram.rate_limits = TELEGRAMS_LIMITS
+    defaults = DeliverySettings()
+    settings.delivery.private_chat_per_second = defaults.private_chat_per_second
+    settings.delivery.group_per_minute = defaults.group_per_minute
 
 
 def alerts_sent(telegram: FakeBotApi, readers: list[int]) -> int:
@@ -44,7 +53,7 @@ async def broadcast(
 ) -> AsyncIterator[list[int]]:
     """The bot alerting `readers` subscribers under Telegram's limits; on leaving, every
     one of them has had the alert."""
-    telegram.rate_limits = TELEGRAMS_LIMITS
+    under_telegrams_limits(settings, telegram)
     chat_ids = [telegram.add_user(f"Reader {n}").id for n in range(readers)]
     async with polling(build_application(settings, clock), poll_timeout=1) as app:
         await subscribe(services_of(app).db, chat_ids, NOW)
@@ -101,7 +110,7 @@ async def test_one_user_flooding_the_bot_does_not_slow_anyone_else(
 ) -> None:
     settings.flood.commands = 3
     settings.flood.per_seconds = 2
-    telegram.rate_limits = TELEGRAMS_LIMITS
+    under_telegrams_limits(settings, telegram)
     others = [Person(telegram, telegram.add_user(f"Reader {n}")) for n in range(10)]
 
     async def two_commands(person: Person) -> list[float]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from bot.app import build_application
@@ -12,6 +10,7 @@ from bot.config import Settings
 from bot.context import IncidentBotApp, services_of
 from bot.lifecycle import polling
 from bot.sandbox.fake_api import FakeBotApi, SentMessage
+from tests.delivery_helpers import settled
 from tests.people import Person
 from tests.test_e2e_admin import TOWER_FORM
 
@@ -30,13 +29,15 @@ LONG_FORM = TOWER_FORM.replace(
 )
 
 
-async def everything_until_quiet(telegram: FakeBotApi, chat_id: int) -> list[SentMessage]:
-    seen = [await telegram.next_reply(chat_id, timeout=10)]
-    while True:
-        try:
-            seen.append(await telegram.next_reply(chat_id, timeout=2.5))
-        except TimeoutError:
-            return seen
+async def everything_said(
+    app: IncidentBotApp, telegram: FakeBotApi, chat_id: int
+) -> list[SentMessage]:
+    """All the bot said (or edited) in the chat since the last look, once it has finished."""
+    await settled(app, telegram)
+    said = telegram.pending_replies(chat_id)
+    for _ in said:
+        await telegram.next_reply(chat_id)
+    return said
 
 
 async def test_a_long_incident_reaches_subscribers_and_the_channel_and_can_be_retracted(
@@ -50,19 +51,19 @@ async def test_a_long_incident_reaches_subscribers_and_the_channel_and_can_be_re
         assert preview.reply_markup is not None, preview.text[:200]
         assert len(preview.text) > 3900, len(preview.text)
         telegram.press_button(owner.user, preview, "Publish")
-        owner_saw = await everything_until_quiet(telegram, owner.chat_id)
+        owner_saw = await everything_said(app, telegram, owner.chat_id)
         assert any(m.text.startswith("Published as #") for m in owner_saw), owner_saw
         assert all(m.reply_markup is None for m in owner_saw if m.message_id == preview.message_id)
 
-        alert = await everything_until_quiet(telegram, alice.chat_id)
+        alert = await everything_said(app, telegram, alice.chat_id)
         assert LONG_SUMMARY[-40:] in "".join(m.text for m in alert)
-        post = await everything_until_quiet(telegram, channel.id)
+        post = await everything_said(app, telegram, channel.id)
         assert LONG_SUMMARY[-40:] in "".join(m.text for m in post)
 
         incident = (await services_of(app).incidents.latest(1)).incidents[0]
         reason = "Misdated: " + "the report gave the wrong day. " * 50
         await owner.says(f"/retract {incident.id} {reason}")
-        retracted = await everything_until_quiet(telegram, channel.id)
+        retracted = await everything_said(app, telegram, channel.id)
         assert retracted[0].method == "editMessageText"
         assert retracted[0].message_id == post[0].message_id
         assert "Retracted" in "".join(m.text for m in retracted)
@@ -79,7 +80,7 @@ async def test_publish_and_another_button_pressed_together_publish_once_and_say_
     preview = await owner.says(TOWER_FORM)
     telegram.press_button(owner.user, preview, "Publish")
     telegram.press_button(owner.user, preview, second)
-    said = await everything_until_quiet(telegram, owner.chat_id)
+    said = await everything_said(running_bot, telegram, owner.chat_id)
     texts = "\n".join(m.text for m in said)
     assert "Published as #" in texts and "already published as #" in texts
     assert never_said not in texts
@@ -98,8 +99,8 @@ async def test_a_forged_button_for_a_missing_or_unreadable_draft_changes_nothing
     forged = ("draft:cancel:999999", "draft:publish:99999999999999999999999", "draft:edit:٣")
     for data in forged:
         telegram.press_forged(owner.user, own, data)
-        await asyncio.sleep(0.3)
-    said = "\n".join(m.text for m in await everything_until_quiet(telegram, owner.chat_id))
+        await settled(running_bot, telegram)
+    said = "\n".join(m.text for m in await everything_said(running_bot, telegram, owner.chat_id))
     assert "That draft no longer exists." in said
     assert "That button does not name anything I know." in said
     assert "Published as #" not in said and "something went wrong" not in said

@@ -30,6 +30,7 @@ from bot.sandbox.objects import SentMessage
 from bot.sandbox.session import PEOPLE, Arrival, Outcome, Popup, Sandbox, SandboxOptions
 from bot.sandbox.terminal import button_lines, buttons_of, first_words, format_text
 from bot.sandbox.terminal import message_lines as lines_of
+from tests.conftest import UNPACED_CHATS
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC_SCRIPTS = sorted((ROOT / "docs").glob("sandbox-*.txt"))
@@ -260,7 +261,9 @@ def test_scripts_have_comments_blank_lines_and_continued_lines() -> None:
 
 async def run_script(script: str, options: SandboxOptions | None = None) -> tuple[int, str]:
     out = io.StringIO()
-    async with Sandbox.open(Settings(), options or SandboxOptions()) as sandbox:
+    # Unpaced, as in the rest of the suite: a transcript does not depend on the pace.
+    settings = Settings(delivery=UNPACED_CHATS)
+    async with Sandbox.open(settings, options or SandboxOptions()) as sandbox:
         status = await run_lines(sandbox, script.splitlines(), out)
     return status, out.getvalue()
 
