@@ -542,3 +542,19 @@ def test_uncounted_injuries_are_not_reported_and_keep_their_words() -> None:
 def test_a_report_silent_on_the_claim_proposes_not_reported() -> None:
     proposal = propose_incident("A drone struck Harir Air Base on Tuesday.")
     assert fields_from_proposal(proposal)["claimed_by"] == ["not reported"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "words"),
+    [
+        ("Dozens of people were killed when rockets hit Kirkuk.", "dozens of people dead"),
+        ("A drone struck Harir Air Base, wounding several soldiers.", "several soldiers injured"),
+        ("A drone hit Tanf, causing minor injuries.", "people with minor injuries"),
+    ],
+)
+def test_a_vague_toll_is_not_reported_and_kept_in_words(sentence: str, words: str) -> None:
+    draft = propose_incident(sentence)
+    assert draft.killed is None and draft.injured is None
+    assert words in draft.summary and "no figure given" in draft.summary
+    fields = fields_from_proposal(draft)
+    assert fields["killed"] == fields["injured"] == ["not reported"]

@@ -25,8 +25,9 @@ def reports() -> list[CodedReport]:
 def test_the_set_is_large_and_coded_in_full(reports: list[CodedReport]) -> None:
     assert len(reports) >= 36
     assert len({report.id for report in reports}) == len(reports)
-    heldout = [report for report in reports if report.group == "heldout"]
-    assert len(heldout) * 4 >= len(reports)
+    # Groups written to be scored unseen before the rules were changed for them.
+    unseen = [report for report in reports if report.group != "dev"]
+    assert len(unseen) * 3 >= len(reports)
     for report in reports:
         assert set(report.expected) == set(FIELDS), report.id
         assert 2019 <= report.published.year <= 2025, report.id

@@ -296,6 +296,7 @@ _HARMED_NOBODY = re.compile(
 )
 _NO_CASUALTY_NOUN = re.compile(
     r"\b(?:no|without\s+(?:causing\s+)?(?:any\s+)?)\s*(?:immediate\s+)?(?:reports?\s+of\s+)?"
+    r"(?:(?:damage|deaths|injuries)\s+or\s+)?"
     r"(?:(?:US|U\.S\.|American|coalition|civilian|military|[A-Z][a-z]+i)\s+)?"
     r"(?P<noun>casualties|injuries|deaths|fatalities)\b",
     re.IGNORECASE,
@@ -448,6 +449,18 @@ _NAMED_VICTIM = re.compile(
 )
 
 
+# "one of its members was killed and another wounded": one more, of the other kind.
+_ANOTHER = re.compile(
+    r"\band\s+another\s+(?:[a-z]+\s+)?(?:was\s+)?(?P<verb>wounded|injured|hurt|killed)\b"
+)
+
+
+def _another_victim(text: str) -> Iterable[_Casualty]:
+    for match in _ANOTHER.finditer(text):
+        kind = _harm_kind(match.group("verb"))
+        yield _Casualty(kind, Count(value=1), match.group(0), match.start(), "another")
+
+
 def _named_victims(text: str) -> Iterable[_Casualty]:
     for match in _NAMED_VICTIM.finditer(text):
         name = match.group("name")
@@ -459,6 +472,7 @@ def _named_victims(text: str) -> Iterable[_Casualty]:
 def _numbered_casualties(text: str) -> Iterable[_Casualty]:
     yield from _counted_in_parts(text)
     yield from _named_victims(text)
+    yield from _another_victim(text)
     yield from _tolls(text)
     for match in _PASSIVE_COUNT.finditer(text):
         gap = match.group("gap")
@@ -507,16 +521,26 @@ def _zero_kinds(wording: str) -> tuple[_CasualtyKind, ...]:
     return ("killed",)
 
 
+_NEXT_WORD = re.compile(r"\s+([a-z][a-z-]*)\b")
+_INJURY_DEGREE = re.compile(r"minor|light|slight|serious|severe|non-life-threatening", re.I)
+
+
 def _vague_casualties(text: str) -> Iterable[_Casualty]:
+    """Harm without a number; `victims` keeps the report's words ("dozens of people")."""
     for match in _VAGUE_PASSIVE.finditer(text):
         if not _OTHER_CLAUSE.search(match.group("gap")):
             kind = _harm_kind(match.group("verb"))
-            yield _Casualty(kind, None, match.group(0), match.start(), match.group("gap"))
+            victims = " ".join(f"{match.group('vague')} {match.group('gap')}".split())
+            yield _Casualty(kind, None, match.group(0), match.start(), victims)
     for match in _VAGUE_ACTIVE.finditer(text):
         kind = _harm_kind(match.group("verb"))
-        yield _Casualty(kind, None, match.group(0), match.start(), match.group("vague"))
+        noun = _NEXT_WORD.match(text, match.end())
+        victims = f"{match.group('vague')} {noun.group(1)}" if noun else match.group("vague")
+        yield _Casualty(kind, None, match.group(0), match.start(), victims)
     for match in _UNCOUNTED_INJURIES.finditer(text):
-        yield _Casualty("injured", None, match.group(0), match.start(), "")
+        degree = _INJURY_DEGREE.search(match.group(0))
+        victims = f"people with {degree.group(0).lower()} injuries" if degree else "people hurt"
+        yield _Casualty("injured", None, match.group(0), match.start(), victims)
 
 
 def _find_casualties(text: str) -> list[_Casualty]:
@@ -565,12 +589,13 @@ _IED = (
 )
 _AIRCRAFT = (
     r"\b(?:air ?strikes?|air-strikes?|air raids?|warplanes?|war planes?|fighter jets?|jets|"
-    r"bombers|aerial bombardment)\b"
+    r"bombers|gunships?|aerial bombardment)\b"
 )
 _MISSILE = rf"\b(?:(?:ballistic|cruise|anti-ship|anti-tank|guided)\s+)?missiles?{_NOT_STRUCK}"
 _CLASH = (
     r"\b(?:clash(?:es|ed)?|firefights?|gun ?battles?|exchanges? of fire|fighting between|"
-    r"ambush(?:ed)?)\b"
+    r"ambush(?:ed)?|(?:attack(?:ed|s)?|assault(?:ed|s)?|stormed)\s+(?:on\s+)?(?:their|the|its|"
+    r"army|military)\s+(?:positions?|checkpoints?|posts?|outposts?))\b"
 )
 # In order of preference where two overlap equally; otherwise the first named wins.
 _WEAPONS: tuple[_Weapon, ...] = (
@@ -579,7 +604,12 @@ _WEAPONS: tuple[_Weapon, ...] = (
     _weapon(
         "grenade", _EXPLOSIONS, "Grenade", r"\b(?:rocket-propelled grenades?|RPGs?|grenades?)\b"
     ),
-    _weapon("drone", _EXPLOSIONS, _AIR_STRIKE, rf"\b(?:drones?|UAVs?){_NOT_STRUCK}"),
+    _weapon(
+        "drone",
+        _EXPLOSIONS,
+        _AIR_STRIKE,
+        rf"\b(?:drones?|UAVs?|(?:uncrewed|unmanned) surface vessels?|USVs?){_NOT_STRUCK}",
+    ),
     _weapon("airstrike", _EXPLOSIONS, _AIR_STRIKE, _AIRCRAFT),
     _weapon("rocket", _EXPLOSIONS, _SHELLING, rf"\b(?:rockets?|Katyushas?){_NOT_STRUCK}"),
     _weapon("missile", _EXPLOSIONS, _SHELLING, _MISSILE),
@@ -618,7 +648,10 @@ _ATTACK_CUE = re.compile(
 # What follows these words in a sentence is the cause or setting, not the attack itself.
 _CONTEXT_CLAUSE = re.compile(
     r"\b(?:in response to|in retaliation for|retaliation for|amid|in the wake of|"
-    r"(?:a|one|two|three|four|five|six|\d+|several) (?:days?|weeks?|hours?) after)\b",
+    r"(?:a|one|two|three|four|five|six|\d+|several) (?:days?|weeks?|hours?) after|"
+    # "struck a vehicle after they fired a missile at the base": what the strike answered.
+    r"after\s+(?:they|it|militants|militiamen|the\s+\w+)\s+(?:had\s+)?(?:fired|launched|"
+    r"attacked|struck|targeted))\b",
     re.IGNORECASE,
 )
 
@@ -678,7 +711,8 @@ _FORCE_NOUN = (
     r"(?i:(?:(?:ground|special|naval|military|combat|security|government|regime|armed|"
     r"defen[cs]e|fighter|war)\s+)?(?:forces|troops|soldiers|military|army|service ?members|"
     r"servicemembers|servicem[ae]n|personnel|marines|sailors|navy|air force|warplanes|planes|"
-    r"jets|aircraft|bombers|drones?|air ?strikes?|strikes?|raids?|warships?|destroyers?))\b"
+    r"jets|aircraft|bombers|gunships?|drones?|air ?strikes?|strikes?|raids?|warships?|"
+    r"destroyers?))\b"
 )
 _FORCE_CHAIN = re.compile(
     rf"\b(?P<chain>(?:{_NATION})(?:\s*(?:,|and|&|/)\s*(?:{_NATION}))*)(?:-led)?\s+{_FORCE_NOUN}"
@@ -814,6 +848,12 @@ _ANCHOR_BEFORE = re.compile(
     r"(?:\b(?:nautical miles|miles|nm|kilometres|kilometers|km)\s+(?:\w+\s+){0,2}?"
     r"(?:of|off|from)|\boff(?:\s+the\s+coast\s+of)?|\bport\s+(?:city\s+)?of)"
     r"\s+(?:the\s+)?(?:[\w-]+\s+)?$",
+    re.IGNORECASE,
+)
+# "near Abu Ghraib, west of Baghdad": Baghdad is the point of reference, not the place.
+_REFERENCE_BEFORE = re.compile(
+    r"\b(?:north|south|east|west|northeast|northwest|southeast|southwest)(?:ern)?\s+of\s+"
+    r"(?:the\s+)?$",
     re.IGNORECASE,
 )
 # "ships in the Red Sea": where the shipping an attack threatens sails, not where it was.
@@ -1175,7 +1215,15 @@ def _earliest_most_specific(
 ) -> _PlaceMention:
     first = min(reading.sentence_of(m.start) for m in candidates)
     in_first = [m for m in candidates if reading.sentence_of(m.start) == first]
-    return min(in_first, key=lambda m: (-m.rank, reading.cue_distance(m), m.start))
+    return min(
+        in_first,
+        key=lambda m: (
+            -m.rank,
+            bool(_REFERENCE_BEFORE.search(reading.before(m.start))),
+            reading.cue_distance(m),
+            m.start,
+        ),
+    )
 
 
 def _place_notes(
@@ -1256,7 +1304,7 @@ def _choose_casualty(
     )
     vague = [c for c in found if c.count is None]
     notes = [f'"{_clip(c.wording)}": {kind}, but not a count.' for c in vague]
-    uncounted = vague[0].wording if vague else ""
+    uncounted = vague[0].victims.lower() if vague else ""
     if not counted:
         return None, uncounted, notes
     chosen = counted[0]
@@ -1414,6 +1462,10 @@ def _acknowledged(reading: _Reading, perpetrators: Sequence[str]) -> bool:
 
 
 _BY_BEFORE = re.compile(r"\bby\s+(?:the\s+)?$", re.IGNORECASE)
+# "clashes between the SDF and tribal fighters": the first party named is recorded first.
+_CLASH_BETWEEN_BEFORE = re.compile(
+    r"\b(?:clash(?:es|ed)?|fighting|battles?)\s+between\s+(?:the\s+)?$", re.IGNORECASE
+)
 _BLAME_BEFORE = re.compile(
     r"\b(?:blamed(?:\s+(?:it|the attack|the strike)\s+on)?|blaming|accused|attributed"
     r"(?:\s+\w+){0,3}\s+to|blamed\s+on|pointed(?:\s+the\s+finger)?\s+(?:at|to)|suspected)"
@@ -1458,6 +1510,7 @@ def _carries_out(reading: _Reading, index: int, actor: _ActorMention) -> bool:
     after = text[actor.end : reading.sentences[index].end]
     return bool(
         _BY_BEFORE.search(reading.before(actor.start))
+        or _CLASH_BETWEEN_BEFORE.search(reading.before(actor.start))
         or _ATTACK_VERB_AFTER.match(after)
         or _ATTACK_NOUN_END.search(text, actor.start, actor.end)
     )
@@ -1743,17 +1796,25 @@ def _at(place: Place) -> str:
     return {"base": "on", "sea": "in the"}.get(place.kind, "in")
 
 
-def _outcome(killed: Count | None, injured: Count | None, vague_injured: str) -> str:
-    harmed = [
-        f"{count} {word}"
-        for count, word in ((killed, "dead"), (injured, "injured"))
-        if count is not None and count.value > 0
-    ]
+def _outcome(
+    killed: Count | None, injured: Count | None, vague_killed: str, vague_injured: str
+) -> str:
+    """ "left 3 dead"; a harm the report gives no number for keeps the report's words
+    ("left dozens of people dead, with no figure given"), never a number."""
+    harmed = []
+    for count, vague, word in ((killed, vague_killed, "dead"), (injured, vague_injured, "injured")):
+        if count is not None and count.value > 0:
+            harmed.append(f"{count} {word}")
+        elif count is None and vague:
+            harmed.append(vague if vague.startswith("people ") else f"{_clip(vague)} {word}")
     if harmed:
-        return " left " + " and ".join(harmed)
-    if vague_injured:
-        # The report's own words, since they are all it says.
-        return f" was reported to have caused {_clip(vague_injured.lower())}, with no figure given"
+        unnumbered = (
+            ", with no figure given"
+            if len(harmed)
+            > sum(count is not None and count.value > 0 for count in (killed, injured))
+            else ""
+        )
+        return " left " + " and ".join(harmed) + unnumbered
     if killed is not None and injured is not None:
         return " caused no reported casualties"
     if killed is not None:
@@ -1770,6 +1831,7 @@ def _compose_summary(
     target: str | None,
     killed: Count | None,
     injured: Count | None,
+    vague_killed: str,
     vague_injured: str,
     claim: _Claim,
     perpetrator: str | None,
@@ -1779,9 +1841,8 @@ def _compose_summary(
     # Both sides of a clash are fighting; neither is simply "aimed at".
     role = "involving" if weapon and weapon.event_type == _BATTLES else "aimed at"
     aimed = f", {role} {target}," if target else ""
-    first = (
-        f"{article} {words}{_where(place)}{when}{aimed}{_outcome(killed, injured, vague_injured)}."
-    )
+    outcome = _outcome(killed, injured, vague_killed, vague_injured)
+    first = f"{article} {words}{_where(place)}{when}{aimed}{outcome}."
     return f"{first} {_responsibility(claim, perpetrator)}"
 
 
@@ -1848,6 +1909,7 @@ def propose_incident(text: str, *, published: date | None = None) -> ReportPropo
             target=target,
             killed=killed_count,
             injured=injured_count,
+            vague_killed=vague_killed,
             vague_injured=vague_injured,
             claim=claim,
             perpetrator=perpetrator,
