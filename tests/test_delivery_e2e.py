@@ -25,7 +25,7 @@ from bot.sandbox.fake_api import FakeBotApi, Fault
 from storage.db import Database
 from storage.incidents import insert_incident
 from storage.outbox import AlertPlace, enqueue_alerts, enqueue_message
-from tests.conftest import NOW
+from tests.conftest import NOW, UNPACED_CHATS
 from tests.delivery_helpers import (
     drained,
     publish,
@@ -44,7 +44,7 @@ from tests.test_fake_api import png
 @pytest.fixture(params=["aiohttp", "httpx"])
 def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
     """Every test here runs on both HTTP backends: the engine posts through either."""
-    settings.delivery = DeliverySettings(max_attempts=3, retry_backoff_seconds=5)
+    settings.delivery = DeliverySettings(max_attempts=3, retry_backoff_seconds=5, **UNPACED_CHATS)
     settings.telegram.http_backend = request.param
     return settings
 
