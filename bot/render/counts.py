@@ -10,10 +10,6 @@ from __future__ import annotations
 import io
 from datetime import date, datetime, timedelta, tzinfo
 
-import matplotlib.dates as mdates
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-
 from bot.models import Direction, Qualifier
 from bot.record.counts import CasualtyTotal, CountReport
 from bot.render.incidents import DIRECTION_PLURALS, esc, format_time
@@ -74,6 +70,11 @@ def casualty_total(total: CasualtyTotal, incidents: int) -> str:
 
 def count_chart(report: CountReport) -> bytes:
     """A PNG of the incidents per week or month, stacked by direction."""
+    # Imported here, as in bot/tension/charts.py: only what draws pays for matplotlib.
+    import matplotlib.dates as mdates
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     figure = Figure(figsize=(WIDTH_PX / _DPI, HEIGHT_PX / _DPI), dpi=_DPI)
     axes = figure.add_subplot()
     starts = [datetime.combine(start, datetime.min.time()) for start, _ in report.by_period]

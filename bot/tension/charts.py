@@ -17,14 +17,17 @@ import io
 import math
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-
-import matplotlib.dates as mdates
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from bot.models import Direction
 from bot.render.tension import held_back_note
 from bot.tension.index import Level, RegionTension
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+# matplotlib is imported where a chart is drawn: it takes a third of a second, which
+# every command-line run that imports the bot (import, export, db upgrade) would pay.
 
 _DPI = 100
 _WIDTH_ONE_COLUMN = 1200
@@ -56,6 +59,8 @@ def tension_chart(
     regions: Sequence[RegionTension], title: str, level_ratios: Sequence[float]
 ) -> bytes:
     """A PNG with one panel per region: its daily index over the level bands."""
+    from matplotlib.figure import Figure
+
     width, height = chart_size(len(regions))
     figure = Figure(figsize=(width / _DPI, height / _DPI), dpi=_DPI)
     columns = _columns(len(regions))
@@ -83,6 +88,8 @@ def tension_chart(
 
 
 def _panel(axes: Axes, region: RegionTension, colour: str, level_ratios: Sequence[float]) -> None:
+    import matplotlib.dates as mdates
+
     days = [_midnight(day) for day, _ in region.series]
     values = [value for _, value in region.series]
     bounds = [0.0, *(ratio * region.baseline for ratio in level_ratios)]
@@ -124,6 +131,8 @@ def _panel(axes: Axes, region: RegionTension, colour: str, level_ratios: Sequenc
 def _marks(
     axes: Axes, region: RegionTension, days: list[datetime], values: list[float], colour: str
 ) -> None:
+    import matplotlib.dates as mdates
+
     by_day = dict(zip(days, values, strict=True))
     for strikes in (False, True):
         shown = [m for m in region.markers if (m.direction is Direction.BY_COALITION) == strikes]
