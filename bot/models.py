@@ -371,11 +371,22 @@ class DraftStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class Draft(BaseModel):
-    """An incident being written with /post, not yet published: its form's fields as typed.
+class DraftPurpose(StrEnum):
+    """What a draft does once approved: publish a new incident, or change a published one
+    (a correction or retraction waiting for a second approval under the two-person rule)."""
 
-    The preview calls it "Draft N"; the /draft command does not make one, it proposes the
-    form from a report for the admin to send as /post.
+    PUBLISH = "publish"
+    EDIT = "edit"
+    RETRACT = "retract"
+
+
+class Draft(BaseModel):
+    """A change to the record waiting for its admin's Publish (and, under the two-person
+    rule, a second admin's approval): a new incident's form fields as typed, or an edit's
+    changed lines, or a retraction's reason (fields["reason"]).
+
+    The preview calls it "Draft N". /draft keeps the form it proposes as a draft whose
+    preview "Use this draft" opens once (previewed_at).
     """
 
     id: int
@@ -386,6 +397,10 @@ class Draft(BaseModel):
     incident_id: int | None
     created_at: UtcDatetime
     updated_at: UtcDatetime
+    purpose: DraftPurpose = DraftPurpose.PUBLISH
+    changes_incident: int | None = None  # the incident an edit or retraction changes
+    from_proposal: int | None = None  # the feed proposal whose Apply made it
+    previewed_at: UtcDatetime | None = None
 
 
 class DigestFrequency(StrEnum):

@@ -7,12 +7,15 @@ import re
 from telegram import Update
 
 from bot.context import BotContext
+from bot.models import IncidentChange
+from bot.newsroom.changes import AwaitingApproval
 from bot.newsroom.forms import FormError, fields_from_incident, parse_form
 from bot.numbers import bounded_int
 from bot.render.corrections import history_text
 from bot.render.newsroom import correction_done, editable_form
 from handlers.incidents import parse_incident_id
-from handlers.incoming import acting_user_id, message_of, text_after_command
+from handlers.incoming import acting_user, message_of, text_after_command
+from handlers.posting import ask_second_approval
 from handlers.replies import UsageError, reply_html
 
 _ID_THEN_REST = re.compile(r"#?([0-9]+)(?:\s+(.*))?$", re.DOTALL | re.ASCII)
@@ -35,8 +38,9 @@ async def edit(update: Update, context: BotContext) -> None:
     parsed = parse_form(form)
     if parsed.problems:
         raise FormError(parsed.problems)
-    change = await services.newsroom.edit(incident_id, parsed.fields, acting_user_id(update))
-    await reply_html(update, correction_done(change, services.timezone))
+    user = acting_user(update)
+    change = await services.newsroom.edit(incident_id, parsed.fields, user.id, user.full_name)
+    await changed_or_waiting(update, context, change)
 
 
 async def retract(update: Update, context: BotContext) -> None:
@@ -45,8 +49,19 @@ async def retract(update: Update, context: BotContext) -> None:
     )
     if not reason:
         raise UsageError("Say why it is retracted, e.g. /retract 12 Duplicate of #11")
-    change = await context.services.newsroom.retract(incident_id, reason, acting_user_id(update))
-    await reply_html(update, correction_done(change, context.services.timezone))
+    user = acting_user(update)
+    change = await context.services.newsroom.retract(incident_id, reason, user.id, user.full_name)
+    await changed_or_waiting(update, context, change)
+
+
+async def changed_or_waiting(
+    update: Update, context: BotContext, change: IncidentChange | AwaitingApproval
+) -> None:
+    """What was corrected; or, under the two-person rule, the correction sent to the others."""
+    if isinstance(change, AwaitingApproval):
+        await ask_second_approval(update, context, change)
+    else:
+        await reply_html(update, correction_done(change, context.services.timezone))
 
 
 async def history(update: Update, context: BotContext) -> None:

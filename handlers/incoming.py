@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from telegram import CallbackQuery, Chat, Message, MessageEntity, Update, User
@@ -10,6 +11,8 @@ from bot.commands import typed_command
 from bot.context import BotContext
 from bot.errors import UserError
 from bot.numbers import bounded_int
+
+_WRITTEN_LINK = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]]")
 
 
 def acting_user(update: Update) -> User:
@@ -49,6 +52,15 @@ def shown_html(message: Message) -> str | None:
     return Message(
         message.message_id, message.date, message.chat, text=message.text, entities=entities
     ).text_html
+
+
+def links_in(message: Message) -> list[str]:
+    """The web links a message carries, in order, once each: those written out and those
+    behind a text (a forwarded report's "read more")."""
+    found = message.parse_entities([MessageEntity.URL, MessageEntity.TEXT_LINK])
+    links = [entity.url if entity.url else text for entity, text in found.items()]
+    links += _WRITTEN_LINK.findall(message.text or "")  # entities are not always sent
+    return [link for link in dict.fromkeys(links) if link.startswith(("http://", "https://"))]
 
 
 def command_of(message: Message) -> str:

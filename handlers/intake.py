@@ -23,8 +23,9 @@ from bot.render.intake import (
     proposal_text,
     queue_list,
 )
-from bot.render.newsroom import correction_done, editable_form, form_problems
+from bot.render.newsroom import editable_form, form_problems
 from bot.services import Services
+from handlers.corrections import changed_or_waiting
 from handlers.incoming import acting_user, acting_user_id, pressed
 from handlers.posting import show_preview
 from handlers.replies import UsageError, reply_html
@@ -132,9 +133,11 @@ async def proposal_button(update: Update, context: BotContext) -> None:
     actor = acting_user_id(update)
     await query.answer()
     if action == "apply":
-        change = await intake.apply_update(proposal_id, actor)
-        await reply_html(update, correction_done(change, context.services.timezone))
+        change = await intake.apply_update(proposal_id, actor, acting_user(update).full_name)
+        await changed_or_waiting(update, context, change)
         decided = await intake.proposal(proposal_id)
+        if decided.status is ProposalStatus.PENDING:
+            return  # a correction waiting for a second approval: the proposal waits too
     elif action == "discard":
         decided = await intake.decide(proposal_id, ProposalStatus.DISCARDED, actor)
         await reply_html(update, f"P{proposal_id} discarded. Nothing was published.")

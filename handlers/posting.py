@@ -11,17 +11,34 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from bot.models import DraftOrigin
+from bot.models import Draft, DraftOrigin, DraftPurpose, Incident, IncidentChange
 from bot.newsroom.changes import AwaitingApproval, NewsroomError, Preview
 from bot.newsroom.extracted_form import fields_from_proposal
 from bot.newsroom.extractor import propose_incident
 from bot.newsroom.forms import FormError, parse_form
-from bot.newsroom.guided_post import STEPS, AnswerError, mark_answered, next_step
+from bot.newsroom.guided_post import (
+    DONE_WORDS,
+    STEPS,
+    AnswerError,
+    Step,
+    mark_answered,
+    next_step,
+)
 from bot.outgoing import fits_one_message, send_html
 from bot.render.incidents import esc
-from bot.render.newsroom import approvals_line, editable_form, form_problems, preview
+from bot.render.newsroom import (
+    approvals_line,
+    collected_sources,
+    correction_done,
+    editable_form,
+    form_problems,
+    pending_change,
+    preview,
+)
 from handlers.incoming import (
+    acting_user,
     acting_user_id,
+    links_in,
     message_of,
     pressed,
     shown_html,
@@ -32,7 +49,7 @@ from handlers.replies import UsageError, reply_html
 log = logging.getLogger(__name__)
 
 DRAFT_PREFIX = "draft"
-BUTTON_PATTERN = rf"^{DRAFT_PREFIX}:(publish|edit|cancel):[0-9]+$"
+BUTTON_PATTERN = rf"^{DRAFT_PREFIX}:(use|publish|edit|cancel):[0-9]+$"
 CONVERSATION = "guided_post"  # the name its state is persisted under: keep it
 ASKING = 1  # the guided conversation's one state: a question is waiting for its answer
 
@@ -65,8 +82,11 @@ async def guided_answer(update: Update, context: BotContext) -> int:
     step = next_step(draft.fields)
     if step is None:
         return await _ask_next(update, context)
+    text = message_of(update).text or ""
+    if step.collects:
+        return await _collect(update, context, draft, step, text)
     try:
-        answers = step.to_fields(message_of(update).text or "")
+        answers = step.to_fields(text)
     except AnswerError as error:
         await reply_html(update, esc(str(error)))
         return ASKING
@@ -75,6 +95,31 @@ async def guided_answer(update: Update, context: BotContext) -> int:
         await reply_html(update, f"{esc(problem)}\nPlease answer again.")
         return ASKING
     return await _ask_next(update, context)
+
+
+async def _collect(update: Update, context: BotContext, draft: Draft, step: Step, text: str) -> int:
+    """A step answered over several messages (the sources) until the admin sends "done";
+    each message adds to what was collected, and a bad one is refused on its own."""
+    newsroom = context.services.newsroom
+    collected = [value for value in draft.fields.get(step.name, []) if value.strip()]
+    if text.strip().casefold() in DONE_WORDS:
+        if not collected:
+            await reply_html(update, "No source yet: send at least one before “done”.")
+            return ASKING
+        await newsroom.answer(draft.id, mark_answered(draft.fields, step))
+        return await _ask_next(update, context)
+    try:
+        answers = step.to_fields(text)
+    except AnswerError as error:
+        await reply_html(update, f"{esc(str(error))}\nNothing was added; send it again.")
+        return ASKING
+    added = [value for value in answers[step.name] if value not in collected]
+    problem = await newsroom.answer(draft.id, {step.name: [*collected, *added]})
+    if problem:
+        await reply_html(update, f"{esc(problem)}\nNothing was added; send it again.")
+        return ASKING
+    await reply_html(update, collected_sources([*collected, *added]))
+    return ASKING
 
 
 async def _ask_next(update: Update, context: BotContext) -> int:
@@ -108,48 +153,72 @@ async def propose_from_report(update: Update, context: BotContext) -> None:
     message = message_of(update)
     text = text_after_command(message)
     if not text and message.reply_to_message is not None:
-        text = message.reply_to_message.text or ""
+        message = message.reply_to_message
+        text = message.text or ""
     if not text.strip():
         raise UsageError("Paste the report after /draft, or reply /draft to a message holding it.")
 
     proposal = propose_incident(text, published=message.date.date())
-    fields = fields_from_proposal(proposal)
-    notes = "Proposed from the report — check every line, then send it back to preview it."
+    # The report's own links are its sources; without one, the form asks for a source.
+    fields = fields_from_proposal(proposal) | {"source": links_in(message) or [""]}
+    draft_id = await context.services.newsroom.keep_proposed(acting_user_id(update), fields)
+    notes = (
+        "Proposed from the report — check every line: “Use this draft” previews it as it "
+        "is; or change it and send it back as /post."
+    )
     if proposal.notes:
         notes += "\n" + "\n".join(f"• {note}" for note in proposal.notes)
-    await reply_html(update, editable_form("/post", fields, notes, blanks=True))
+    markup = InlineKeyboardMarkup([[_draft_button("Use this draft", "use", draft_id)]])
+    await reply_html(update, editable_form("/post", fields, notes, blanks=True), markup)
 
 
 async def draft_button(update: Update, context: BotContext) -> None:
-    """Publish, Edit or Cancel under a preview: what happens is decided from the draft as
-    stored, never from the (possibly stale) preview, so a double tap cannot contradict
-    itself."""
+    """Use, Publish (Approve), Edit or Cancel of a draft: what happens is decided from the
+    draft as stored, never from the (possibly stale) message, so a double tap cannot
+    contradict itself."""
     query, action, draft_id = pressed(update)
     await query.answer()
     newsroom = context.services.newsroom
-    assert update.effective_user is not None
     try:
-        if action == "publish":
+        if action == "use":
+            shown = await newsroom.open_preview(draft_id)
+        elif action == "publish":
             outcome = await newsroom.approve(
-                draft_id, acting_user_id(update), update.effective_user.full_name
+                draft_id, acting_user_id(update), acting_user(update).full_name
             )
         else:
             draft = await newsroom.withdraw(draft_id)
     except NewsroomError as refusal:
         await _close_preview(query.message, str(refusal))
         raise
-    if action == "publish":
-        if isinstance(outcome, AwaitingApproval):
-            await _ask_second_approval(update, context, outcome)
-            return
-        await _close_preview(query.message, f"✅ Published as #{outcome.id}.")
-        await reply_html(update, f"Published as #{outcome.id}. /incident {outcome.id} shows it.")
+    if action == "use":
+        await _close_preview(query.message, "👁 Preview below.")
+        await show_preview(update, context, shown)
+    elif action == "publish":
+        await _carried_out(update, context, outcome)
     elif action == "edit":
         await _close_preview(query.message, "✏️ Being edited.")
         note = "Change what needs changing and send it back:"
         await reply_html(update, editable_form("/post", draft.fields, note))
+    elif draft.changes_incident is not None:
+        await _close_preview(query.message, f"✖️ Cancelled. #{draft.changes_incident} is unchanged.")
     else:
         await _close_preview(query.message, "✖️ Cancelled. Nothing was published.")
+
+
+async def _carried_out(
+    update: Update, context: BotContext, outcome: Incident | IncidentChange | AwaitingApproval
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    if isinstance(outcome, AwaitingApproval):
+        await ask_second_approval(update, context, outcome)
+    elif isinstance(outcome, Incident):
+        await _close_preview(query.message, f"✅ Published as #{outcome.id}.")
+        await reply_html(update, f"Published as #{outcome.id}. /incident {outcome.id} shows it.")
+    else:
+        await _close_preview(query.message, f"✅ Applied to #{outcome.after.id}.")
+        await reply_html(update, correction_done(outcome, context.services.timezone))
 
 
 async def show_preview(update: Update, context: BotContext, shown: Preview) -> None:
@@ -160,41 +229,53 @@ async def show_preview(update: Update, context: BotContext, shown: Preview) -> N
     await reply_html(update, preview(shown, context.services.timezone), markup)
 
 
-async def _ask_second_approval(
+async def ask_second_approval(
     update: Update, context: BotContext, waiting: AwaitingApproval
 ) -> None:
-    """Two-person rule: every other admin gets the preview with "Approve and publish"."""
-    query = update.callback_query
-    assert query is not None
+    """Two-person rule: every other admin gets the draft (a new incident's preview, or a
+    correction or retraction) with "Approve and publish" (or "… apply") and "Cancel"."""
+    newsroom = context.services.newsroom
     approved = approvals_line(waiting)
     others = [
         user_id
         for user_id in await context.services.admins.roles()
         if user_id not in waiting.approver_ids
     ]
-    message = query.message
-    if waiting.newly and isinstance(message, Message) and (pressed_on := shown_html(message)):
+    zone = context.services.timezone
+    if waiting.purpose is DraftPurpose.PUBLISH:
+        shown = preview(await newsroom.preview(waiting.draft_id), zone)
+        approve_label, again, applied = "Approve and publish", "Publish", "published"
+    else:
+        shown = pending_change(await newsroom.pending_change(waiting.draft_id))
+        approve_label, again, applied = "Approve and apply", "Approve and apply", "applied"
+    markup = InlineKeyboardMarkup(
+        [[_draft_button(approve_label, "publish", waiting.draft_id),
+          _draft_button("Cancel", "cancel", waiting.draft_id)]]
+    )  # fmt: skip
+    text = f"<b>{esc(approved)}</b>\n\n{shown}"
+    query = update.callback_query
+    message = query.message if query is not None else None
+    if query is None or not (query.data or "").startswith(f"{DRAFT_PREFIX}:"):
+        # A correction or retraction typed as a command (or a feed proposal's Apply):
+        # its author's own copy, with Cancel (and the approval, pressed again, sends it
+        # to admins granted since).
+        await reply_html(update, text, markup)
+    elif waiting.newly and isinstance(message, Message) and (pressed_on := shown_html(message)):
         # Publish stays: pressed again, it sends the draft to admins granted since.
-        await message.edit_text(
-            f"{pressed_on}\n\n<b>{esc(approved)}</b>",
-            reply_markup=InlineKeyboardMarkup(
-                [[_draft_button("Publish", "publish", waiting.draft_id),
-                  _draft_button("Cancel", "cancel", waiting.draft_id)]]
-            ),
+        again_markup = InlineKeyboardMarkup(
+            [[_draft_button(again, "publish", waiting.draft_id),
+              _draft_button("Cancel", "cancel", waiting.draft_id)]]
         )  # fmt: skip
+        await message.edit_text(
+            f"{pressed_on}\n\n<b>{esc(approved)}</b>", reply_markup=again_markup
+        )
     if not others:
         await reply_html(
             update,
             f"{esc(approved)}. No other admin can give the second approval: grant an editor "
-            "with /grant USER_ID, then press Publish again to send it to them.",
+            f"with /grant USER_ID, then press {again} again to send it to them.",
         )
         return
-    shown = await context.services.newsroom.preview(waiting.draft_id)
-    text = f"<b>{esc(approved)}</b>\n\n{preview(shown, context.services.timezone)}"
-    markup = InlineKeyboardMarkup(
-        [[_draft_button("Approve and publish", "publish", waiting.draft_id),
-          _draft_button("Cancel", "cancel", waiting.draft_id)]]
-    )  # fmt: skip
     sent = 0
     for user_id in others:
         try:
@@ -206,7 +287,7 @@ async def _ask_second_approval(
             )
     await reply_html(
         update,
-        f"{esc(approved)}. Sent to {sent} other admin(s); it is published when one of them "
+        f"{esc(approved)}. Sent to {sent} other admin(s); it is {applied} when one of them "
         "approves it.",
     )
 

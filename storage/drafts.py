@@ -7,10 +7,13 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.models import Draft, DraftOrigin, DraftStatus
-from storage.codec import from_db_time, to_db_time
+from bot.models import Draft, DraftOrigin, DraftPurpose, DraftStatus
+from storage.codec import from_db_time, from_db_time_or_none, to_db_time
 
-_COLUMNS = "id, owner_id, origin, fields, status, incident_id, created_at, updated_at"
+_COLUMNS = (
+    "id, owner_id, origin, fields, status, incident_id, created_at, updated_at, "
+    "purpose, changes_incident, from_proposal, previewed_at"
+)
 
 
 async def create_draft(
@@ -19,12 +22,17 @@ async def create_draft(
     origin: DraftOrigin,
     fields: dict[str, list[str]],
     now: datetime,
+    *,
+    purpose: DraftPurpose = DraftPurpose.PUBLISH,
+    changes_incident: int | None = None,
+    from_proposal: int | None = None,
 ) -> int:
     cursor = await conn.execute(
-        "INSERT INTO drafts (owner_id, origin, fields, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (owner_id, origin.value, json.dumps(fields), to_db_time(now), to_db_time(now)),
-    )
+        "INSERT INTO drafts (owner_id, origin, fields, created_at, updated_at, purpose, "
+        "changes_incident, from_proposal) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (owner_id, origin.value, json.dumps(fields), to_db_time(now), to_db_time(now),
+         purpose.value, changes_incident, from_proposal),
+    )  # fmt: skip
     assert cursor.lastrowid is not None
     return cursor.lastrowid
 
@@ -45,6 +53,27 @@ async def open_draft_of(
     ) as cursor:
         row = await cursor.fetchone()
     return _draft_from_row(row) if row else None
+
+
+async def open_draft_from_proposal(conn: aiosqlite.Connection, proposal_id: int) -> Draft | None:
+    """The open correction draft a feed proposal's Apply made, if any."""
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM drafts WHERE from_proposal = ? AND status = 'open' "
+        "ORDER BY id LIMIT 1",
+        (proposal_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return _draft_from_row(row) if row else None
+
+
+async def mark_previewed(conn: aiosqlite.Connection, draft_id: int, now: datetime) -> bool:
+    """Note that an open draft's preview was shown; False if it was, or it is closed."""
+    cursor = await conn.execute(
+        "UPDATE drafts SET previewed_at = ?, updated_at = ? "
+        "WHERE id = ? AND status = 'open' AND previewed_at IS NULL",
+        (to_db_time(now), to_db_time(now), draft_id),
+    )
+    return cursor.rowcount == 1
 
 
 async def save_fields(
@@ -82,6 +111,10 @@ def _draft_from_row(row: aiosqlite.Row) -> Draft:
         incident_id=row["incident_id"],
         created_at=from_db_time(row["created_at"]),
         updated_at=from_db_time(row["updated_at"]),
+        purpose=row["purpose"],
+        changes_incident=row["changes_incident"],
+        from_proposal=row["from_proposal"],
+        previewed_at=from_db_time_or_none(row["previewed_at"]),
     )
 
 

@@ -50,6 +50,8 @@ async def delete_sample(conn: aiosqlite.Connection) -> RemovedSample:
     sample_ids = "SELECT id FROM incidents WHERE sample = 1"
     messages = await conn.execute(f"DELETE FROM outbox WHERE incident_id IN ({sample_ids})")
     await conn.execute(f"UPDATE drafts SET incident_id = NULL WHERE incident_id IN ({sample_ids})")
+    # A correction of a sample incident that no one approved yet goes with it.
+    await conn.execute(f"DELETE FROM drafts WHERE changes_incident IN ({sample_ids})")
     incidents = await conn.execute("DELETE FROM incidents WHERE sample = 1")
     figures = await conn.execute("DELETE FROM troop_figures WHERE sample = 1")
     return RemovedSample(

@@ -139,7 +139,12 @@ async def test_guided_post_validates_each_answer_and_publishes(owner: Person) ->
         ("confirmed by US Central Command", "9/11"),
         ("9", "severity: a whole number from 1"),
         ("2", "10/11"),
-        ("Example Wire https://wire.example.org/union-iii", "11/11"),
+        # Sources come over several messages until "done"; a bad link is refused alone.
+        ("done", "No source yet"),
+        ("Example Wire https://wire.example.org/union-iii", "Sources so far (1):"),
+        ("ftp://files.example.org/report", "“ftp://files.example.org/report” is not a web"),
+        ("https://a.example.org/1 Second Desk https://b.example.org/2", "Sources so far (3):"),
+        ("done", "11/11"),
     ]
     for answer, expected in answers:
         reply = await owner.says(answer)
@@ -152,6 +157,8 @@ async def test_guided_post_validates_each_answer_and_publishes(owner: Person) ->
     assert "Casualties: no casualties" in preview.text
     assert "Claimed by: no group has claimed" in preview.text
     assert "Status: confirmed by US Central Command" in preview.text
+    for source in ("Example Wire", "a.example.org", "Second Desk"):
+        assert source in preview.text
     await owner.presses(preview, "Publish")
     published = await owner.next_reply()
     assert "Published as #" in published.text

@@ -13,7 +13,7 @@ import pytest
 
 from bot.app import build_application
 from bot.clock import ManualClock
-from bot.config import IntakeSettings, Settings
+from bot.config import IntakeSettings, NewsroomSettings, Settings
 from bot.context import IncidentBotApp, services_of
 from bot.lifecycle import polling
 from bot.record.sample import load_sample
@@ -248,3 +248,61 @@ async def test_only_owners_manage_feeds_and_an_admin_may_turn_the_queue_off(
         assert removed.text.startswith("Feed 1 removed")
         bad = await owner.says("/feeds add ftp://example.org/x")
         assert bad.text.startswith("Give the feed's http or https address")
+
+
+ERBIL_FORM = """/post
+title: Drones target Erbil Air Base
+occurred: 2025-01-15 11:00
+country: Iraq
+location: Erbil Air Base
+type: Explosions/Remote violence
+subtype: Air/drone strike
+claimed_by: none
+injured: 3
+severity: 3
+source: Iraq Desk https://iraq-desk.example.org/erbil-drones"""
+
+
+async def test_under_the_two_person_rule_apply_is_a_first_approval_and_a_second_applies(
+    settings: Settings, clock: ManualClock, owner: Person, alice: Person, site: FeedServer
+) -> None:
+    iraq = Served(rss("Iraq Desk", []), etag='"v1"')
+    settings = with_feeds(settings, site.serve("/iraq.rss", iraq))
+    settings.newsroom = NewsroomSettings(approvals_required=2)
+    app = build_application(settings, clock)
+    async with polling(app, poll_timeout=1):
+        await owner.says(f"/grant {alice.user.id}")
+        preview = await owner.says(ERBIL_FORM)
+        await owner.presses(preview, "Publish")
+        await owner.next_reply()
+        published = await alice.presses(await alice.next_reply(), "Approve and publish")
+        incident_id = int(published.text.split("Published as #")[1].split(".")[0])
+        await alice.next_reply()
+
+        iraq.body, iraq.etag = rss("Iraq Desk", [ERBIL_SECOND]), '"v2"'
+        clock.advance(timedelta(seconds=2))
+        title = "Toll rises after drone attack on Erbil base"
+        owners, alices = (
+            (await proposals_to(owner, 1))[title],
+            (await proposals_to(alice, 1))[title],
+        )
+        assert f"Possible update of #{incident_id}" in owners.text
+
+        request = await owner.presses(owners, "Apply")
+        assert request.text.startswith(f"Correction of #{incident_id} approved by Olivia (1/2)")
+        assert "injured: 5" in request.text
+        assert "Sent to 1 other admin(s)" in (await owner.next_reply()).text
+        card = await owner.says(f"/incident {incident_id}")
+        assert "Casualties: 3 injured" in card.text
+        assert (await alice.next_reply()).button_texts == ["Approve and apply", "Cancel"]
+
+        # Alice's Apply on her copy of the proposal is the second approval of the same change.
+        applied = await alice.presses(alices, "Apply")
+        assert applied.text.startswith(f"#{incident_id} updated:\ninjured: 3 → 5")
+        assert "Applied by Alice" in (await alice.next_reply()).text
+        assert "Applied by Alice" in (await owner.next_reply()).text
+        card = await owner.says(f"/incident {incident_id}")
+        assert "Casualties: 5 injured" in card.text
+        assert (await owner.says("/queue")).text == (
+            "The review queue is empty: no proposal is waiting."
+        )

@@ -25,7 +25,7 @@ from bot.intake.proposing import Proposed, assess, differences
 from bot.intake.records import Feed, Proposal, ProposalStatus, SkippedItem
 from bot.models import IncidentChange
 from bot.monitoring import FeedReadResult, Metrics
-from bot.newsroom.changes import Newsroom
+from bot.newsroom.changes import AwaitingApproval, Newsroom
 from bot.newsroom.forms import Fields, fields_from_incident
 from storage import incidents as incident_store
 from storage import intake as store
@@ -312,8 +312,12 @@ class Intake:
             )  # fmt: skip
         return await self.proposal(proposal_id)
 
-    async def apply_update(self, proposal_id: int, actor_id: int) -> IncidentChange:
-        """Correct the incident a possible update refers to with what the new report adds."""
+    async def apply_update(
+        self, proposal_id: int, actor_id: int, actor_name: str
+    ) -> IncidentChange | AwaitingApproval:
+        """Correct the incident a possible update refers to with what the new report adds
+        (under the two-person rule: approve that correction); the proposal is decided
+        "applied" in the correction's own transaction."""
         proposal = await self.proposal(proposal_id)
         if proposal.update_of is None:
             raise IntakeError(f"P{proposal_id} is not an update of a published incident.")
@@ -327,9 +331,9 @@ class Intake:
         new_sources = [s for s in proposal.fields.get("source", []) if s not in current["source"]]
         if new_sources:
             changes["source"] = current["source"] + new_sources
-        change = await self._newsroom.edit(proposal.update_of, changes, actor_id)
-        await self.decide(proposal_id, ProposalStatus.APPLIED, actor_id)
-        return change
+        return await self._newsroom.edit(
+            proposal.update_of, changes, actor_id, actor_name, from_proposal=proposal_id
+        )
 
     async def _already_decided(self, proposal_id: int) -> str:
         proposal = await self.proposal(proposal_id)

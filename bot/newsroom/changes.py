@@ -17,9 +17,11 @@ import aiosqlite
 
 from bot.clock import Clock
 from bot.errors import UserError
+from bot.intake.records import ProposalStatus
 from bot.models import (
     Draft,
     DraftOrigin,
+    DraftPurpose,
     DraftStatus,
     Incident,
     IncidentChange,
@@ -45,6 +47,7 @@ from storage import drafts as draft_store
 from storage import incidents as incident_store
 from storage.admins import record_action
 from storage.db import Database
+from storage.intake import decide_proposal
 from storage.outbox import enqueue_alerts, enqueue_corrections
 from storage.troops import insert_troop_figure
 
@@ -87,10 +90,31 @@ class AwaitingApproval:
     approvals: list[tuple[int, str]]  # (user id, name), first first
     required: int
     newly: bool  # False: this admin had approved it already
+    purpose: DraftPurpose = DraftPurpose.PUBLISH
+    incident_id: int | None = None  # the incident a correction or retraction changes
 
     @property
     def approver_ids(self) -> set[int]:
         return {user_id for user_id, _ in self.approvals}
+
+
+@dataclass(frozen=True)
+class PendingChange:
+    """A correction or retraction waiting for its second approval, as admins are shown it."""
+
+    draft_id: int
+    purpose: DraftPurpose
+    incident: Incident
+    fields: Fields  # an edit's changed lines; a retraction's {"reason": [...]}
+
+
+@dataclass(frozen=True)
+class _Done:
+    """A draft carried out: the incident published or changed (with how it was before)."""
+
+    incident_id: int
+    before: Incident | None  # None: newly published
+    changed: list[str]
 
 
 class Newsroom:
@@ -133,6 +157,31 @@ class Newsroom:
         draft = await self._open_draft(draft_id)
         incident = incident_from_fields(draft.fields, self._zone, self._clock.now())
         return Preview(draft_id, incident, await self._duplicates_of(incident))
+
+    async def keep_proposed(self, owner_id: int, fields: Fields) -> int:
+        """Keep a form /draft proposed (blanks and all) as a draft "Use this draft" opens."""
+        async with self._db.transaction() as conn:
+            return await draft_store.create_draft(
+                conn, owner_id, DraftOrigin.ARTICLE, fields, self._clock.now()
+            )
+
+    async def open_preview(self, draft_id: int) -> Preview:
+        """The preview of a draft /draft proposed, once: a second press, or one after the
+        draft was published or cancelled, raises NewsroomError saying so. A form with
+        blanks raises FormError and can be opened again once completed."""
+        async with self._db.transaction() as conn:
+            draft = await _open_draft_for(conn, draft_id)
+            incident = incident_from_fields(draft.fields, self._zone, self._clock.now())
+            if not await draft_store.mark_previewed(conn, draft_id, self._clock.now()):
+                raise NewsroomError(f"Draft {draft_id}'s preview is already open above.")
+        return Preview(draft_id, incident, await self._duplicates_of(incident))
+
+    async def pending_change(self, draft_id: int) -> PendingChange:
+        """An open correction or retraction draft with the incident it would change."""
+        draft = await self._open_draft(draft_id)
+        assert draft.changes_incident is not None
+        incident = await self._get(draft.changes_incident)
+        return PendingChange(draft_id, draft.purpose, incident, draft.fields)
 
     async def draft(self, draft_id: int) -> Draft | None:
         return await draft_store.get_draft(self._db.reader, draft_id)
@@ -186,127 +235,226 @@ class Newsroom:
 
     async def approve(
         self, draft_id: int, actor_id: int, actor_name: str
-    ) -> Incident | AwaitingApproval:
-        """Publish, or under the two-person rule record this admin's approval and publish
-        when a second, different admin approves."""
-        if self.approvals_required == 1:
-            return await self.publish(draft_id, actor_id)
-        await _open_draft_for(self._db.reader, draft_id)
+    ) -> Incident | IncidentChange | AwaitingApproval:
+        """Carry out a draft (publish it, or apply its correction or retraction), or under
+        the two-person rule record this admin's approval and carry it out when a second,
+        different admin approves.
+
+        Decided from the draft as stored, in one transaction: two admins approving at
+        once publish once, and an approval racing a Cancel finds the draft closed.
+        """
         async with self._db.transaction() as conn:
-            added = await draft_store.add_approval(
-                conn, draft_id, actor_id, actor_name, self._clock.now()
-            )
-            if added:
-                await record_action(
-                    conn, at=self._clock.now(), actor_id=actor_id, action="approve",
-                    subject=f"draft {draft_id}",
-                )  # fmt: skip
-        approvals = await draft_store.approvals_of(self._db.reader, draft_id)
-        if len(approvals) >= self.approvals_required:
-            return await self.publish(draft_id, actor_id, approved_by=[u for u, _ in approvals])
-        return AwaitingApproval(draft_id, approvals, self.approvals_required, newly=added)
+            draft = await _open_draft_for(conn, draft_id)
+            outcome = await self._approve_in(conn, draft, actor_id, actor_name)
+        return await self._announced(outcome)
 
     async def awaiting_approval(self) -> list[tuple[Draft, list[str]]]:
         """Open drafts approved by fewer admins than required, with their approvers' names."""
         return await draft_store.drafts_with_approvals(self._db.reader)
 
-    async def publish(
-        self, draft_id: int, actor_id: int, approved_by: list[int] | None = None
-    ) -> Incident:
-        now = self._clock.now()
-        async with self._db.transaction() as conn:
-            # Decided from the draft as stored, in this transaction, so that a second
-            # press (Publish, Edit or Cancel) cannot contradict the first.
-            draft = await _open_draft_for(conn, draft_id)
-            content = incident_from_fields(draft.fields, self._zone, now)
-            incident_id = await incident_store.insert_incident(conn, content, now)
-            if incident_id is None:
-                raise NewsroomError("An incident with that external id is already stored.")
-            if not await draft_store.close_draft(
-                conn, draft_id, DraftStatus.PUBLISHED, now, incident_id
-            ):
-                raise NewsroomError("That draft was closed while you were publishing it.")
-            # Alerts are queued in the same transaction: published means alerted.
-            alerts = await enqueue_alerts(
-                conn, incident_id, alert_place(content), content.severity, content.direction, now
-            )
-            await self._escalation.check(conn, incident_id, content, now)
-            await record_action(
-                conn,
-                at=now,
-                actor_id=actor_id,
-                action="publish",
-                subject=f"incident {incident_id}",
-                detail={"title": content.title, "alerts": alerts}
-                | ({"approved_by": approved_by} if approved_by else {}),
-            )
-        incident = await self._get(incident_id)
-        for listener in self.listeners:
-            await _tell(listener.incident_published(incident))
-        return incident
-
     # Corrections
 
-    async def edit(self, incident_id: int, changes: Fields, actor_id: int) -> IncidentChange:
-        before = await self._get(incident_id)
-        if before.is_retracted:
-            raise NewsroomError(f"#{incident_id} is retracted; it can no longer be edited.")
-        fields = {**fields_from_incident(before, self._zone), **changes}
-        # What the form does not carry stays as it was.
-        after_draft = incident_from_fields(fields, self._zone, self._clock.now()).model_copy(
-            update={"external_id": before.external_id, "reported_at": before.reported_at}
+    async def edit(
+        self,
+        incident_id: int,
+        changes: Fields,
+        actor_id: int,
+        actor_name: str = "",
+        *,
+        from_proposal: int | None = None,
+    ) -> IncidentChange | AwaitingApproval:
+        """Correct a published incident, or under the two-person rule keep the correction
+        as a draft approved by this admin until a second one approves it."""
+        return await self._change(
+            DraftPurpose.EDIT, incident_id, changes, actor_id, actor_name, from_proposal
         )
-        changed = changed_keys(before, after_draft)
-        if not changed:
-            raise NewsroomError(f"That changes nothing in #{incident_id}.")
+
+    async def retract(
+        self, incident_id: int, reason: str, actor_id: int, actor_name: str = ""
+    ) -> IncidentChange | AwaitingApproval:
+        return await self._change(
+            DraftPurpose.RETRACT, incident_id, {"reason": [reason]}, actor_id, actor_name, None
+        )
+
+    async def _change(
+        self,
+        purpose: DraftPurpose,
+        incident_id: int,
+        fields: Fields,
+        actor_id: int,
+        actor_name: str,
+        from_proposal: int | None,
+    ) -> IncidentChange | AwaitingApproval:
         now = self._clock.now()
         async with self._db.transaction() as conn:
-            version = await incident_store.save_version(
-                conn, before, change="edit", fields=changed, changed_by=actor_id, now=now
+            # Checked now, so that a change that cannot be made is refused to its author
+            # rather than to the second admin (and checked again when it is applied).
+            await self._changed_incident(conn, purpose, incident_id, fields)
+            # A second Apply of the same feed proposal approves the correction it made.
+            draft = (
+                await draft_store.open_draft_from_proposal(conn, from_proposal)
+                if from_proposal is not None
+                else None
             )
-            await incident_store.update_incident(conn, incident_id, after_draft, now)
+            if draft is None:
+                origin = DraftOrigin.FORM if from_proposal is None else DraftOrigin.ARTICLE
+                draft_id = await draft_store.create_draft(
+                    conn, actor_id, origin, fields, now, purpose=purpose,
+                    changes_incident=incident_id, from_proposal=from_proposal,
+                )  # fmt: skip
+                draft = await _open_draft_for(conn, draft_id)
+            outcome = await self._approve_in(conn, draft, actor_id, actor_name)
+        result = await self._announced(outcome)
+        assert not isinstance(result, Incident)
+        return result
+
+    async def _approve_in(
+        self, conn: aiosqlite.Connection, draft: Draft, actor_id: int, actor_name: str
+    ) -> _Done | AwaitingApproval:
+        approvals: list[tuple[int, str]] = []
+        if self.approvals_required > 1:
+            added = await draft_store.add_approval(
+                conn, draft.id, actor_id, actor_name, self._clock.now()
+            )
+            if added:
+                await record_action(
+                    conn, at=self._clock.now(), actor_id=actor_id, action="approve",
+                    subject=_subject_of(draft),
+                )  # fmt: skip
+            approvals = await draft_store.approvals_of(conn, draft.id)
+            if len(approvals) < self.approvals_required:
+                return AwaitingApproval(
+                    draft.id, approvals, self.approvals_required, newly=added,
+                    purpose=draft.purpose, incident_id=draft.changes_incident,
+                )  # fmt: skip
+        return await self._carry_out(conn, draft, actor_id, [user for user, _ in approvals])
+
+    async def _carry_out(
+        self, conn: aiosqlite.Connection, draft: Draft, actor_id: int, approved_by: list[int]
+    ) -> _Done:
+        """Do what the open draft says and close it, in the caller's transaction."""
+        now = self._clock.now()
+        approval: dict[str, object] = {"approved_by": approved_by} if approved_by else {}
+        if draft.purpose is DraftPurpose.PUBLISH:
+            done = await self._publish_in(conn, draft, actor_id, approval)
+        else:
+            assert draft.changes_incident is not None
+            done = await self._apply_in(conn, draft, actor_id, approval)
+        if not await draft_store.close_draft(
+            conn, draft.id, DraftStatus.PUBLISHED, now, done.incident_id
+        ):
+            raise NewsroomError("That draft was closed while you were approving it.")
+        if draft.from_proposal is not None:
+            if not await decide_proposal(
+                conn, draft.from_proposal, ProposalStatus.APPLIED, actor_id, now
+            ):
+                raise NewsroomError(f"P{draft.from_proposal} was decided meanwhile.")
+            await record_action(
+                conn, at=now, actor_id=actor_id, action="proposal applied",
+                subject=f"proposal P{draft.from_proposal}",
+            )  # fmt: skip
+        return done
+
+    async def _publish_in(
+        self, conn: aiosqlite.Connection, draft: Draft, actor_id: int, approval: dict[str, object]
+    ) -> _Done:
+        now = self._clock.now()
+        content = incident_from_fields(draft.fields, self._zone, now)
+        incident_id = await incident_store.insert_incident(conn, content, now)
+        if incident_id is None:
+            raise NewsroomError("An incident with that external id is already stored.")
+        # Alerts are queued in the same transaction: published means alerted.
+        alerts = await enqueue_alerts(
+            conn, incident_id, alert_place(content), content.severity, content.direction, now
+        )
+        await self._escalation.check(conn, incident_id, content, now)
+        await record_action(
+            conn,
+            at=now,
+            actor_id=actor_id,
+            action="publish",
+            subject=f"incident {incident_id}",
+            detail={"title": content.title, "alerts": alerts} | approval,
+        )
+        return _Done(incident_id, None, [])
+
+    async def _apply_in(
+        self, conn: aiosqlite.Connection, draft: Draft, actor_id: int, approval: dict[str, object]
+    ) -> _Done:
+        """An edit or a retraction, with its version, corrections and audit entry."""
+        now = self._clock.now()
+        assert draft.changes_incident is not None
+        before, after_draft, changed = await self._changed_incident(
+            conn, draft.purpose, draft.changes_incident, draft.fields
+        )
+        change = draft.purpose.value
+        version = await incident_store.save_version(
+            conn, before, change=change, fields=changed, changed_by=actor_id, now=now
+        )
+        if after_draft is None:
+            reason = draft.fields["reason"][0]
+            await incident_store.mark_retracted(conn, before.id, reason, now)
+            corrections = await self._enqueue_corrections(conn, before, changed, version)
+            detail: dict[str, object] = {
+                "change": version, "reason": reason, "corrections": corrections
+            }  # fmt: skip
+        else:
+            await incident_store.update_incident(conn, before.id, after_draft, now)
             if _MOVES_AN_ATTACK.intersection(changed):
                 # An attack edited onto a site (or into its window) may be the Nth there.
-                await self._escalation.check(conn, incident_id, after_draft, now)
+                await self._escalation.check(conn, before.id, after_draft, now)
             corrections = 0
             # Becoming disputed matters to whoever read it; becoming confirmed can wait.
             disputed = after_draft.verification is Verification.DISPUTED
             if SUBSTANTIVE_KEYS.intersection(changed) or ("verification" in changed and disputed):
                 corrections = await self._enqueue_corrections(conn, before, changed, version)
-            await record_action(
-                conn,
-                at=now,
-                actor_id=actor_id,
-                action="edit",
-                subject=f"incident {incident_id}",
-                detail={
-                    "change": version,
-                    "changed": what_changed(before, after_draft, self._zone),
-                    "corrections sent": corrections,
-                },
-            )
-        return await self._announce(before, changed)
+            detail = {
+                "change": version,
+                "changed": what_changed(before, after_draft, self._zone),
+                "corrections sent": corrections,
+            }
+        await record_action(
+            conn, at=now, actor_id=actor_id, action=change,
+            subject=f"incident {before.id}", detail=detail | approval,
+        )  # fmt: skip
+        return _Done(before.id, before, changed)
 
-    async def retract(self, incident_id: int, reason: str, actor_id: int) -> IncidentChange:
-        before = await self._get(incident_id)
+    async def _changed_incident(
+        self, conn: aiosqlite.Connection, purpose: DraftPurpose, incident_id: int, fields: Fields
+    ) -> tuple[Incident, IncidentContent | None, list[str]]:
+        """The incident as it is, as the change would make it (None: retracted), and the
+        keys that change; NewsroomError if the change cannot be made."""
+        before = await incident_store.get_incident(conn, incident_id)
+        if before is None:
+            raise NewsroomError(f"There is no incident #{incident_id}.")
+        if purpose is DraftPurpose.RETRACT:
+            if before.is_retracted:
+                raise NewsroomError(f"#{incident_id} is already retracted.")
+            return before, None, ["status"]
         if before.is_retracted:
-            raise NewsroomError(f"#{incident_id} is already retracted.")
-        now = self._clock.now()
-        async with self._db.transaction() as conn:
-            version = await incident_store.save_version(
-                conn, before, change="retract", fields=["status"], changed_by=actor_id, now=now
-            )
-            await incident_store.mark_retracted(conn, incident_id, reason, now)
-            corrections = await self._enqueue_corrections(conn, before, ["status"], version)
-            await record_action(
-                conn,
-                at=now,
-                actor_id=actor_id,
-                action="retract",
-                subject=f"incident {incident_id}",
-                detail={"change": version, "reason": reason, "corrections": corrections},
-            )
-        return await self._announce(before, ["status"])
+            raise NewsroomError(f"#{incident_id} is retracted; it can no longer be edited.")
+        merged = {**fields_from_incident(before, self._zone), **fields}
+        # What the form does not carry stays as it was.
+        after = incident_from_fields(merged, self._zone, self._clock.now()).model_copy(
+            update={"external_id": before.external_id, "reported_at": before.reported_at}
+        )
+        changed = changed_keys(before, after)
+        if not changed:
+            raise NewsroomError(f"That changes nothing in #{incident_id}.")
+        return before, after, changed
+
+    async def _announced(
+        self, outcome: _Done | AwaitingApproval
+    ) -> Incident | IncidentChange | AwaitingApproval:
+        """After the commit: tell the listeners what was done."""
+        if isinstance(outcome, AwaitingApproval):
+            return outcome
+        if outcome.before is None:
+            incident = await self._get(outcome.incident_id)
+            for listener in self.listeners:
+                await _tell(listener.incident_published(incident))
+            return incident
+        return await self._announce(outcome.before, outcome.changed)
 
     async def add_troop_figure(self, figure: TroopFigureContent, actor_id: int) -> int:
         now = self._clock.now()
@@ -366,6 +514,10 @@ async def _open_draft_for(conn: aiosqlite.Connection, draft_id: int) -> Draft:
     draft = await draft_store.get_draft(conn, draft_id)
     if draft is None:
         raise NewsroomError("That draft no longer exists.")
+    if draft.purpose is not DraftPurpose.PUBLISH and draft.status is not DraftStatus.OPEN:
+        what = "correction" if draft.purpose is DraftPurpose.EDIT else "retraction"
+        outcome = "applied" if draft.status is DraftStatus.PUBLISHED else "cancelled"
+        raise NewsroomError(f"That {what} of #{draft.changes_incident} was already {outcome}.")
     if draft.status is DraftStatus.PUBLISHED:
         raise NewsroomError(
             f"That draft was already published as #{draft.incident_id}; "
@@ -374,6 +526,12 @@ async def _open_draft_for(conn: aiosqlite.Connection, draft_id: int) -> Draft:
     if draft.status is not DraftStatus.OPEN:
         raise NewsroomError("That draft was already closed; nothing was published from it.")
     return draft
+
+
+def _subject_of(draft: Draft) -> str:
+    if draft.changes_incident is None:
+        return f"draft {draft.id}"
+    return f"draft {draft.id}: {draft.purpose.value} of incident {draft.changes_incident}"
 
 
 async def _tell(notification: Awaitable[None]) -> None:

@@ -18,6 +18,8 @@ class Step:
     name: str
     question: str
     to_fields: Callable[[str], Fields]
+    # A step that takes its answer over several messages until "done" (the sources).
+    collects: bool = False
 
 
 class AnswerError(UserError, ValueError):
@@ -138,13 +140,43 @@ STEPS: tuple[Step, ...] = (
     Step("severity", "Severity, from 1 (minor) to 5 (severe)?", _single("severity")),
     Step(
         "source",
-        "Sources: one per line, as “Name https://…” or just the link.",
-        lambda answer: {"source": [line.strip() for line in answer.splitlines() if line.strip()]},
+        "Sources: send them in one message or several, each as “Name https://…” or just "
+        "the link; send “done” when all are in.",
+        lambda answer: {"source": sources_in(answer)},
+        collects=True,
     ),
     Step(
         "summary", "Last: a short summary in your own words, or “-” for none.", _optional("summary")
     ),
 )
+
+
+DONE_WORDS = frozenset({"done", "that's all", "finished"})
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+def sources_in(answer: str) -> list[str]:
+    """The sources in one message: each link with the words before it as its name
+    (“Reuters https://…”), a line of words without a link as a named source."""
+    sources: list[str] = []
+    for line in answer.splitlines():
+        name: list[str] = []
+        for word in line.replace(",", " ").split():
+            if not _SCHEME.match(word):
+                name.append(word)
+                continue
+            if not word.lower().startswith(("http://", "https://")):
+                raise AnswerError(
+                    f"“{word}” is not a web link: give sources as “Name https://…” or just "
+                    "the https:// link."
+                )
+            sources.append(" ".join([*name, word]))
+            name = []
+        if name:
+            sources.append(" ".join(name))
+    if not sources:
+        raise AnswerError("Send a source as “Name https://…” or just the link, or “done”.")
+    return sources
 
 
 def next_step(fields: Fields) -> Step | None:

@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 
 from bot.intake.records import Feed, Proposal, SkippedItem
 from bot.intake.service import FeedRead
-from bot.models import Draft
+from bot.models import Draft, DraftPurpose
 from bot.newsroom.forms import FormError, form_text, incident_from_fields
 from bot.render.incidents import esc, format_time, incident_details
 
@@ -80,9 +80,12 @@ def _approval_lines(waiting: Sequence[tuple[Draft, list[str]]], required: int) -
         return []
     lines = ["<b>Waiting for a second approval</b>"]
     for draft, names in waiting:
-        title = draft.fields.get("title", [""])[0]
+        title = esc(draft.fields.get("title", [""])[0])
+        if draft.purpose is not DraftPurpose.PUBLISH:
+            what = "correction" if draft.purpose is DraftPurpose.EDIT else "retraction"
+            title = f"{what} of #{draft.changes_incident}"
         lines.append(
-            f"Draft {draft.id} · {esc(title)} — approved by {esc(', '.join(names))} "
+            f"Draft {draft.id} · {title} — approved by {esc(', '.join(names))} "
             f"({len(names)}/{required})"
         )
     return ["\n".join(lines)]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import tzinfo
 
-from bot.models import AuditEntry, IncidentChange
-from bot.newsroom.changes import AwaitingApproval, Preview
+from bot.models import AuditEntry, DraftPurpose, IncidentChange
+from bot.newsroom.changes import AwaitingApproval, PendingChange, Preview
 from bot.newsroom.forms import Fields, form_text
 from bot.render.corrections import what_changed
 from bot.render.incidents import esc, format_date, format_time, incident_details
@@ -28,10 +28,36 @@ def preview(shown: Preview, zone: tzinfo) -> str:
     return "\n".join(lines)
 
 
+def pending_change(shown: PendingChange) -> str:
+    """A correction or retraction waiting for a second approval."""
+    incident = shown.incident
+    if shown.purpose is DraftPurpose.RETRACT:
+        return (
+            f"<b>Retraction of #{incident.id} — not applied yet</b>\n\n"
+            f"<b>{esc(incident.title)}</b>\nReason: {esc(shown.fields['reason'][0])}"
+        )
+    return (
+        f"<b>Correction of #{incident.id} — not applied yet</b>\n\n"
+        f"<b>{esc(incident.title)}</b>\n<pre>{esc(form_text(shown.fields))}</pre>"
+    )
+
+
+def collected_sources(sources: Sequence[str]) -> str:
+    """What a guided /post has collected at its sources step so far."""
+    lines = [f"<b>Sources so far ({len(sources)}):</b>"]
+    lines.extend(f"{number}. {esc(source)}" for number, source in enumerate(sources, 1))
+    lines.append("\nSend more, or “done” to go on.")
+    return "\n".join(lines)
+
+
 def approvals_line(waiting: AwaitingApproval) -> str:
     """ "Approved by Alice (1/2)": who has approved a draft under the two-person rule."""
     names = ", ".join(name for _, name in waiting.approvals)
-    return f"Approved by {names} ({len(waiting.approvals)}/{waiting.required})"
+    count = f"({len(waiting.approvals)}/{waiting.required})"
+    if waiting.purpose is DraftPurpose.PUBLISH:
+        return f"Approved by {names} {count}"
+    what = "Correction" if waiting.purpose is DraftPurpose.EDIT else "Retraction"
+    return f"{what} of #{waiting.incident_id} approved by {names} {count}"
 
 
 def form_problems(problems: Sequence[str]) -> str:

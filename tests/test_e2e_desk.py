@@ -1,0 +1,63 @@
+"""The desk, faster: /draft's "Use this draft" button opens the normal preview, once."""
+
+from __future__ import annotations
+
+from bot.context import IncidentBotApp, services_of
+from bot.sandbox.fake_api import FakeBotApi
+from tests.people import Person
+from tests.test_e2e_admin import table_counts
+from tests.test_long_and_double import everything_until_quiet
+
+REPORT = (
+    "Rockets struck Ain al-Asad Air Base in Iraq on 5 August 2024, injuring at least five US "
+    "service members, officials said. No group has claimed responsibility. "
+    "Full story: https://wire.example.org/ain-al-asad?id=7&src=feed."
+)
+
+
+async def test_use_this_draft_opens_the_preview_once_and_only_publish_publishes(
+    owner: Person, telegram: FakeBotApi, running_bot: IncidentBotApp
+) -> None:
+    db = services_of(running_bot).db
+    before = await table_counts(db)
+    proposed = await owner.says(f"/draft {REPORT}")
+    assert proposed.button_texts == ["Use this draft"]
+    assert "source: https://wire.example.org/ain-al-asad?id=7&src=feed" in proposed.text
+
+    # Pressed twice at once: one preview, and the second press says so.
+    telegram.press_button(owner.user, proposed, "Use this draft")
+    telegram.press_button(owner.user, proposed, "Use this draft")
+    said = await everything_until_quiet(telegram, owner.chat_id)
+    previews = [m for m in said if "not published yet" in m.text and m.method == "sendMessage"]
+    assert len(previews) == 1
+    preview = previews[0]
+    assert preview.button_texts == ["Publish", "Edit", "Cancel"]
+    assert "Where: Ain al-Asad Air Base" in preview.text
+    assert any(m.text.endswith("preview is already open above.") for m in said)
+    assert (await table_counts(db))["incidents"] == before["incidents"]
+
+    await owner.presses(preview, "Publish")
+    published = await owner.next_reply()
+    assert published.text.startswith("Published as #")
+    assert (await table_counts(db))["incidents"] == before["incidents"] + 1
+
+    # The button again, after the draft was used (a stale copy, say): nothing happens.
+    draft_data = dict(proposed.buttons[0])["Use this draft"]
+    telegram.press_forged(owner.user, proposed, draft_data)
+    said = await everything_until_quiet(telegram, owner.chat_id)
+    assert said[-1].text.startswith("That draft was already published as #")
+    assert (await table_counts(db))["incidents"] == before["incidents"] + 1
+
+
+async def test_use_this_draft_of_a_form_with_blanks_lists_what_is_missing(
+    owner: Person, running_bot: IncidentBotApp
+) -> None:
+    proposed = await owner.says("/draft A drone struck Harir Air Base in Erbil on Tuesday.")
+    problems = await owner.presses(proposed, "Use this draft")
+    assert problems.text.startswith("The form needs fixing:")
+    assert "source" in problems.text
+    # The form stays, with its button, to be completed and sent as /post.
+    (kept,) = [
+        m for m in owner.api.messages_in(owner.chat_id) if m.message_id == proposed.message_id
+    ]
+    assert kept.button_texts == ["Use this draft"]
