@@ -281,7 +281,10 @@ class NewsroomSettings(_Section):
 
     approvals_required: Literal[1, 2] = Field(
         default=1,
-        description="Admins who must press Publish, each once, before an incident is published.",
+        description=(
+            "Admins who must approve, each once, before an incident is published or a "
+            "correction or retraction applied."
+        ),
     )
 
 
