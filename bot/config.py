@@ -274,6 +274,13 @@ class IntakeSettings(_Section):
     max_bytes: int = Field(
         default=2_000_000, ge=10_000, description="Largest feed body read; larger ones fail."
     )
+    fetch_linked_pages: bool = Field(
+        default=False,
+        description=(
+            "When an item's description is short, read its linked page's main text "
+            "(same timeout, size cap and User-Agent as the feeds)."
+        ),
+    )
 
 
 class NewsroomSettings(_Section):

@@ -306,3 +306,71 @@ async def test_under_the_two_person_rule_apply_is_a_first_approval_and_a_second_
         assert (await owner.says("/queue")).text == (
             "The review queue is empty: no proposal is waiting."
         )
+
+
+TEASER = rss_item(
+    "iraq-desk-1101",
+    "Erbil: latest",
+    "Wed, 15 Jan 2025 08:00:00 GMT",
+    "Read the full story on our site.",
+    "{article}",
+)
+ARTICLE = b"""<!DOCTYPE html>
+<html><head><title>Drones target Erbil Air Base | Iraq Desk</title></head>
+<body>
+<nav><a href="/">Home</a> | <a href="/world">World</a> | <a href="/sport">Sport</a></nav>
+<article>
+<h1>Drones target Erbil Air Base</h1>
+<p>Two drones targeted Erbil Air Base on Wednesday morning, injuring three coalition
+soldiers, officials said.</p>
+<p>No group claimed responsibility for the attack, the latest in a series against bases
+hosting US troops in Iraq and Syria.</p>
+</article>
+<aside>Most read: Parliament passes the budget</aside>
+<footer>Copyright 2025 Iraq Desk. All rights reserved.</footer>
+</body></html>"""
+
+
+@pytest.mark.parametrize("fetch_linked_pages", [True, False])
+async def test_a_teaser_item_is_read_from_its_linked_page_when_asked_to(
+    settings: Settings,
+    clock: ManualClock,
+    owner: Person,
+    site: FeedServer,
+    fetch_linked_pages: bool,
+) -> None:
+    article = Served(ARTICLE, "text/html")
+    teaser = TEASER.replace("{article}", site.serve("/erbil-drones.html", article))
+    iraq = Served(rss("Iraq Desk", [teaser]))
+    settings = with_feeds(settings, site.serve("/iraq.rss", iraq))
+    settings.intake.fetch_linked_pages = fetch_linked_pages
+    app = build_application(settings, clock)
+    async with polling(app, poll_timeout=1):
+        if not fetch_linked_pages:
+            await read_again(app, clock, iraq)
+            skipped = await owner.says("/feeds 1")
+            assert "Erbil: latest — " in skipped.text
+            assert article.requests == []
+            return
+        proposal = (await proposals_to(owner, 1))["Erbil: latest"]
+        assert "Where: Erbil Air Base, Erbil, Iraq" in proposal.text
+        assert "Casualties: 3 injured" in proposal.text
+        assert "Most read" not in proposal.text and "Copyright" not in proposal.text
+        (asked,) = article.requests
+        assert asked["User-Agent"].startswith("incident-bot/")
+
+
+async def test_a_linked_page_that_fails_leaves_the_item_as_the_feed_described_it(
+    settings: Settings, clock: ManualClock, owner: Person, site: FeedServer
+) -> None:
+    missing = site.url("/gone.html")
+    short_report = ERBIL_FIRST.replace("https://iraq-desk.example.org/erbil-drones", missing)
+    iraq = Served(rss("Iraq Desk", [short_report]))
+    settings = with_feeds(settings, site.serve("/iraq.rss", iraq))
+    settings.intake.fetch_linked_pages = True
+    app = build_application(settings, clock)
+    async with polling(app, poll_timeout=1):
+        proposal = (await proposals_to(owner, 1))["Drones target Erbil Air Base"]
+        assert "Casualties: 3 injured" in proposal.text
+        listing = await owner.says("/feeds")
+        assert "error" not in listing.text.lower()

@@ -16,6 +16,7 @@ import aiohttp
 EXAMPLE_FEED_URL = "bundled:example-feed.xml"
 _BUNDLED = "bundled:"
 _CHUNK = 64 * 1024
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 class FetchError(Exception):
@@ -58,12 +59,35 @@ async def fetch_feed(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
+    return await _get(session, url, headers, max_bytes, previous=(etag, last_modified))
+
+
+async def fetch_page(session: aiohttp.ClientSession, url: str, *, max_bytes: int) -> bytes:
+    """A web page (a feed item's link), HTML only, read as a feed is."""
+    fetched = await _get(
+        session, url, {"Accept": ", ".join(_HTML_TYPES)}, max_bytes, html_only=True
+    )
+    assert fetched.body is not None  # no conditional headers were sent, so no 304
+    return fetched.body
+
+
+async def _get(
+    session: aiohttp.ClientSession,
+    url: str,
+    headers: dict[str, str],
+    max_bytes: int,
+    *,
+    previous: tuple[str | None, str | None] = (None, None),
+    html_only: bool = False,
+) -> Fetched:
     try:
         async with session.get(url, headers=headers, allow_redirects=True) as response:
             if response.status == 304:
-                return Fetched(None, etag, last_modified)
+                return Fetched(None, *previous)
             if response.status != 200:
                 raise FetchError(f"HTTP {response.status} {response.reason or ''}".rstrip())
+            if html_only and response.content_type not in _HTML_TYPES:
+                raise FetchError(f"not a web page but {response.content_type}")
             body = await _read_capped(response, max_bytes)
             return Fetched(
                 body,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta, tzinfo
 from urllib.parse import urlparse
 
@@ -21,6 +21,7 @@ from bot.config import IntakeSettings
 from bot.errors import UserError
 from bot.intake.fetch import EXAMPLE_FEED_URL, FetchError, client_session, fetch_feed
 from bot.intake.items import FeedItem, parse_feed
+from bot.intake.pages import main_text, says_too_little
 from bot.intake.proposing import Proposed, assess, differences
 from bot.intake.records import Feed, Proposal, ProposalStatus, SkippedItem
 from bot.models import IncidentChange
@@ -181,7 +182,7 @@ class Intake:
             for item in parsed.items:
                 if item.key in seen:
                     continue
-                proposal = await self._take_item(feed.id, item, source_name)
+                proposal = await self._take_item(feed.id, await self._told(item), source_name)
                 if proposal is None:
                     skipped += 1
                 else:
@@ -200,6 +201,18 @@ class Intake:
             )
         result: FeedReadResult = "not_modified" if fetched.body is None else "ok"
         return FeedRead(feed.id, result, proposals, skipped, None)
+
+    async def _told(self, item: FeedItem) -> FeedItem:
+        """The item, with its linked page's main text when its description says too little
+        and the config asks for it (fetch_linked_pages)."""
+        if not (self._settings.fetch_linked_pages and item.link and says_too_little(item.text)):
+            return item
+        if not item.link.startswith(("http://", "https://")) or self._session is None:
+            return item
+        text = await main_text(self._session, item.link, max_bytes=self._settings.max_bytes)
+        if text is None or len(text) <= len(item.text):
+            return item
+        return replace(item, text=text)
 
     async def _take_item(self, feed_id: int, item: FeedItem, source_name: str) -> Proposal | None:
         """Remember the item and propose it if it reads as a recent incident."""
