@@ -66,6 +66,18 @@ async def open_draft_from_proposal(conn: aiosqlite.Connection, proposal_id: int)
     return _draft_from_row(row) if row else None
 
 
+async def cancel_drafts_from_proposal(
+    conn: aiosqlite.Connection, proposal_id: int, now: datetime
+) -> int:
+    """Cancel the open correction drafts a feed proposal's Apply made; how many there were."""
+    cursor = await conn.execute(
+        "UPDATE drafts SET status = 'cancelled', updated_at = ? "
+        "WHERE from_proposal = ? AND status = 'open'",
+        (to_db_time(now), proposal_id),
+    )
+    return cursor.rowcount
+
+
 async def mark_previewed(conn: aiosqlite.Connection, draft_id: int, now: datetime) -> bool:
     """Note that an open draft's preview was shown; False if it was, or it is closed."""
     cursor = await conn.execute(

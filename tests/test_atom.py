@@ -16,6 +16,7 @@ from bot import cli
 from bot.app import build_application
 from bot.clock import ManualClock
 from bot.config import AtomFeedSettings, Settings, WebhookSettings
+from bot.models import IncidentChange
 from bot.newsroom.changes import Newsroom
 from bot.record.atom import ATOM_PATH, atom_of_record
 from bot.record.sample import load_sample
@@ -67,9 +68,10 @@ async def test_a_correction_and_a_retraction_are_updated_entries(
     )
     before = {entry.id: entry for entry in (await feed_of(sample_db, clock)).entries}
     clock.advance(timedelta(days=1))
-    change = await newsroom.edit(17, {"injured": ["at least 8"]}, EDITOR)
+    change = await newsroom.edit(17, {"injured": ["at least 8"]}, EDITOR, "Eddie")
+    assert isinstance(change, IncidentChange)  # one approval is enough by default
     clock.advance(timedelta(hours=1))
-    await newsroom.retract(16, "Duplicate of #17.", EDITOR)
+    await newsroom.retract(16, "Duplicate of #17.", EDITOR, "Eddie")
 
     after = (await feed_of(sample_db, clock)).entries
     retracted, corrected = after[0], after[1]

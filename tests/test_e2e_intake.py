@@ -263,8 +263,14 @@ severity: 3
 source: Iraq Desk https://iraq-desk.example.org/erbil-drones"""
 
 
+@pytest.mark.parametrize("second", ["Apply", "Discard"])
 async def test_under_the_two_person_rule_apply_is_a_first_approval_and_a_second_applies(
-    settings: Settings, clock: ManualClock, owner: Person, alice: Person, site: FeedServer
+    settings: Settings,
+    clock: ManualClock,
+    owner: Person,
+    alice: Person,
+    site: FeedServer,
+    second: str,
 ) -> None:
     iraq = Served(rss("Iraq Desk", []), etag='"v1"')
     settings = with_feeds(settings, site.serve("/iraq.rss", iraq))
@@ -294,7 +300,20 @@ async def test_under_the_two_person_rule_apply_is_a_first_approval_and_a_second_
         assert "Sent to 1 other admin(s)" in (await owner.next_reply()).text
         card = await owner.says(f"/incident {incident_id}")
         assert "Casualties: 3 injured" in card.text
-        assert (await alice.next_reply()).button_texts == ["Approve and apply", "Cancel"]
+        request = await alice.next_reply()
+        assert request.button_texts == ["Approve and apply", "Cancel"]
+
+        if second == "Discard":
+            # Discarding the proposal drops the correction its Apply was waiting to make.
+            await alice.presses(alices, "Discard")
+            assert "Discarded by Alice" in (await alice.next_reply()).text
+            assert "Discarded by Alice" in (await owner.next_reply()).text
+            late = await alice.presses(request, "Approve and apply")
+            assert late.text.endswith(f"That correction of #{incident_id} was already cancelled.")
+            card = await owner.says(f"/incident {incident_id}")
+            assert "Casualties: 3 injured" in card.text
+            assert "Waiting for a second approval" not in (await owner.says("/queue")).text
+            return
 
         # Alice's Apply on her copy of the proposal is the second approval of the same change.
         applied = await alice.presses(alices, "Apply")

@@ -32,6 +32,7 @@ from storage import incidents as incident_store
 from storage import intake as store
 from storage.admins import record_action
 from storage.db import Database
+from storage.drafts import cancel_drafts_from_proposal
 
 log = logging.getLogger(__name__)
 
@@ -319,6 +320,8 @@ class Intake:
                 conn, proposal_id, status, actor_id, self._clock.now()
             ):
                 raise IntakeError(await self._already_decided(proposal_id))
+            # A correction its Apply made, still waiting for a second approval, goes too.
+            await cancel_drafts_from_proposal(conn, proposal_id, self._clock.now())
             await record_action(
                 conn, at=self._clock.now(), actor_id=actor_id,
                 action=f"proposal {status.value}", subject=f"proposal P{proposal_id}",

@@ -259,7 +259,7 @@ class Newsroom:
         incident_id: int,
         changes: Fields,
         actor_id: int,
-        actor_name: str = "",
+        actor_name: str,
         *,
         from_proposal: int | None = None,
     ) -> IncidentChange | AwaitingApproval:
@@ -270,7 +270,7 @@ class Newsroom:
         )
 
     async def retract(
-        self, incident_id: int, reason: str, actor_id: int, actor_name: str = ""
+        self, incident_id: int, reason: str, actor_id: int, actor_name: str
     ) -> IncidentChange | AwaitingApproval:
         return await self._change(
             DraftPurpose.RETRACT, incident_id, {"reason": [reason]}, actor_id, actor_name, None
