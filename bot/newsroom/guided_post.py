@@ -151,7 +151,7 @@ STEPS: tuple[Step, ...] = (
 )
 
 
-DONE_WORDS = frozenset({"done", "that's all", "finished"})
+DONE_WORDS = frozenset({"done"})
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
