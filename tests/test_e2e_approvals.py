@@ -16,7 +16,7 @@ from bot.sandbox.fake_api import FakeBotApi, SentMessage
 from storage.db import Database
 from tests.people import Person
 from tests.test_e2e_admin import TOWER_FORM, table_counts
-from tests.test_long_and_double import everything_until_quiet
+from tests.test_long_and_double import everything_said
 
 
 @pytest.fixture
@@ -175,7 +175,7 @@ async def test_two_admins_approving_at_the_same_moment_publish_once(
     asked = await approved_once(owner, alice, bob)
     for person, message in asked.items():
         telegram.press_button(person.user, message, "Approve and publish")
-    said = {person: await everything_until_quiet(telegram, person.chat_id) for person in asked}
+    said = {person: await everything_said(strict_bot, telegram, person.chat_id) for person in asked}
     texts = ["\n".join(m.text for m in messages) for messages in said.values()]
     assert sum("Published as #" in text for text in texts) == 1
     assert sum("That draft was already published as #" in text for text in texts) == 1
@@ -190,8 +190,8 @@ async def test_approve_and_cancel_pressed_together_agree_with_the_record(
     asked = await approved_once(owner, alice, bob)
     telegram.press_button(alice.user, asked[alice], "Approve and publish")
     telegram.press_button(bob.user, asked[bob], "Cancel")
-    approver = "\n".join(m.text for m in await everything_until_quiet(telegram, alice.chat_id))
-    canceller = "\n".join(m.text for m in await everything_until_quiet(telegram, bob.chat_id))
+    approver = "\n".join(m.text for m in await everything_said(strict_bot, telegram, alice.chat_id))
+    canceller = "\n".join(m.text for m in await everything_said(strict_bot, telegram, bob.chat_id))
     published = (await table_counts(db))["incidents"] - before["incidents"]
     if published:
         assert "Published as #" in approver

@@ -6,7 +6,7 @@ from bot.context import IncidentBotApp, services_of
 from bot.sandbox.fake_api import FakeBotApi
 from tests.people import Person
 from tests.test_e2e_admin import table_counts
-from tests.test_long_and_double import everything_until_quiet
+from tests.test_long_and_double import everything_said
 
 REPORT = (
     "Rockets struck Ain al-Asad Air Base in Iraq on 5 August 2024, injuring at least five US "
@@ -27,7 +27,7 @@ async def test_use_this_draft_opens_the_preview_once_and_only_publish_publishes(
     # Pressed twice at once: one preview, and the second press says so.
     telegram.press_button(owner.user, proposed, "Use this draft")
     telegram.press_button(owner.user, proposed, "Use this draft")
-    said = await everything_until_quiet(telegram, owner.chat_id)
+    said = await everything_said(running_bot, telegram, owner.chat_id)
     previews = [m for m in said if "not published yet" in m.text and m.method == "sendMessage"]
     assert len(previews) == 1
     preview = previews[0]
@@ -44,7 +44,7 @@ async def test_use_this_draft_opens_the_preview_once_and_only_publish_publishes(
     # The button again, after the draft was used (a stale copy, say): nothing happens.
     draft_data = dict(proposed.buttons[0])["Use this draft"]
     telegram.press_forged(owner.user, proposed, draft_data)
-    said = await everything_until_quiet(telegram, owner.chat_id)
+    said = await everything_said(running_bot, telegram, owner.chat_id)
     assert said[-1].text.startswith("That draft was already published as #")
     assert (await table_counts(db))["incidents"] == before["incidents"] + 1
 
