@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.context import IncidentBotApp, services_of
+from bot.newsroom.guided_post import ANSWERED, STEPS
 from bot.sandbox.fake_api import FakeBotApi
 from tests.people import Person
 from tests.test_e2e_admin import table_counts
@@ -61,3 +62,46 @@ async def test_use_this_draft_of_a_form_with_blanks_lists_what_is_missing(
         m for m in owner.api.messages_in(owner.chat_id) if m.message_id == proposed.message_id
     ]
     assert kept.button_texts == ["Use this draft"]
+
+
+async def test_the_guided_post_collects_sources_over_several_messages_until_done(
+    owner: Person, running_bot: IncidentBotApp
+) -> None:
+    # Every question before the sources is answered already (a draft kept from before).
+    newsroom = services_of(running_bot).newsroom
+    kept = await newsroom.guided_draft(owner.user.id)
+    answered = {
+        "title": ["Rocket attack on Union III"], "occurred": ["2024-09-10 23:30"],
+        "location": ["Union III"], "region": ["Baghdad"], "country": ["Iraq"],
+        "type": ["Explosions/Remote violence"], "killed": ["0"], "injured": ["0"],
+        "claimed_by": ["none"], "direction": ["on"], "verification": ["reported"],
+        "severity": ["2"],
+        ANSWERED: [step.name for step in STEPS if step.name not in {"source", "summary"}],
+    }  # fmt: skip
+    assert await newsroom.answer(kept.id, answered) is None
+    await owner.says("/post")
+    assert (await owner.next_reply()).text.startswith("10/11 Sources: send them in one")
+
+    exchange = [
+        ("done", "No source yet: send at least one before “done”."),
+        ("Example Wire https://wire.example.org/union-iii", "Sources so far (1):"),
+        ("ftp://files.example.org/report", "“ftp://files.example.org/report” is not a web"),
+        ("https://a.example.org/1 Second Desk https://b.example.org/2", "Sources so far (3):"),
+        ("Example Wire https://wire.example.org/union-iii", "Sources so far (3):"),
+        ("done", "11/11"),
+    ]
+    replies = []
+    for message, expected in exchange:
+        replies.append(await owner.says(message))
+        assert expected in replies[-1].text, (message, replies[-1].text)
+    # The same source again is not listed twice.
+    assert replies[4].text.startswith(
+        "Sources so far (3):\n1. Example Wire https://wire.example.org/union-iii\n"
+        "2. https://a.example.org/1\n3. Second Desk https://b.example.org/2\n"
+    )
+
+    preview = await owner.says("-")
+    assert preview.text.startswith("Draft ")
+    assert "Sources: Example Wire, a.example.org, Second Desk" in preview.text
+    for link in ("wire.example.org/union-iii", "a.example.org/1", "b.example.org/2"):
+        assert f'href="https://{link}"' in (preview.html or "")
