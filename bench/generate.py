@@ -1,11 +1,11 @@
 """Seeded generators of benchmark-sized databases: incidents and subscribers.
 
 The database is created by the application's own migrations, then filled in
-bulk. Per-row triggers (the full-text index, the revision counter) and the
-indexes are set aside during the load; the triggers' effect is applied once —
-the FTS5 index filled, the revision bumped — and the indexes are made again at
-the end, so the result is the database the bot would have built row by row, in
-a fraction of the time.
+bulk. Per-row triggers (the full-text index, the revision counter, the place tables'
+copies of each subscriber's choices) and the indexes are set aside during the load; the
+triggers' effect is applied once — the FTS5 index filled, the revision bumped, the copies
+made — and the indexes are made again at the end, so the result is the database the bot
+would have built row by row, in a fraction of the time.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 from bot.models import Watch
 from bot.subscriptions.areas import Coverage, coverage
 from storage.db import Database
+from storage.subscribers import SITE_INSERT, site_row
 
 SEED = 20241125
 END = datetime(2025, 1, 15, tzinfo=UTC)
@@ -244,8 +245,8 @@ def build(path: Path, sizes: Sizes, seed: int = SEED) -> float:
         set_aside = conn.execute(
             "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND ("
             f"type = 'index' AND tbl_name IN ({', '.join('?' * len(loaded))}) "
-            "OR type = 'trigger' AND tbl_name = 'incidents')",
-            loaded,
+            f"OR type = 'trigger' AND tbl_name IN ('incidents', {', '.join('?' * len(_PLACE_TABLES))}))",
+            (*loaded, *_PLACE_TABLES),
         ).fetchall()
         conn.execute("BEGIN")
         for kind, name, _ in set_aside:
@@ -269,6 +270,13 @@ def build(path: Path, sizes: Sizes, seed: int = SEED) -> float:
         conn.execute("UPDATE incidents_revision SET revision = revision + 1")
         for chunk in subscriber_rows(sizes.subscribers, rng):
             _insert_subscribers(conn, chunk)
+        # What the place tables' triggers (migration 0021) would have copied row by row.
+        for table in _PLACE_TABLES:
+            conn.execute(
+                f"UPDATE {table} SET (active, min_severity, alert_directions) = "
+                "(SELECT active, min_severity, alert_directions FROM subscribers s "
+                f"WHERE s.chat_id = {table}.chat_id)"
+            )
         for _, _, sql in set_aside:
             conn.execute(sql)
         conn.execute("COMMIT")
@@ -288,9 +296,9 @@ def _set_search_index_hash_size(conn: sqlite3.Connection, size: int) -> None:
     )
 
 
-_SUBSCRIBER_TABLES = (
-    "subscribers", "subscriber_countries", "subscriber_provinces", "subscriber_sites"
-)  # fmt: skip
+# The tables of the places subscribers follow, which copy some of the subscriber's row.
+_PLACE_TABLES = ("subscriber_countries", "subscriber_provinces", "subscriber_sites")
+_SUBSCRIBER_TABLES = ("subscribers", *_PLACE_TABLES)
 
 
 def _insert_subscribers(
@@ -307,11 +315,8 @@ def _insert_subscribers(
          for country, admin1 in covered.provinces],
     )  # fmt: skip
     conn.executemany(
-        "INSERT INTO subscriber_sites (chat_id, site, latitude, longitude, radius_km, "
-        "watched, south, north, west, east) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(row[0], a.site, a.latitude, a.longitude, a.radius_km, int(a.watched), *a.box())
-         for row, covered in chunk for a in covered.sites],
-    )  # fmt: skip
+        SITE_INSERT, [site_row(row[0], a) for row, covered in chunk for a in covered.sites]
+    )
 
 
 def main() -> None:

@@ -13,16 +13,11 @@ import aiosqlite
 from bot.models import Direction, OutgoingMessage
 from storage.codec import from_db_time, to_db_time
 from storage.outbox import ALERT_PRIORITY
-from storage.subscribers import DIRECTION_BIT, SiteArea
+from storage.subscribers import DIRECTION_BIT, SiteArea, distance_km_sql
 
 # The same great-circle distance as alert matching, from a site (:latitude, :longitude)
 # to an incident's coordinates.
-_DISTANCE_KM = (
-    "2 * 6371.0088 * asin(sqrt("
-    "pow(sin(radians(latitude - :latitude) / 2), 2) + "
-    "cos(radians(:latitude)) * cos(radians(latitude)) * "
-    "pow(sin(radians(longitude - :longitude) / 2), 2)))"
-)
+_DISTANCE_KM = distance_km_sql(":latitude", ":longitude", "latitude", "longitude")
 
 
 @dataclass(frozen=True)
@@ -108,17 +103,14 @@ async def record_notice(
 # The followers of a notice's site (by /subscribe or /watch), its province or its country,
 # who want alerts about attacks on US/coalition forces.
 _FOLLOWERS = (
-    "SELECT s.chat_id FROM subscriber_sites w JOIN subscribers s ON s.chat_id = w.chat_id "
-    "WHERE w.site = :site AND {wants} "
-    "UNION ALL SELECT s.chat_id FROM subscriber_provinces p "
-    "JOIN subscribers s ON s.chat_id = p.chat_id "
-    "WHERE p.country = :country AND p.admin1 = :admin1 AND {wants} "
-    "UNION ALL SELECT s.chat_id FROM subscriber_countries c "
-    "JOIN subscribers s ON s.chat_id = c.chat_id "
-    "WHERE c.country = :country AND {wants}"
+    "SELECT chat_id FROM subscriber_sites WHERE site = :site AND {wants} "
+    "UNION ALL SELECT chat_id FROM subscriber_provinces "
+    "WHERE country = :country AND admin1 = :admin1 AND {wants} "
+    "UNION ALL SELECT chat_id FROM subscriber_countries WHERE country = :country AND {wants}"
 ).format(
-    wants="s.active = 1 AND s.min_severity IS NOT NULL "
-    f"AND s.alert_directions & {DIRECTION_BIT[Direction.ON_COALITION]}"
+    # On the place tables' copies of the subscriber's choices (migration 0021).
+    wants="active = 1 AND min_severity IS NOT NULL "
+    f"AND alert_directions & {DIRECTION_BIT[Direction.ON_COALITION]}"
 )
 
 

@@ -22,6 +22,7 @@ from bot.models import (
     Source,
 )
 from storage.codec import from_db_time, from_db_time_or_none, to_db_time
+from storage.subscribers import SiteArea, distance_km_sql
 
 _COLUMNS = (
     "id, external_id, occurred_at, reported_at, title, summary, event_type, sub_event_type, "
@@ -327,18 +328,56 @@ async def published_between(
     conn: aiosqlite.Connection,
     since: datetime,
     until: datetime,
-    countries: Sequence[str],
     limit: int,
+    *,
+    countries: Sequence[str] = (),
+    provinces: Sequence[tuple[str, str]] = (),
+    sites: Sequence[SiteArea] = (),
 ) -> tuple[list[Incident], int]:
-    """Incidents published in (since, until], in `countries` (all when empty), newest first.
+    """Incidents published in (since, until], newest first, in any of the places given —
+    `countries`, `provinces` (country, admin1), `sites` by name or by their area, as
+    alerts are matched — or anywhere when none is given.
 
     Returns at most `limit` of them and how many there are in all.
     """
-    where = "status = 'published' AND created_at > ? AND created_at <= ?"
-    params: list[Any] = [to_db_time(since), to_db_time(until)]
+    where = "status = 'published' AND created_at > :since AND created_at <= :until"
+    params: dict[str, object] = {"since": to_db_time(since), "until": to_db_time(until)}
+    places: list[str] = []
     if countries:
-        where += f" AND country COLLATE NOCASE IN ({', '.join('?' * len(countries))})"
-        params.extend(countries)
+        names = _named(params, "country", countries)
+        places.append(f"country COLLATE NOCASE IN ({names})")
+    for n, (country, admin1) in enumerate(provinces):
+        params.update({f"pcountry{n}": country, f"padmin1{n}": admin1})
+        places.append(
+            f"(country = :pcountry{n} COLLATE NOCASE AND admin1 = :padmin1{n} COLLATE NOCASE)"
+        )
+    for n, area in enumerate(sites):
+        south, north, west, east = area.box()
+        params.update(
+            {
+                f"site{n}": area.site,
+                f"lat{n}": area.latitude,
+                f"lon{n}": area.longitude,
+                f"radius{n}": area.radius_km,
+                f"south{n}": south,
+                f"north{n}": north,
+                f"west{n}": west,
+                f"east{n}": east,
+            }
+        )
+        within = (
+            "1"
+            if area.area is not None
+            else (
+                f"{distance_km_sql(f':lat{n}', f':lon{n}', 'latitude', 'longitude')} <= :radius{n}"
+            )
+        )
+        places.append(
+            f"(location = :site{n} COLLATE NOCASE OR (latitude BETWEEN :south{n} AND :north{n} "
+            f"AND longitude BETWEEN :west{n} AND :east{n} AND {within}))"
+        )
+    if places:
+        where += f" AND ({' OR '.join(places)})"
     async with conn.execute(f"SELECT count(*) FROM incidents WHERE {where}", params) as cursor:
         row = await cursor.fetchone()
     total = int(row[0]) if row else 0
@@ -346,11 +385,18 @@ async def published_between(
         return [], 0
     async with conn.execute(
         f"SELECT {_COLUMNS} FROM incidents WHERE {where} "
-        "ORDER BY occurred_at DESC, id DESC LIMIT ?",
-        [*params, limit],
+        "ORDER BY occurred_at DESC, id DESC LIMIT :limit",
+        {**params, "limit": limit},
     ) as cursor:
         rows = list(await cursor.fetchall())
     return await _with_sources(conn, rows), total
+
+
+def _named(params: dict[str, object], prefix: str, values: Sequence[str]) -> str:
+    """Add `values` to `params` as :prefix0, :prefix1, …; the list of their names."""
+    names = {f"{prefix}{n}": value for n, value in enumerate(values)}
+    params.update(names)
+    return ", ".join(f":{name}" for name in names)
 
 
 # The prefix lengths the search index keeps (migration 0019): a word of such a length is read

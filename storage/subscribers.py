@@ -88,13 +88,28 @@ async def save_subscription(
         "INSERT OR IGNORE INTO subscriber_provinces (chat_id, country, admin1) VALUES (?, ?, ?)",
         [(s.chat_id, country, admin1) for country, admin1 in provinces],
     )
-    await conn.executemany(
-        "INSERT OR REPLACE INTO subscriber_sites (chat_id, site, latitude, longitude, radius_km, "
-        "watched, south, north, west, east) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (s.chat_id, a.site, a.latitude, a.longitude, a.radius_km, int(a.watched), *a.box())
-            for a in sites
-        ],
+    await conn.executemany(SITE_INSERT, [site_row(s.chat_id, a) for a in sites])
+
+
+# The place tables' copies of the subscriber's activity, minimum severity and directions
+# are filled in by triggers (migration 0021).
+SITE_INSERT = (
+    "INSERT OR REPLACE INTO subscriber_sites (chat_id, site, latitude, longitude, radius_km, "
+    "watched, whole_box, south, north, west, east) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def site_row(chat_id: int, area: SiteArea) -> tuple[object, ...]:
+    """The values of SITE_INSERT for one site a chat follows."""
+    return (
+        chat_id,
+        area.site,
+        area.latitude,
+        area.longitude,
+        area.radius_km,
+        int(area.watched),
+        int(area.area is not None),
+        *area.box(),
     )
 
 
@@ -173,19 +188,38 @@ async def subscribers_by_region(conn: aiosqlite.Connection) -> dict[str, int]:
 _KM_PER_DEGREE = 111.2
 
 
+def distance_km_sql(
+    latitude: str, longitude: str, other_latitude: str, other_longitude: str
+) -> str:
+    """SQL for the great-circle (haversine, mean Earth radius) distance in km between two
+    points given as SQL terms (columns or parameters); the same as
+    bot.subscriptions.escalation.distance_km."""
+    return (
+        "2 * 6371.0088 * asin(sqrt("
+        f"pow(sin(radians({other_latitude} - {latitude}) / 2), 2) + "
+        f"cos(radians({latitude})) * cos(radians({other_latitude})) * "
+        f"pow(sin(radians({other_longitude} - {longitude}) / 2), 2)))"
+    )
+
+
 @dataclass(frozen=True)
 class SiteArea:
-    """A site a subscriber follows, and how far around it incidents count."""
+    """A site a subscriber follows, and how far around it incidents count: within
+    `radius_km`, or anywhere in `area` (south, north, west, east) for a sea area, whose
+    bounding box is the area itself."""
 
     site: str
     latitude: float
     longitude: float
     radius_km: float
     watched: bool
+    area: tuple[float, float, float, float] | None = None
 
     def box(self) -> tuple[float, float, float, float]:
-        """South, north, west and east edges of a box holding the circle: what the index
-        narrows a match to before the exact distance is computed."""
+        """South, north, west and east edges of a box holding the area: what the index
+        narrows a match to before the exact distance is computed (for a circle)."""
+        if self.area is not None:
+            return self.area
         dlat = self.radius_km / _KM_PER_DEGREE
         dlon = self.radius_km / (_KM_PER_DEGREE * max(0.01, math.cos(math.radians(self.latitude))))
         return (

@@ -191,3 +191,42 @@ async def test_the_chart_follows_the_digest_unless_turned_off(db: Database) -> N
     clock.set(MONDAY_EIGHT_LONDON + timedelta(days=1))
     await service(db, clock).dispatch_due()
     assert await charts(db) == [] and len(await digests(db)) == 1
+
+
+async def test_a_digest_lists_only_what_the_subscriber_follows_below_the_country(
+    db: Database,
+) -> None:
+    """Anbar and a watch on al-Tanf: the province's incidents and those within the watch's
+    radius, not the rest of Iraq and Syria."""
+    clock = ManualClock(MONDAY_EIGHT_LONDON)
+    subscription = Subscription.model_validate(
+        {
+            "chat_id": CHAT,
+            "chat_type": "private",
+            "regions": ["Anbar"],
+            "watches": [{"site": "Al-Tanf Garrison", "radius_km": 30}],
+        }
+    )
+    hour = timedelta(hours=1)
+    await publish(db, MONDAY_EIGHT_LONDON - 5 * hour, title="Rockets hit Ain al-Asad")
+    await publish(
+        db, MONDAY_EIGHT_LONDON - 4 * hour, title="Blast at Victory Base",
+        admin1="Baghdad", location="Victory Base Complex", latitude=33.29, longitude=44.24,
+    )  # fmt: skip
+    await publish(
+        db, MONDAY_EIGHT_LONDON - 3 * hour, title="Drone 20 km north of al-Tanf",
+        country="Syria", admin1="Homs", location="Desert road", latitude=33.68, longitude=38.647,
+    )  # fmt: skip
+    await publish(
+        db, MONDAY_EIGHT_LONDON - 2 * hour, title="Shelling near Palmyra",
+        country="Syria", admin1="Homs", location="Palmyra", latitude=34.56, longitude=38.27,
+    )  # fmt: skip
+
+    content = await service(db, clock).compose(subscription, MONDAY_EIGHT_LONDON)
+    assert [incident.title for incident in content.incidents] == [
+        "Drone 20 km north of al-Tanf",
+        "Rockets hit Ain al-Asad",
+    ]
+    assert content.incident_total == 2
+    everywhere = subscription.model_copy(update={"regions": [], "watches": []})
+    assert (await service(db, clock).compose(everywhere, MONDAY_EIGHT_LONDON)).incident_total == 4

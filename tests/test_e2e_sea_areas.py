@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from bot.context import IncidentBotApp, services_of
 from bot.places import gazetteer
+from bot.sandbox.fake_api import FakeBotApi
+from tests.delivery_helpers import drained
 from tests.people import Person
 from tests.test_e2e_admin import table_counts
+from tests.test_e2e_places import publish
 
 SHIP_FORM = """/post
 title: Missile strikes a bulk carrier
@@ -91,3 +94,28 @@ async def test_the_guided_post_takes_a_known_place_alone_with_its_country(
     next_question = await owner.says("Arabian Sea")
     assert next_question.text.startswith("4/11"), next_question.text
     await owner.says("/cancel")
+
+
+async def test_a_sea_area_follower_hears_of_anything_inside_its_box(
+    owner: Person, alice: Person, running_bot: IncidentBotApp, telegram: FakeBotApi
+) -> None:
+    subscribed = await alice.says("/subscribe Persian Gulf")
+    assert "Places: Persian Gulf\n" in subscribed.text, subscribed.text
+
+    def at_sea(title: str, country: str, location: str, coordinates: str) -> str:
+        form = SHIP_FORM.replace("Missile strikes a bulk carrier", title)
+        return (
+            form.replace("country: Yemen", f"country: {country}")
+            .replace("location: Arabian Sea", f"location: {location}")
+            .replace("coordinates: 14.2, 61.9", f"coordinates: {coordinates}")
+        )
+
+    # Named after the strait, some 500 km from the Gulf's own point, but in its box.
+    await publish(
+        owner, at_sea("Tanker seized in the strait", "Iran", "Strait of Hormuz", "26.3, 56.2")
+    )
+    assert "Tanker seized in the strait" in (await alice.next_reply()).text
+    # Outside the Gulf's box.
+    await publish(owner, at_sea("Freighter hit off Oman", "Yemen", "Arabian Sea", "20.0, 60.0"))
+    await drained(services_of(running_bot).db)
+    assert telegram.pending_replies(alice.chat_id) == []

@@ -19,7 +19,7 @@ from storage.outbox import (
     retry_later,
     settle,
 )
-from storage.subscribers import save_subscription
+from storage.subscribers import SiteArea, deactivate, move_chat, save_subscription
 from tests.factories import incident_content
 
 
@@ -62,6 +62,47 @@ async def test_alerts_match_country_everywhere_and_severity_and_are_enqueued_onc
             )
             == 0
         )
+
+
+async def test_the_place_tables_follow_the_subscribers_choices_at_every_level(
+    db: Database, clock: ManualClock
+) -> None:
+    """Matching reads copies of activity, severity and directions kept beside each place
+    (migration 0021): changing them on the subscriber changes every place's match."""
+    at_base = AlertPlace("Iraq", "Anbar", "Ain al-Asad Air Base", 33.79, 42.44)
+    near_base = AlertPlace("Iraq", "Anbar", "Desert road", 33.90, 42.44)  # 12 km north
+    base = SiteArea("Ain al-Asad Air Base", 33.7856, 42.4412, 25, watched=False)
+
+    async def follow(chat_id: int, **fields: object) -> None:
+        subscription = Subscription.model_validate(
+            {"chat_id": chat_id, "chat_type": "private", "regions": ["Anbar"], **fields}
+        )
+        async with db.transaction() as conn:
+            await save_subscription(
+                conn, subscription, ["Iraq"], clock.now(),
+                provinces=[("Iraq", "Anbar")], sites=[base],
+            )  # fmt: skip
+
+    async def matched(place: AlertPlace, severity: int, direction: Direction) -> list[int]:
+        return await matching_subscribers(db.reader, place, severity, direction)
+
+    await follow(7, min_severity=3)
+    for place in (at_base, near_base, AlertPlace("Iraq")):
+        assert await matched(place, 3, Direction.ON_COALITION) == [7]
+        assert await matched(place, 2, Direction.ON_COALITION) == []
+        assert await matched(place, 5, Direction.BY_COALITION) == []  # strikes are opt-in
+    await follow(7, min_severity=2, directions=[Direction.BY_COALITION])
+    assert await matched(near_base, 2, Direction.BY_COALITION) == [7]
+    assert await matched(at_base, 5, Direction.ON_COALITION) == []
+
+    async with db.transaction() as conn:
+        assert await deactivate(conn, 7, "blocked", clock.now())
+    for place in (at_base, near_base, AlertPlace("Iraq")):
+        assert await matched(place, 5, Direction.BY_COALITION) == []
+    await follow(7, min_severity=2, directions=[Direction.BY_COALITION])
+    async with db.transaction() as conn:
+        await move_chat(conn, 7, -1007)
+    assert await matched(near_base, 5, Direction.BY_COALITION) == [-1007]
 
 
 @pytest.mark.parametrize(

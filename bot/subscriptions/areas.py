@@ -96,7 +96,11 @@ def coverage(places: Sequence[str], watches: Iterable[Watch]) -> Coverage:
 
 
 def _area(place: Place, radius_km: float, *, watched: bool) -> SiteArea:
-    return SiteArea(place.name, place.latitude, place.longitude, radius_km, watched)
+    """A site's circle; a sea area covers its whole bounding box (an attack on a ship in
+    the Red Sea is rarely within a radius of the point the gazetteer gives for it)."""
+    box = place.bbox if place.kind == "sea" else None
+    area = (box.south, box.north, box.west, box.east) if box else None
+    return SiteArea(place.name, place.latitude, place.longitude, radius_km, watched, area)
 
 
 def _place(text: str) -> Place | None:

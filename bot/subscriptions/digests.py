@@ -20,7 +20,7 @@ from bot.config import DeliverySettings
 from bot.models import DigestFrequency, OutboxKind, OutboxStatus, OutgoingMessage, Subscription
 from bot.render.digest import DigestContent, digest_text
 from bot.render.incidents import esc
-from bot.subscriptions.areas import countries_covered, tension_places
+from bot.subscriptions.areas import countries_covered, coverage, tension_places
 from bot.subscriptions.schedule import next_digest_time
 from bot.tension.chart_store import TensionCharts
 from bot.tension.index import TensionIndex
@@ -179,8 +179,8 @@ class DigestService:
                 coverage_start(subscription, slot), following,
             )  # fmt: skip
         same_digest = (
-            tuple(subscription.regions), coverage_start(subscription, slot), slot,
-            subscription.timezone, subscription.digest,
+            tuple(subscription.regions), tuple(subscription.watches),
+            coverage_start(subscription, slot), slot, subscription.timezone, subscription.digest,
         )  # fmt: skip
         if same_digest not in rendered:
             rendered[same_digest] = await self._render(subscription, slot)
@@ -209,10 +209,14 @@ class DigestService:
     async def compose(self, subscription: Subscription, until: datetime) -> DigestContent:
         """What the digest of `subscription` ending at `until` says."""
         since = coverage_start(subscription, until)
-        countries = countries_covered(subscription.regions, subscription.watches)
+        # The incidents listed are those an alert would have reached the subscriber for
+        # (a province, a site's radius); troop figures and the tension index are by country.
+        covered = coverage(subscription.regions, subscription.watches)
         incidents, total = await published_between(
-            self._db.reader, since, until, countries, LISTED_INCIDENTS
-        )
+            self._db.reader, since, until, LISTED_INCIDENTS,
+            countries=covered.countries, provinces=covered.provinces, sites=covered.sites,
+        )  # fmt: skip
+        countries = countries_covered(subscription.regions, subscription.watches)
         figures = [
             figure
             for figure in await figures_added_between(self._db.reader, since, until)
