@@ -4,7 +4,7 @@ given, and the followers of a site, its province or its country to tell."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +24,20 @@ _DISTANCE_KM = distance_km_sql(":latitude", ":longitude", "latitude", "longitude
 class SiteAttack:
     incident_id: int
     occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class Notice:
+    """An escalation notice as recorded: the `number`-th attack on `site` within
+    `window_days` (None for a notice recorded before it was kept), after attacks at
+    `previous`; `line` is how it was worded in the bot's time zone."""
+
+    site: str
+    number: int
+    window_days: float | None
+    previous: list[datetime]
+    incident_id: int
+    line: str
 
 
 async def attacks_on_site(
@@ -80,12 +94,14 @@ async def record_notice(
     admin1: str,
     incident_id: int,
     attacks: Sequence[SiteAttack],
+    window_days: float,
     line: str,
     now: datetime,
 ) -> None:
     await conn.execute(
         "INSERT INTO escalation_notices (site, country, admin1, incident_id, ordinal, "
-        "occurred_at, previous, line, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "occurred_at, previous, previous_at, window_days, line, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             site.site,
             country,
@@ -94,6 +110,8 @@ async def record_notice(
             len(attacks),
             to_db_time(attacks[-1].occurred_at),
             json.dumps([attack.incident_id for attack in attacks[:-1]]),
+            json.dumps([to_db_time(attack.occurred_at) for attack in attacks[:-1]]),
+            window_days,
             line,
             to_db_time(now),
         ),
@@ -114,27 +132,46 @@ _FOLLOWERS = (
 )
 
 
+async def follower_zones(conn: aiosqlite.Connection, incident_id: int) -> list[str]:
+    """The time zones of the followers of this attack's notice: one wording for each."""
+    notice = await _notice_of(conn, incident_id)
+    if notice is None:
+        return []
+    async with conn.execute(
+        f"SELECT DISTINCT s.timezone FROM ({_FOLLOWERS}) JOIN subscribers s USING (chat_id)",
+        notice,
+    ) as cursor:
+        return [str(row[0]) for row in await cursor.fetchall()]
+
+
 async def enqueue_notices(
-    conn: aiosqlite.Connection, incident_id: int, message: OutgoingMessage, now: datetime
+    conn: aiosqlite.Connection,
+    incident_id: int,
+    messages: Mapping[str, OutgoingMessage],
+    now: datetime,
 ) -> int:
     """The notice of this attack as a message of its own to every follower who has no
     alert about it waiting (those who have get it as a line of the alert); in one
-    statement. Returns how many were queued."""
+    statement, each follower getting the message for their time zone (`messages` by
+    zone name). Returns how many were queued."""
     notice = await _notice_of(conn, incident_id)
     if notice is None:
         return 0
+    payloads = {zone: message.model_dump_json() for zone, message in messages.items()}
     cursor = await conn.execute(
         "INSERT INTO outbox (chat_id, kind, dedupe_key, incident_id, payload, priority, "
         "not_before, created_at) "
-        "SELECT chat_id, 'alert', 'escalation:' || :notice || ':' || chat_id, :incident, "
-        f":payload, :priority, :now, :now FROM ({_FOLLOWERS}) "
+        "SELECT f.chat_id, 'alert', 'escalation:' || :notice || ':' || f.chat_id, :incident, "
+        "json_extract(:payloads, '$.\"' || s.timezone || '\"'), :priority, :now, :now "
+        f"FROM ({_FOLLOWERS}) AS f JOIN subscribers s ON s.chat_id = f.chat_id "
+        # f.chat_id: a bare chat_id here would be the outbox row's own.
         "WHERE NOT EXISTS (SELECT 1 FROM outbox o "
-        "WHERE o.dedupe_key = 'alert:' || :incident || ':' || chat_id AND o.status = 'pending') "
+        "WHERE o.dedupe_key = 'alert:' || :incident || ':' || f.chat_id AND o.status = 'pending') "
         "ON CONFLICT (dedupe_key) DO NOTHING",
         {
             **notice,
             "incident": incident_id,
-            "payload": message.model_dump_json(),
+            "payloads": json.dumps(payloads),
             "priority": ALERT_PRIORITY,
             "now": to_db_time(now),
         },
@@ -147,25 +184,34 @@ async def has_notice(conn: aiosqlite.Connection, incident_id: int) -> bool:
     return await _notice_of(conn, incident_id) is not None
 
 
-async def notice_line(conn: aiosqlite.Connection, incident_id: int, chat_id: int) -> str | None:
-    """The escalation line an alert about this incident carries for this chat, if any."""
+async def notice_for(conn: aiosqlite.Connection, incident_id: int, chat_id: int) -> Notice | None:
+    """The escalation notice an alert about this incident carries for this chat, if any."""
     notice = await _notice_of(conn, incident_id)
     if notice is None:
         return None
     async with conn.execute(
         f"SELECT 1 FROM ({_FOLLOWERS}) WHERE chat_id = :chat LIMIT 1", {**notice, "chat": chat_id}
     ) as cursor:
-        follows = await cursor.fetchone() is not None
-    return str(notice["line"]) if follows else None
+        if await cursor.fetchone() is None:
+            return None
+    return Notice(
+        site=str(notice["site"]),
+        number=int(str(notice["ordinal"])),
+        window_days=None if notice["window_days"] is None else float(str(notice["window_days"])),
+        previous=[from_db_time(moment) for moment in json.loads(str(notice["previous_at"]))],
+        incident_id=incident_id,
+        line=str(notice["line"]),
+    )
 
 
 async def _notice_of(conn: aiosqlite.Connection, incident_id: int) -> dict[str, object] | None:
     async with conn.execute(
-        "SELECT id, site, country, admin1, line FROM escalation_notices WHERE incident_id = ? "
-        "ORDER BY id DESC LIMIT 1",
+        "SELECT id, site, country, admin1, line, ordinal, previous_at, window_days "
+        "FROM escalation_notices WHERE incident_id = ? ORDER BY id DESC LIMIT 1",
         (incident_id,),
     ) as cursor:
         row = await cursor.fetchone()
     if row is None:
         return None
-    return {"notice": row[0], "site": row[1], "country": row[2], "admin1": row[3], "line": row[4]}
+    keys = ("notice", "site", "country", "admin1", "line", "ordinal", "previous_at", "window_days")
+    return dict(zip(keys, row, strict=True))

@@ -93,3 +93,32 @@ async def test_a_follower_without_the_alert_gets_the_notice_as_a_message_of_its_
     await drained(services_of(running_bot).db)
     sent = [text for text in await texts(telegram, alice) if "Ain al-Asad" in text]
     assert len(sent) == 1 and sent[0].startswith("⚠️ 3rd attack on Ain al-Asad Air Base")
+
+
+async def test_the_notice_gives_its_dates_in_each_followers_time_zone(
+    running_bot: IncidentBotApp, owner: Person, alice: Person, bob: Person, telegram: FakeBotApi
+) -> None:
+    """The attacks come at 02:00 in Baghdad (the bot's zone): the evening before in Los
+    Angeles, where Alice (watching the base: the line in her alert) and Bob (following Iraq
+    at 4+: the notice as a message of its own, although Alice's alert is still waiting)
+    live."""
+    await alice.says("/watch Ain al-Asad")
+    await bob.says("/subscribe Iraq")
+    for person in (alice, bob):
+        saved = await person.says("/settings timezone America/Los_Angeles")
+        assert "America/Los_Angeles" in saved.text, saved.text
+    menu = await bob.presses(await bob.says("/settings"), "🔔 Alerts")
+    await bob.presses(menu, "4+")
+    for day in ("2025-01-11", "2025-01-13"):
+        await publish(
+            owner, attack_on(day, f"Attack on Ain al-Asad, {day}").replace("10:00", "02:00")
+        )
+    third = await publish(owner, attack_on("2025-01-15", "Third attack").replace("10:00", "02:00"))
+    await drained(services_of(running_bot).db)
+    notice = (
+        f"⚠️ 3rd attack on Ain al-Asad Air Base in 7 days (previous: 10 Jan, 12 Jan) · "
+        f"/incident {third}"
+    )
+    (with_line,) = [text for text in await texts(telegram, alice) if "⚠️" in text]
+    assert with_line.startswith("🚨") and with_line.endswith(notice), with_line
+    assert [text for text in await texts(telegram, bob) if "⚠️" in text] == [notice]

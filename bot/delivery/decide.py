@@ -22,10 +22,11 @@ from bot.clock import Clock
 from bot.delivery.outcomes import Drop, Hold, Outcome, Prepared, Send
 from bot.models import Incident, OutboxKind, OutgoingMessage
 from bot.render.delivery import alert_text
+from bot.subscriptions.escalation import notice_text
 from bot.subscriptions.schedule import quiet_hours_end
 from storage.charts import get_chart
 from storage.db import Database
-from storage.escalations import has_notice, notice_line
+from storage.escalations import has_notice, notice_for
 from storage.incidents import get_incident
 from storage.outbox import Claimed
 
@@ -126,9 +127,10 @@ class OutboxDecider:
             _remember(self._alerts, key, rendered)
         if not await self._has_notice(row.incident_id):
             return Send(rendered[1])
-        line = await notice_line(self._db.reader, row.incident_id, row.chat_id)
-        if line is None:
+        notice = await notice_for(self._db.reader, row.incident_id, row.chat_id)
+        if notice is None:
             return Send(rendered[1])
+        line = notice_text(notice, zone)
         return Send(prepare(OutgoingMessage(html=f"{rendered[0]}\n\n{line}")))
 
     async def _has_notice(self, incident_id: int) -> bool:

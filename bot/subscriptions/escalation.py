@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 
@@ -21,7 +22,14 @@ from bot.models import Direction, IncidentContent, OutgoingMessage
 from bot.places import Place, gazetteer
 from bot.render.escalation import escalation_text
 from bot.subscriptions.areas import alert_place
-from storage.escalations import attacks_on_site, enqueue_notices, noticed_since, record_notice
+from storage.escalations import (
+    Notice,
+    attacks_on_site,
+    enqueue_notices,
+    follower_zones,
+    noticed_since,
+    record_notice,
+)
 from storage.subscribers import SiteArea
 
 _EARTH_RADIUS_KM = 6371.0088
@@ -70,10 +78,18 @@ class EscalationNotices:
             admin1=site.admin1,
             incident_id=incident_id,
             attacks=attacks,
+            window_days=s.window_days,
             line=line,
             now=now,
         )
-        return await enqueue_notices(conn, incident_id, OutgoingMessage(html=line), now)
+        # Its dates in each follower's own time zone, like the rest of their alerts.
+        said = [a.occurred_at for a in attacks if a.incident_id != incident_id]
+        notice = Notice(site.name, len(attacks), s.window_days, said, incident_id, line)
+        messages = {
+            zone: OutgoingMessage(html=notice_text(notice, ZoneInfo(zone)))
+            for zone in await follower_zones(conn, incident_id)
+        }
+        return await enqueue_notices(conn, incident_id, messages, now)
 
     def site_of(self, incident: IncidentContent) -> Place | None:
         """The site an attack was on: named by its location, or the nearest within the
@@ -93,6 +109,20 @@ class EscalationNotices:
         ]
         within = [(km, site) for km, site in near if km <= self._settings.radius_km]
         return min(within, key=lambda pair: pair[0])[1] if within else None
+
+
+def notice_text(notice: Notice, zone: tzinfo) -> str:
+    """The notice's line with its dates in `zone`."""
+    if notice.window_days is None:  # recorded before its facts were kept: as it was said
+        return notice.line
+    return escalation_text(
+        notice.site,
+        number=notice.number,
+        window_days=notice.window_days,
+        previous=notice.previous,
+        incident_id=notice.incident_id,
+        zone=zone,
+    )
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

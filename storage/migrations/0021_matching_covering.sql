@@ -74,3 +74,9 @@ DROP INDEX subscribers_everywhere;
 CREATE INDEX subscribers_everywhere ON subscribers
     (min_severity, alert_directions, active, regions, watches)
     WHERE active = 1 AND regions = '[]' AND watches = '[]';
+
+-- An escalation notice is told to each follower in their own time zone: what it says is
+-- kept as facts (the earlier attacks' times, the window) besides the line as worded in the
+-- bot's time zone. NULL window_days: a notice recorded before, told as its line.
+ALTER TABLE escalation_notices ADD COLUMN previous_at TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE escalation_notices ADD COLUMN window_days REAL;
