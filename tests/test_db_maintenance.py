@@ -244,3 +244,43 @@ async def test_a_failing_migration_leaves_no_connection_open(tmp_path: Path) -> 
     with pytest.raises(UnusableDatabase, match="already exists"):
         await database.open()
     assert database._writer is None and database._reader is None
+
+
+async def test_the_matching_migrations_fill_the_copies_and_keep_the_outbox(
+    tmp_path: Path,
+) -> None:
+    """0020 copies each subscriber's activity, severity and directions into the place
+    tables; 0021 rebuilds the outbox with the same rows (a chart still after its digest)
+    and the same rules."""
+    path = tmp_path / "old.sqlite3"
+    async with aiosqlite.connect(path, isolation_level=None) as conn:
+        for version, _, sql in bundled_migrations():
+            if version < 20:
+                await conn.executescript(f"{sql}\nPRAGMA user_version = {version};")
+        stamp = to_db_time(NOW)
+        await conn.execute(
+            "INSERT INTO subscribers (chat_id, chat_type, active, regions, min_severity, "
+            "alert_directions, digest, timezone, created_at, updated_at) "
+            "VALUES (7, 'private', 1, '[\"Iraq\"]', 4, 3, 'daily', 'UTC', ?, ?)",
+            (stamp, stamp),
+        )
+        await conn.execute("INSERT INTO subscriber_countries (chat_id, country) VALUES (7, 'Iraq')")
+        await conn.executemany(
+            "INSERT INTO outbox (id, chat_id, kind, dedupe_key, payload, status, not_before, "
+            "created_at, after_id) VALUES (?, 7, 'digest', ?, '{}', 'pending', ?, ?, ?)",
+            [(1, "digest:7", stamp, stamp, None), (2, "digest:7:chart", stamp, stamp, 1)],
+        )
+    async with Database(path) as db:
+        assert db.migrations_applied[:2] == ["0020_matching_covering.sql", "0021_outbox_checks.sql"]
+        async with db.reader.execute(
+            "SELECT active, min_severity, alert_directions FROM subscriber_countries"
+        ) as cursor:
+            assert [tuple(row) for row in await cursor.fetchall()] == [(1, 4, 3)]
+        async with db.reader.execute("SELECT id, dedupe_key, after_id FROM outbox") as cursor:
+            assert [tuple(row) for row in await cursor.fetchall()] == [
+                (1, "digest:7", None),
+                (2, "digest:7:chart", 1),
+            ]
+        async with db.transaction() as conn:
+            with pytest.raises(sqlite3.IntegrityError):
+                await conn.execute("UPDATE outbox SET status = 'lost' WHERE id = 1")
