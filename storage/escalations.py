@@ -110,7 +110,9 @@ async def record_notice(
             len(attacks),
             to_db_time(attacks[-1].occurred_at),
             json.dumps([attack.incident_id for attack in attacks[:-1]]),
-            json.dumps([to_db_time(attack.occurred_at) for attack in attacks[:-1]]),
+            json.dumps(
+                [to_db_time(a.occurred_at) for a in attacks if a.incident_id != incident_id]
+            ),
             window_days,
             line,
             to_db_time(now),
