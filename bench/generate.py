@@ -245,7 +245,8 @@ def build(path: Path, sizes: Sizes, seed: int = SEED) -> float:
         set_aside = conn.execute(
             "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND ("
             f"type = 'index' AND tbl_name IN ({', '.join('?' * len(loaded))}) "
-            f"OR type = 'trigger' AND tbl_name IN ('incidents', {', '.join('?' * len(_PLACE_TABLES))}))",
+            "OR type = 'trigger' AND tbl_name IN "
+            f"('incidents', {', '.join('?' * len(_PLACE_TABLES))}))",
             (*loaded, *_PLACE_TABLES),
         ).fetchall()
         conn.execute("BEGIN")
