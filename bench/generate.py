@@ -271,7 +271,7 @@ def build(path: Path, sizes: Sizes, seed: int = SEED) -> float:
         conn.execute("UPDATE incidents_revision SET revision = revision + 1")
         for chunk in subscriber_rows(sizes.subscribers, rng):
             _insert_subscribers(conn, chunk)
-        # What the place tables' triggers (migration 0021) would have copied row by row.
+        # What the place tables' triggers (migration 0022) would have copied row by row.
         for table in _PLACE_TABLES:
             conn.execute(
                 f"UPDATE {table} SET (active, min_severity, alert_directions) = "

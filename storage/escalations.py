@@ -128,7 +128,7 @@ _FOLLOWERS = (
     "WHERE country = :country AND admin1 = :admin1 AND {wants} "
     "UNION ALL SELECT chat_id FROM subscriber_countries WHERE country = :country AND {wants}"
 ).format(
-    # On the place tables' copies of the subscriber's choices (migration 0021).
+    # On the place tables' copies of the subscriber's choices (migration 0022).
     wants="active = 1 AND min_severity IS NOT NULL "
     f"AND alert_directions & {DIRECTION_BIT[Direction.ON_COALITION]}"
 )

@@ -37,7 +37,7 @@ _READY = (
 )
 
 # Every match needs the subscriber active, wanting alerts this severe and of this direction:
-# tested on the copies the place tables keep of the subscriber's choices (migration 0021),
+# tested on the copies the place tables keep of the subscriber's choices (migration 0022),
 # so that each part below is one range of a covering index.
 _WANTS = "active = 1 AND min_severity <= :severity AND alert_directions & :direction"
 # From the incident to a site, in km.

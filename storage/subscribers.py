@@ -92,7 +92,7 @@ async def save_subscription(
 
 
 # The place tables' copies of the subscriber's activity, minimum severity and directions
-# are filled in by triggers (migration 0021).
+# are filled in by triggers (migration 0022).
 SITE_INSERT = (
     "INSERT OR REPLACE INTO subscriber_sites (chat_id, site, latitude, longitude, radius_km, "
     "watched, whole_box, south, north, west, east) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"

@@ -249,13 +249,13 @@ async def test_a_failing_migration_leaves_no_connection_open(tmp_path: Path) -> 
 async def test_the_matching_migrations_fill_the_copies_and_keep_the_outbox(
     tmp_path: Path,
 ) -> None:
-    """0021 copies each subscriber's activity, severity and directions into the place
-    tables; 0022 rebuilds the outbox with the same rows (a chart still after its digest)
+    """0022 copies each subscriber's activity, severity and directions into the place
+    tables; 0023 rebuilds the outbox with the same rows (a chart still after its digest)
     and the same rules."""
     path = tmp_path / "old.sqlite3"
     async with aiosqlite.connect(path, isolation_level=None) as conn:
         for version, _, sql in bundled_migrations():
-            if version < 21:
+            if version < 22:
                 await conn.executescript(f"{sql}\nPRAGMA user_version = {version};")
         stamp = to_db_time(NOW)
         await conn.execute(
@@ -271,7 +271,7 @@ async def test_the_matching_migrations_fill_the_copies_and_keep_the_outbox(
             [(1, "digest:7", stamp, stamp, None), (2, "digest:7:chart", stamp, stamp, 1)],
         )
     async with Database(path) as db:
-        assert db.migrations_applied[:2] == ["0021_matching_covering.sql", "0022_outbox_checks.sql"]
+        assert db.migrations_applied[:2] == ["0022_matching_covering.sql", "0023_outbox_checks.sql"]
         async with db.reader.execute(
             "SELECT active, min_severity, alert_directions FROM subscriber_countries"
         ) as cursor:

@@ -68,7 +68,7 @@ async def test_the_place_tables_follow_the_subscribers_choices_at_every_level(
     db: Database, clock: ManualClock
 ) -> None:
     """Matching reads copies of activity, severity and directions kept beside each place
-    (migration 0021): changing them on the subscriber changes every place's match."""
+    (migration 0022): changing them on the subscriber changes every place's match."""
     at_base = AlertPlace("Iraq", "Anbar", "Ain al-Asad Air Base", 33.79, 42.44)
     near_base = AlertPlace("Iraq", "Anbar", "Desert road", 33.90, 42.44)  # 12 km north
     base = SiteArea("Ain al-Asad Air Base", 33.7856, 42.4412, 25, watched=False)

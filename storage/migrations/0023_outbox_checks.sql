@@ -4,7 +4,7 @@
 -- A table's CHECKs cannot be altered, so the outbox is rebuilt with its rows and indexes.
 -- The old table is renamed first, so that its self-reference (after_id) follows it and
 -- dropping it leaves no row of the new table pointing at a table that goes away.
-ALTER TABLE outbox RENAME TO outbox_before_0022;
+ALTER TABLE outbox RENAME TO outbox_before_0023;
 
 CREATE TABLE outbox (
     id          INTEGER PRIMARY KEY,
@@ -31,8 +31,8 @@ INSERT INTO outbox (id, chat_id, kind, dedupe_key, incident_id, payload, priorit
                     after_id)
 SELECT id, chat_id, kind, dedupe_key, incident_id, payload, priority, status, not_before,
        attempts, last_error, message_id, created_at, settled_at, after_id
-FROM outbox_before_0022 ORDER BY id;
-DROP TABLE outbox_before_0022;
+FROM outbox_before_0023 ORDER BY id;
+DROP TABLE outbox_before_0023;
 
 CREATE INDEX outbox_due ON outbox (priority, not_before, id, after_id) WHERE status = 'pending';
 CREATE INDEX outbox_in_flight ON outbox (id) WHERE status = 'sending';
