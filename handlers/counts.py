@@ -9,14 +9,13 @@ from telegram import Update
 
 from bot.context import BotContext
 from bot.models import EARLIEST, Direction
+from bot.outgoing import send_photo_html
 from bot.places import PlaceQuery
 from bot.render.counts import count_chart, count_text
 from bot.render.drawing import draw_png
-from bot.render.telegram_html import parse_html
-from bot.render.tension import CAPTION_LIMIT
 from handlers.incidents import DIRECTION_FILTERS, place_query
 from handlers.incoming import chat_of
-from handlers.replies import UsageError, reply_html
+from handlers.replies import UsageError
 
 # Dates a count may name: as far back as an incident may lie, and far enough ahead that a
 # span's end plus a day stays a date the database can store.
@@ -84,7 +83,4 @@ async def count(update: Update, context: BotContext) -> None:
     report = await services.counts.count(query.place, query.since, query.until, query.direction)
     text = count_text(report, services.timezone)
     png = await draw_png(count_chart, report)
-    fits = parse_html(text).length <= CAPTION_LIMIT
-    await chat_of(update).send_photo(png, caption=text if fits else None)
-    if not fits:
-        await reply_html(update, text)
+    await send_photo_html(context.bot, chat_of(update).id, png, text)

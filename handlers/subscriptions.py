@@ -40,7 +40,7 @@ from bot.subscriptions.service import (
 from handlers.group_admins import is_chat_admin
 from handlers.incoming import chat_of, words_after_command
 from handlers.intake import set_queue
-from handlers.replies import UsageError, reply_html
+from handlers.replies import UsageError, edit_pressed_html, reply_html
 
 PREFIX = "subs"
 MENU_PATTERN = rf"^{PREFIX}:"
@@ -185,7 +185,7 @@ async def menu_button(update: Update, context: BotContext) -> None:
         return
     if tap is Tap.DONE:
         await query.answer()
-        await query.edit_message_text(subscription_summary(subscription, SAVED), reply_markup=None)
+        await edit_pressed_html(update, subscription_summary(subscription, SAVED))
         return
     menu = subscription_menu(subscription, section)
     if _fingerprint(menu) == shown:
@@ -194,7 +194,7 @@ async def menu_button(update: Update, context: BotContext) -> None:
         await query.answer()
         return
     await query.answer(None if tap is Tap.SECTION else "Saved")
-    await query.edit_message_text(menu.html, reply_markup=menu_keyboard(menu))
+    await edit_pressed_html(update, menu.html, menu_keyboard(menu))
 
 
 def _tap_call(

@@ -5,13 +5,13 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import BotContext
+from bot.outgoing import send_photo_html
 from bot.places import UnknownPlace, gazetteer
 from bot.regions import REGIONS
 from bot.render.incidents import esc
-from bot.render.telegram_html import parse_html
-from bot.render.tension import CAPTION_LIMIT, tension_text
+from bot.render.tension import tension_text
 from handlers.incoming import chat_of, words_after_command
-from handlers.replies import UsageError, reply_html
+from handlers.replies import UsageError
 
 ALL_REGIONS_DAYS = 30
 ONE_REGION_DAYS = 90
@@ -48,14 +48,8 @@ async def tension(update: Update, context: BotContext) -> None:
         regions = await services.tension.regions(chart_days=days)
     text = tension_text(regions, services.timezone, drivers=True) + note
     chart = await services.tension_charts.chart(regions, days)
-    fits = parse_html(text).length <= CAPTION_LIMIT
-    caption = (
-        text
-        if fits
-        else f"Tension index, last {days} days: {esc(', '.join(r.name for r in regions))}"
+    photo, *_ = await send_photo_html(
+        context.bot, chat_of(update).id, chart.file_id or chart.png, text
     )
-    sent = await chat_of(update).send_photo(chart.file_id or chart.png, caption=caption)
     if chart.file_id is None:
-        await services.tension_charts.remember_upload(chart.key, sent)
-    if not fits:
-        await reply_html(update, text)
+        await services.tension_charts.remember_upload(chart.key, photo)

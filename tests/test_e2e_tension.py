@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 import pytest
 from PIL import Image
 
 from bot.clock import ManualClock
+from bot.context import IncidentBotApp, services_of
+from bot.outgoing import CAPTION_LIMIT
 from bot.sandbox.fake_api import FakeBotApi
 from bot.tension.charts import chart_size
+from storage.incidents import insert_incident
+from tests.factories import incident_content
 from tests.people import Person
 
 pytestmark = pytest.mark.usefixtures("running_bot")
@@ -69,3 +74,31 @@ async def test_one_region_over_90_days_and_an_unknown_one(alice: Person) -> None
     assert unknown.text.startswith("I don't know the place Narnia.")
     misspelt = await alice.says("/tension Sirya")
     assert misspelt.text.startswith("I don't know the place Sirya — did you mean Syria?")
+
+
+async def test_drivers_too_long_for_a_caption_go_on_below_the_chart(
+    alice: Person, clock: ManualClock, telegram: FakeBotApi, running_bot: IncidentBotApp
+) -> None:
+    db = services_of(running_bot).db
+    long_titles = []
+    async with db.transaction() as conn:
+        for country, location in (("Iraq", "Erbil"), ("Syria", "Tanf"), ("Jordan", "Amman")):
+            for n in range(3):
+                title = f"{location} report {n}: " + "a long but valid title, " * 7
+                long_titles.append(title.strip()[:200].strip(" ,"))
+                content = incident_content(
+                    title=long_titles[-1], country=country, admin1="", location=location,
+                    latitude=None, longitude=None, severity=5,
+                    occurred_at=datetime(2024, 8, 9, 12, n, tzinfo=UTC),
+                )  # fmt: skip
+                await insert_incident(conn, content, clock.now())
+
+    photo = await alice.says("/tension")
+    rest = await alice.next_reply()
+    assert photo.method == "sendPhoto" and rest.method == "sendMessage"
+    assert len(photo.text) <= CAPTION_LIMIT
+    # The caption is the text's beginning, and the message below goes on where it stops.
+    assert photo.text.startswith("Regional tension")
+    said = f"{photo.text}\n{rest.text}"
+    assert all(said.count(title) == 1 for title in long_titles), said
+    assert [e for e in telegram.errors if "too long" in str(e[2])] == []

@@ -9,11 +9,14 @@ import pytest
 
 from bot.context import IncidentBotApp, services_of
 from bot.models import DigestFrequency, Subscription
+from bot.places import gazetteer
 from bot.sandbox.fake_api import FakeBotApi, FakeChat, SentMessage
+from bot.subscriptions.service import SubscriberChat, resolve_places
 from handlers.subscriptions import NOT_ADMIN
 from storage.outbox import matching_subscribers
 from storage.subscribers import get_subscription
 from tests.people import Person
+from tests.test_long_and_double import everything_said
 
 pytestmark = pytest.mark.usefixtures("running_bot")
 
@@ -356,3 +359,31 @@ async def test_only_group_administrators_send_the_group_digest_and_not_over_and_
     again = await says_in(newsroom, bob, "/digest")
     assert again.text.startswith("A digest went to this chat less than 10 minutes ago.")
     assert (await stored(running_bot, newsroom.id)).last_digest_at == window_start  # type: ignore[union-attr]
+
+
+async def test_a_menu_too_long_for_one_message_goes_on_below_and_its_buttons_work(
+    alice: Person, telegram: FakeBotApi, running_bot: IncidentBotApp
+) -> None:
+    service = services_of(running_bot).subscriptions
+    chat = SubscriberChat(alice.chat_id, "private")
+    every_place = ", ".join(p.name for p in gazetteer().places if p.kind != "country")
+    await service.subscribe(chat, resolve_places(every_place))
+    for site in [place.name for place in gazetteer().places if place.is_site]:
+        await service.watch(chat, site, 30)
+    overview = [
+        await alice.says("/settings"),
+        *await everything_said(running_bot, telegram, alice.chat_id),
+    ]
+    assert len(overview) > 1, "the menu fits in one message: make the case longer"
+
+    telegram.press_button(alice.user, overview[-1], "🔔 Alerts")
+    alerts = await everything_said(running_bot, telegram, alice.chat_id)
+    assert alerts[0].method == "editMessageText" and alerts[0].reply_markup is None
+    assert alerts[0].message_id == overview[-1].message_id
+    assert alerts[-1].method == "sendMessage" and "4+" in alerts[-1].button_texts
+    telegram.press_button(alice.user, alerts[-1], "4+")
+    saved = await everything_said(running_bot, telegram, alice.chat_id)
+    assert "Instant alerts: severity 4 and above" in "".join(m.text for m in saved)
+    subscription = await stored(running_bot, alice.chat_id)
+    assert subscription is not None and subscription.min_severity == 4
+    assert [e for e in telegram.errors if "too long" in str(e[2])] == []

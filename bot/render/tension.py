@@ -16,7 +16,6 @@ LEVEL_MARK = {
     Level.HIGH: "🟠",
     Level.SEVERE: "🔴",
 }
-CAPTION_LIMIT = 1024
 
 
 def region_line(region: RegionTension, *, driver_ids: bool = False) -> str:
