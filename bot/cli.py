@@ -142,6 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+MISSING_TOKEN = (
+    "telegram.token: not set; `run` needs it: TELEGRAM_BOT_TOKEN in the environment (as "
+    "the service's environment file gives it) or token in the config file's [telegram]"
+)
 SAMPLE_LOAD_HELP = "load the bundled sample incidents and troop figures (idempotent)"
 
 
@@ -381,7 +385,13 @@ def _run(settings: Settings, *, webhook: bool) -> int:
 def _config_check(settings: Settings, path: Path | None) -> int:
     source = path or (DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None)
     where = f"{source}" if source else "no config file (defaults)"
-    print(f"# {where} and the environment: no problems found. Effective settings:")
+    verdict = "no problems found"
+    if settings.telegram.token is None:
+        # Not an error: only `run` needs the token, and a deployment checks its config
+        # before the token is in the service's environment file.
+        print(f"incident-bot: {MISSING_TOKEN}", file=sys.stderr)
+        verdict = "no other problems found"
+    print(f"# {where} and the environment: {verdict}. Effective settings:")
     print(describe_settings(settings), end="")
     return EXIT_OK
 
@@ -444,7 +454,7 @@ async def _serve_webhook(app: IncidentBotApp, settings: Settings) -> None:
 def _db_backup(settings: Settings, target: Path, *, force: bool) -> int:
     source = settings.storage.path
     if not source.exists():
-        return _fail(f"storage.path: no database at {source} to back up", EXIT_USAGE)
+        return _no_database(source, "to back up")
     if target.resolve() == source.resolve():
         return _fail("the backup must go to another file than the database", EXIT_USAGE)
     if not target.parent.is_dir():
@@ -476,7 +486,9 @@ def _db_restore(settings: Settings, backup: Path) -> int:
         check_backup(backup)
     except UnusableBackup as problem:
         return _fail(f"{backup}: {problem}; nothing was changed")
-    kept = database.with_name(f"{database.name}.replaced-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
+    kept = _unused_name(
+        database.with_name(f"{database.name}.replaced-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
+    )
     try:
         with holding_database(database):
             restore_database(backup, database, kept)
@@ -492,6 +504,20 @@ def _db_restore(settings: Settings, backup: Path) -> int:
     else:
         print(f"restored {database} from {backup}")
     return EXIT_OK
+
+
+def _no_database(path: Path, to_do: str) -> int:
+    # Opening would create an empty database: a mistyped storage.path must not.
+    return _fail(f"storage.path: no database at {path} {to_do}; nothing was created", EXIT_USAGE)
+
+
+def _unused_name(wanted: Path) -> Path:
+    """`wanted`, or `wanted`-2, -3… if taken: a second restore within the same second
+    must not overwrite the database the first one kept."""
+    candidate, number = wanted, 2
+    while candidate.exists():
+        candidate, number = wanted.with_name(f"{wanted.name}-{number}"), number + 1
+    return candidate
 
 
 async def _db_upgrade(settings: Settings) -> int:
@@ -517,6 +543,8 @@ async def _load_sample(settings: Settings) -> int:
 
 
 async def _remove_sample(settings: Settings) -> int:
+    if not settings.storage.path.exists():
+        return _no_database(settings.storage.path, "to remove the sample from")
     async with Database(settings.storage.path) as db:
         removed = await remove_sample(db)
     print(
@@ -562,6 +590,8 @@ async def _export(
     if fmt == "atom" and since is not None:
         return _fail("--since does not apply to --format atom, which holds the latest "
                      "atom_feed.entries incidents", EXIT_USAGE)  # fmt: skip
+    if not settings.storage.path.exists():
+        return _no_database(settings.storage.path, "to export from")
     async with Database(settings.storage.path) as db:
 
         async def write(out: TextIO) -> ExportReport:

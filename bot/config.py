@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from types import UnionType
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -33,6 +33,7 @@ from pydantic_settings import (
 )
 from pydantic_settings.exceptions import SettingsError
 
+from bot.numbers import TELEGRAM_USER_ID_MAX
 from bot.plain_errors import plain_message
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
@@ -54,7 +55,7 @@ class TelegramSettings(_Section):
         default=HttpUrl(OFFICIAL_API_BASE_URL),
         description="Bot API server; change only for a self-hosted server or the fake one.",
     )
-    admins: list[PositiveInt] = Field(
+    admins: list[Annotated[PositiveInt, Field(le=TELEGRAM_USER_ID_MAX)]] = Field(
         default_factory=list, description="Numeric Telegram user ids of the owners."
     )
     http_backend: Literal["aiohttp", "httpx"] = Field(

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 
 SQLITE_MAX_INTEGER = 2**63 - 1
+# The Bot API gives user ids "at most 52 significant bits".
+TELEGRAM_USER_ID_MAX = 2**52 - 1
 _ASCII_DIGITS = re.compile(r"[0-9]+", re.ASCII)
 
 

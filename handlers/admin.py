@@ -11,7 +11,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot.commands import GUARDED_COMMANDS, menu_for
 from bot.context import BotContext, IncidentBotApp, services_of
 from bot.newsroom.admins import Role
-from bot.numbers import bounded_int
+from bot.numbers import TELEGRAM_USER_ID_MAX, bounded_int
 from bot.render.newsroom import audit_log
 from handlers.incoming import acting_user_id, command_of, message_of
 from handlers.replies import UsageError, reply_html
@@ -105,7 +105,7 @@ async def _set_menu(bot: Bot, user_id: int, role: Role) -> None:
 
 
 def _user_id_argument(args: list[str], command: str) -> int:
-    user_id = bounded_int(args[0]) if len(args) == 1 else None
+    user_id = bounded_int(args[0], 1, TELEGRAM_USER_ID_MAX) if len(args) == 1 else None
     if user_id is None:
         raise UsageError(
             f"Give the numeric user id, e.g. {command} 123456789 (usernames can change; "

@@ -118,6 +118,19 @@ def test_config_check_prints_the_effective_settings_with_secrets_masked(
     assert "# public_url: not set" in out
 
 
+def test_config_check_says_the_token_is_missing(
+    workdir: Path, logging_calls: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "config.toml").write_text("[telegram]\nadmins = [42]\n", encoding="utf-8")
+    # Exit status 0: only `run` needs the token, and install.sh checks the file before it
+    # is set.
+    assert cli.main(["config", "check"]) == 0
+    said = capsys.readouterr()
+    assert said.err == f"incident-bot: {cli.MISSING_TOKEN}\n"
+    assert "# config.toml and the environment: no other problems found." in said.out
+    assert "no problems found" not in said.out
+
+
 def test_config_check_reports_every_problem_in_plain_words_with_status_2(
     workdir: Path, logging_calls: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -82,3 +82,22 @@ def test_export_onto_a_directory_is_refused_in_plain_words(tmp_path: Path) -> No
     result = run_cli(*argv, cwd=tmp_path, env=env)
     assert one_plain_line(result) == f"incident-bot: {target}: cannot be written: Is a directory"
     assert not (tmp_path / "exports.partial").exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "to_do"),
+    [
+        (["export", "--format", "csv"], "to export from"),
+        (["export", "--format", "atom"], "to export from"),
+        (["sample", "remove"], "to remove the sample from"),
+    ],
+)
+def test_a_mistyped_storage_path_is_refused_and_nothing_is_created(
+    tmp_path: Path, command: list[str], to_do: str
+) -> None:
+    mistyped = tmp_path / "var" / "incident-bot.sqlite"
+    result = run_cli(*command, cwd=tmp_path, env={"INCIDENT_BOT_STORAGE__PATH": str(mistyped)})
+    assert one_plain_line(result) == (
+        f"incident-bot: storage.path: no database at {mistyped} {to_do}; nothing was created"
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -67,6 +67,10 @@ def test_missing_default_file_is_fine_but_a_named_missing_file_is_not(
     [
         ("[telegram]\nadmins = ['alice']\n", "telegram.admins (item 1): must be a whole number"),
         ("[telegram]\nadmins = [-5]\n", "telegram.admins (item 1): must be more than 0"),
+        (
+            "[telegram]\nadmins = [42, 99999999999999999999999]\n",
+            "telegram.admins (item 2): must be 4503599627370495 or less",
+        ),
         ("[bot]\ntimezone = 'Mars/Olympus'\n", "bot.timezone: unknown timezone 'Mars/Olympus'"),
         ("[telegram]\napi_base_url = 'x'\n", "telegram.api_base_url: must be a web address"),
         ("[telegram]\ntokne = 'x'\n", "telegram.tokne: unknown key"),

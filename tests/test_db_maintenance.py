@@ -69,6 +69,27 @@ def test_backup_change_restore_gives_back_the_record_and_keeps_the_replaced_one(
     assert "Changed after the backup" in titles(kept)
 
 
+def test_two_restores_in_one_second_keep_both_replaced_databases(
+    live: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class OneSecond(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> OneSecond:
+            return cls(2026, 12, 2, 1, 0, 0, tzinfo=UTC)
+
+    monkeypatch.setattr(cli, "datetime", OneSecond)
+    backup = tmp_path / "backup.sqlite3"
+    assert cli.main(["db", "backup", str(backup)]) == 0
+    with sqlite3.connect(live) as conn:
+        conn.execute("UPDATE incidents SET title = 'Only in the first' WHERE id = 1")
+    assert cli.main(["db", "restore", str(backup)]) == 0
+    assert cli.main(["db", "restore", str(backup)]) == 0
+    first = tmp_path / "live.sqlite3.replaced-20261202T010000Z"
+    second = tmp_path / "live.sqlite3.replaced-20261202T010000Z-2"
+    assert "Only in the first" in titles(first)
+    assert "Only in the first" not in titles(second)
+
+
 def test_restore_is_refused_while_a_bot_holds_the_database(
     live: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
