@@ -353,6 +353,8 @@ def _run(settings: Settings, *, webhook: bool) -> int:
 
     try:
         with holding_database(settings.storage.path):
+            # Before the bot talks to Telegram: a migration that fails stops it here.
+            asyncio.run(_upgrade(settings.storage.path))
             app = build_application(settings)
             # Everything built so far (modules, PTB, handlers, settings) lives as long as
             # the process: freezing it spares the garbage collector from scanning it again
@@ -520,10 +522,15 @@ def _unused_name(wanted: Path) -> Path:
     return candidate
 
 
+async def _upgrade(path: Path) -> tuple[list[str], int]:
+    """Apply the migrations the database lacks: their names, and the places re-spelled."""
+    # Opening the database applies them.
+    async with Database(path) as db:
+        return db.migrations_applied, db.places_respelled
+
+
 async def _db_upgrade(settings: Settings) -> int:
-    # Opening the database applies whatever migrations it lacks.
-    async with Database(settings.storage.path) as db:
-        applied, respelled = db.migrations_applied, db.places_respelled
+    applied, respelled = await _upgrade(settings.storage.path)
     done = f"applied {', '.join(applied)}" if applied else "nothing to apply"
     print(f"database {settings.storage.path} is up to date ({done})")
     if respelled:

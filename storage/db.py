@@ -161,7 +161,8 @@ async def apply_migrations(connection: aiosqlite.Connection) -> list[str]:
     """Apply the migrations newer than the database's user_version; return their names.
 
     Each migration runs in its own transaction together with the version bump,
-    so a crash mid-upgrade leaves the database at the previous version.
+    so a crash mid-upgrade leaves the database at the previous version, and one that
+    the database refuses is UnusableDatabase naming it, with nothing of it applied.
     """
     current = await schema_version(connection)
     newest = max(number for number, _, _ in bundled_migrations())
@@ -178,9 +179,15 @@ async def apply_migrations(connection: aiosqlite.Connection) -> list[str]:
         script = f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;"
         try:
             await connection.executescript(script)
-        except BaseException:
+        except BaseException as error:
             if connection.in_transaction:
                 await connection.rollback()
+            if isinstance(error, sqlite3.Error):
+                raise UnusableDatabase(
+                    f"could not be upgraded: migration {name} failed ({error}); none of it "
+                    f"was applied, the database is as it was, at schema version {current}"
+                ) from error
             raise
         applied.append(name)
+        current = version
     return applied

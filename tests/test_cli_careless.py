@@ -76,6 +76,7 @@ def test_a_section_from_the_environment_that_is_not_json_is_named(tmp_path: Path
 
 def test_export_onto_a_directory_is_refused_in_plain_words(tmp_path: Path) -> None:
     env = {"INCIDENT_BOT_STORAGE__PATH": str(tmp_path / "bot.sqlite3")}
+    assert run_cli("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
     target = tmp_path / "exports"
     target.mkdir()
     argv = ["export", "--format", "csv", "--output", str(target), "--log-level", "WARNING"]
