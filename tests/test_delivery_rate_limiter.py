@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import pytest
 from telegram.error import RetryAfter
+from telegram.ext import ExtBot
 
 from bot.delivery.rate_limiter import (
     ChatRateLimiter,
@@ -16,6 +17,7 @@ from bot.delivery.rate_limiter import (
     SlidingWindow,
     send_in_bulk,
 )
+from bot.sandbox.fake_api import FakeBotApi, RateLimits
 
 ALICE = 2001
 BOB = 3001
@@ -282,3 +284,37 @@ async def test_messages_to_one_chat_keep_the_order_they_were_asked_in() -> None:
     tasks = [asyncio.create_task(in_bulk(send(n))) for n in range(4)]
     await asyncio.gather(*tasks)
     assert sent == [0, 1, 2, 3]
+
+
+@pytest.mark.filterwarnings("ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning")
+async def test_a_per_chat_429_from_the_bot_api_pauses_every_chat_since_it_reads_the_same(
+    clock: Clock,
+) -> None:
+    """Telegram's per-chat and overall 429s read alike ("Too Many Requests: retry after
+    N"), and so do the fake's: one that was in fact about one chat cannot be told from
+    one about the whole bot, so it pauses every send (TELEGRAM-NOTES: flood control)."""
+    fake_now = [1_700_000_000.0]
+    limiter = ChatRateLimiter(
+        global_per_second=30, private_chat_per_second=1, group_per_minute=20, monotonic=clock
+    )
+    async with FakeBotApi(clock=lambda: fake_now[0]) as api:
+        alice, bob = api.add_user("Alice"), api.add_user("Bob")
+        async with ExtBot(api.token, base_url=f"{api.api_root}/bot", rate_limiter=limiter) as bot:
+            # Stricter than the limiter was told: one message in five seconds per chat.
+            api.rate_limits = RateLimits(per_private_chat_per_second=0.2)
+            await in_bulk(bot.send_message(alice.id, "one"))
+            clock.now += 1.1
+            fake_now[0] += 1.1
+            with pytest.raises(RetryAfter) as per_chat:
+                await in_bulk(bot.send_message(alice.id, "two"))
+            # Bob's chat, which that 429 was not about, waits out the pause too.
+            assert limiter.wait_time(bob.id, bulk=True) == pytest.approx(4)
+            assert limiter.wait_time(bob.id, bulk=False) == pytest.approx(4)
+
+            clock.now += 4
+            fake_now[0] += 4
+            api.rate_limits = RateLimits()
+            api.flood_pause(4)  # the overall limit, as Telegram answers it
+            with pytest.raises(RetryAfter) as overall:
+                await in_bulk(bot.send_message(bob.id, "three"))
+    assert per_chat.value.message == overall.value.message

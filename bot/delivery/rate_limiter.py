@@ -218,7 +218,6 @@ class ChatRateLimiter(BaseRateLimiter[None]):
         async with self._turn_in(chat):
             await self._wait_for_place(chat, bulk=bulk)
         windows = [self._overall] if chat is None else [self._overall, self._chat(chat)]
-        windows = [self._overall] if chat is None else [self._overall, self._chat(chat)]
         for window in windows:
             window.let_through()
         try:
