@@ -282,6 +282,11 @@ class IntakeSettings(_Section):
             "(same timeout, size cap and User-Agent as the feeds)."
         ),
     )
+    allow_private_addresses: bool = Field(
+        default=False,
+        description="Read feeds on this machine or a private network (127.0.0.1, 10.x, "
+        "169.254.x.x): off, so that /feeds add cannot reach internal services.",
+    )
 
 
 class NewsroomSettings(_Section):

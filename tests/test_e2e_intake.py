@@ -70,7 +70,13 @@ async def site() -> AsyncIterator[FeedServer]:
 
 def with_feeds(settings: Settings, *urls: str) -> Settings:
     intake = IntakeSettings.model_validate(
-        {"feeds": list(urls), "poll_seconds": 1, "timeout_seconds": 1}
+        # The news site of these tests is on 127.0.0.1.
+        {
+            "feeds": list(urls),
+            "poll_seconds": 1,
+            "timeout_seconds": 1,
+            "allow_private_addresses": True,
+        }
     )
     return settings.model_copy(update={"intake": intake})
 
@@ -393,3 +399,43 @@ async def test_a_linked_page_that_fails_leaves_the_item_as_the_feed_described_it
         assert "Casualties: 3 injured" in proposal.text
         listing = await owner.says("/feeds")
         assert "error" not in listing.text.lower()
+
+
+async def test_feeds_on_internal_addresses_are_refused_unless_the_operator_allows_them(
+    settings: Settings, clock: ManualClock, owner: Person, site: FeedServer
+) -> None:
+    iraq = Served(rss("Iraq Desk", [ERBIL_FIRST]))
+    site.serve("/iraq", iraq)
+    internal = {
+        f"http://127.0.0.1:{site.port}/iraq": "127.0.0.1 is an internal address",
+        # A name that resolves to one (to 127.0.0.1 or ::1, whichever the system says first).
+        f"http://localhost:{site.port}/iraq": "localhost resolves to ",
+        "http://10.1.2.3/rss": "10.1.2.3 is an internal address",
+        "http://169.254.169.254/latest/meta-data/": "169.254.169.254 is an internal address",
+        "http://[::1]/rss": "::1 is an internal address",
+        "http://[::ffff:127.0.0.1]/rss": "::ffff:127.0.0.1 is an internal address",
+    }
+    # A feed listed in the config file is held to the same rule when it is read.
+    settings.intake = IntakeSettings.model_validate(
+        {"feeds": [site.url("/iraq")], "poll_seconds": 1, "timeout_seconds": 1}
+    )
+    app = build_application(settings, clock)
+    async with polling(app, poll_timeout=1):
+        for url, why in internal.items():
+            refused = await owner.says(f"/feeds add {url}")
+            assert refused.text.startswith(f"Refused: {why}"), refused.text
+            assert refused.text.endswith(
+                "an internal address, and the bot reads feeds from the public internet only; "
+                "nothing was added. Feeds on your own network need [intake] "
+                "allow_private_addresses = true in the config file."
+            )
+
+        async def read_once() -> bool:
+            feeds = await services_of(app).intake.feeds()
+            return all(feed.last_fetch_at is not None for feed in feeds)
+
+        await eventually(read_once)
+        listing = (await owner.says("/feeds")).text
+        assert "Last error: refused: 127.0.0.1 is an internal address; feeds on your" in listing
+        assert len(await services_of(app).intake.feeds()) == 1
+    assert iraq.requests == []

@@ -19,7 +19,14 @@ import aiohttp
 from bot.clock import Clock
 from bot.config import IntakeSettings
 from bot.errors import UserError
-from bot.intake.fetch import EXAMPLE_FEED_URL, FetchError, client_session, fetch_feed
+from bot.intake.fetch import (
+    ALLOW_PRIVATE_HINT,
+    EXAMPLE_FEED_URL,
+    FetchError,
+    client_session,
+    fetch_feed,
+    internal_address,
+)
 from bot.intake.items import FeedItem, parse_feed
 from bot.intake.pages import main_text, says_too_little
 from bot.intake.proposing import Proposed, assess, differences
@@ -81,7 +88,10 @@ class Intake:
 
     async def start(self) -> None:
         """Open the HTTP session and add the config file's feeds (those not yet read)."""
-        self._session = client_session(self._settings.timeout_seconds)
+        self._session = client_session(
+            self._settings.timeout_seconds,
+            allow_private_addresses=self._settings.allow_private_addresses,
+        )
         now = self._clock.now()
         async with self._db.transaction() as conn:
             for url in self._settings.feeds:
@@ -106,6 +116,13 @@ class Intake:
     async def add_feed(self, address: str, actor_id: int) -> tuple[Feed, FeedRead]:
         """Add a feed and read it at once, so the admin sees at once whether it works."""
         url = _feed_url(address)
+        if not self._settings.allow_private_addresses:
+            internal = await internal_address(url, self._settings.timeout_seconds)
+            if internal is not None:
+                raise IntakeError(
+                    f"Refused: {internal}, and the bot reads feeds from the public internet "
+                    f"only; nothing was added. {ALLOW_PRIVATE_HINT.capitalize()}."
+                )
         async with self._db.transaction() as conn:
             feed_id = await store.add_feed(
                 conn, url, added_by=actor_id, from_config=False, now=self._clock.now()
