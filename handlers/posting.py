@@ -24,7 +24,7 @@ from bot.newsroom.guided_post import (
     mark_answered,
     next_step,
 )
-from bot.outgoing import fits_one_message, send_html
+from bot.outgoing import edit_html, fits_one_message, send_html
 from bot.render.incidents import esc
 from bot.render.newsroom import (
     approvals_line,
@@ -266,9 +266,10 @@ async def ask_second_approval(
             [[_draft_button(again, "publish", waiting.draft_id),
               _draft_button("Cancel", "cancel", waiting.draft_id)]]
         )  # fmt: skip
-        await message.edit_text(
-            f"{pressed_on}\n\n<b>{esc(approved)}</b>", reply_markup=again_markup
-        )
+        await edit_html(
+            message.get_bot(), message.chat_id, message.message_id,
+            f"{pressed_on}\n\n<b>{esc(approved)}</b>", reply_markup=again_markup,
+        )  # fmt: skip
     if not others:
         await reply_html(
             update,
@@ -279,7 +280,7 @@ async def ask_second_approval(
     sent = 0
     for user_id in others:
         try:
-            await context.bot.send_message(user_id, text, reply_markup=markup)
+            await send_html(context.bot, user_id, text, reply_markup=markup)
             sent += 1
         except (BadRequest, Forbidden) as error:
             log.warning(

@@ -6,7 +6,7 @@ import pytest
 
 from bot.app import build_application
 from bot.clock import ManualClock
-from bot.config import Settings
+from bot.config import NewsroomSettings, Settings
 from bot.context import IncidentBotApp, services_of
 from bot.lifecycle import polling
 from bot.sandbox.fake_api import FakeBotApi, SentMessage
@@ -108,3 +108,24 @@ async def test_a_forged_button_for_a_missing_or_unreadable_draft_changes_nothing
         "SELECT status FROM drafts WHERE id = ?", (draft_id,)
     ) as cursor:
         assert (await cursor.fetchone())[0] == "open"  # type: ignore[index]
+
+
+async def test_a_long_draft_reaches_the_second_admin_for_approval(
+    settings: Settings, clock: ManualClock, telegram: FakeBotApi, owner: Person, alice: Person
+) -> None:
+    settings.newsroom = NewsroomSettings(approvals_required=2)
+    async with polling(build_application(settings, clock), poll_timeout=1) as app:
+        await owner.says(f"/grant {alice.user.id}")
+        preview = await owner.says(LONG_FORM)
+        telegram.press_button(owner.user, preview, "Publish")
+        owner_saw = "\n".join(m.text for m in await everything_said(app, telegram, owner.chat_id))
+        assert "Sent to 1 other admin(s)" in owner_saw, owner_saw
+
+        asked = await everything_said(app, telegram, alice.chat_id)
+        assert len(asked) > 1 and asked[0].text.startswith("Approved by Olivia (1/2)")
+        assert LONG_SUMMARY[-40:] in "".join(m.text for m in asked)
+        assert asked[-1].button_texts == ["Approve and publish", "Cancel"]
+        telegram.press_button(alice.user, asked[-1], "Approve and publish")
+        alice_saw = "\n".join(m.text for m in await everything_said(app, telegram, alice.chat_id))
+        assert "Published as #" in alice_saw
+    assert [e for e in telegram.errors if "too long" in str(e[2])] == []
