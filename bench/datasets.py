@@ -86,10 +86,9 @@ def broadcast_template(big: Path, subscribers: int) -> Path:
         return path
     copy_database(big, path)
     stamp = ANCHOR.strftime("%Y-%m-%dT%H:%M:%SZ")
-    conn = sqlite3.connect(path, isolation_level=None)
+    conn = with_cascades(sqlite3.connect(path, isolation_level=None))
     try:
         conn.execute("BEGIN")
-        conn.execute("DELETE FROM subscriber_countries")
         conn.execute("DELETE FROM subscribers")
         conn.execute("DELETE FROM outbox")
         conn.executemany(
@@ -108,11 +107,18 @@ def broadcast_template(big: Path, subscribers: int) -> Path:
 
 def keep_subscribers(db_path: Path, first: int, count: int) -> None:
     """Leave only the subscribers `first` .. `first + count - 1` of a copied database."""
-    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn = with_cascades(sqlite3.connect(db_path, isolation_level=None))
     try:
         conn.execute("DELETE FROM subscribers WHERE chat_id >= ?", (first + count,))
     finally:
         conn.close()
+
+
+def with_cascades(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """Deleting a subscriber takes its places with it, as in the bot (storage/db.py): the
+    place tables carry the subscriber's filters, and the matching reads only them."""
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
 
 
 def copy_database(source: Path, target: Path) -> Path:
