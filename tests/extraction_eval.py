@@ -16,7 +16,7 @@ from bot.newsroom.extracted_form import fields_from_proposal
 from bot.newsroom.extractor import propose_incident
 
 DATA = Path(__file__).parent / "data" / "extraction"
-GROUPS = ("dev", "heldout", "blind", "blind2")
+GROUPS = ("dev", "heldout", "blind", "blind2", "round3")
 FIELDS = (
     "country",
     "province",

@@ -219,9 +219,21 @@ _SINGLE_VICTIM = re.compile(
     rf"(?:was\s+)?(?:\w+ly\s+)?(?P<verb>{_HARM})\b",
     re.IGNORECASE,
 )
+# "an American contractor suffered a heart attack while sheltering and died": one victim,
+# the verb later in the same clause.
+_SINGLE_VICTIM_DIED = re.compile(
+    rf"\b(?:a|an|one)\s+(?P<gap>(?:[A-Za-z.'-]+\s+){{0,2}}?{_PERSON})\b"
+    rf"(?:(?!\b{_NUMBER}\b)[^.;:!?\n]){{1,80}}?\band\s+(?:later\s+)?(?P<verb>died)\b",
+    re.IGNORECASE,
+)
+# "The attacker, a Syrian national, was wounded": the one who attacked, hurt himself.
+_ATTACKER_HARMED = re.compile(
+    r"\b[Tt]he\s+(?P<gap>attacker|gunman|assailant|bomber|shooter)(?:\s*,[^,.]{1,50},)?\s+"
+    rf"(?:was\s+)?(?:\w+ly\s+)?(?P<verb>{_HARM})\b"
+)
 _SINGLE_VICTIM_ACTIVE = re.compile(
     r"\b(?P<verb>kill(?:ed|ing)|wound(?:ed|ing)|injur(?:ed|ing)|hurt(?:ing)?)\s+"
-    rf"(?:a|an|one)\s+(?P<gap>(?:[A-Za-z'-]+\s+){{0,2}}?{_PERSON})\b",
+    rf"(?:a|an|one)\s+(?P<gap>(?:[A-Za-z.'-]+\s+){{0,2}}?{_PERSON})\b",
     re.IGNORECASE,
 )
 # A toll given in parts: "two soldiers and a contractor were killed", "killing two women
@@ -231,6 +243,10 @@ _PARTS = rf"(?P<parts>{_PART}(?:\s*,\s*{_PART})*,?\s+and\s+{_PART})"
 _PARTS_PASSIVE = re.compile(
     rf"\b{_PARTS}\s+(?:were|was|had been|have been)\s+(?:(?:also|\w+ly)\s+)?(?P<verb>{_HARM})\b",
     re.IGNORECASE,
+)
+# "Among the wounded were a service member, five contractors and three residents".
+_PARTS_AMONG = re.compile(
+    rf"\b[Aa]mong\s+the\s+(?P<verb>{_HARM})\s+were\s+{_PARTS}(?=\s*(?:[,.;]|$))"
 )
 _PARTS_ACTIVE = re.compile(
     r"\b(?P<verb>kill(?:ed|ing)|wound(?:ed|ing)|injur(?:ed|ing))\s+"
@@ -276,17 +292,24 @@ _VAGUE_ACTIVE = re.compile(
 _NOBODY_HARMED = re.compile(
     r"\b(?:no one|nobody|none(?: of the (?:[A-Za-z-]+ )?(?:personnel|troops|soldiers|crew|sailors|"
     r"people|passengers|workers|staff))?|"
-    r"no (?:[A-Za-z-]+ )?(?:personnel|troops|soldiers|service members|people|"
-    r"civilians|sailors|crew|crew members))(?:\s+(?:aboard|on board|inside|in the \w+))?"
-    r"\s+(?:was|were|had been|has been|have been)\s+(?:\w+ly\s+)?"
+    r"no (?:[A-Za-z-]+ (?:or [A-Za-z-]+ )?)?(?:personnel|troops|soldiers|service members|people|"
+    r"civilians|sailors|crew|crew members))(?:\s+(?:aboard|on board|inside|(?:in|on) the \w+))?"
+    # "found no American or Iraqi personnel killed or wounded": a finding, without a verb.
+    r"\s+(?:(?:was|were|had been|has been|have been)\s+(?:(?:\w+ly|reported)\s+)?)?"
     r"(?P<verb>killed|hurt|harmed|injured|wounded)(?:\s+or\s+(?P<verb2>killed|hurt|harmed|"
     r"injured|wounded))?",
     re.IGNORECASE,
 )
 # "The crew escaped unhurt": nobody hurt, and so nobody killed.
 _UNHURT = re.compile(
-    r"\b(?:escaped|were|was|walked away|emerged)\s+(?:\w+\s+)?(?:unhurt|unharmed|uninjured|"
-    r"unscathed)\b",
+    r"\b(?:(?:escaped|were|was|walked away|emerged)\s+(?:\w+\s+)?|(?:crew|crews|sailors|staff|"
+    r"passengers)\s+)(?:unhurt|unharmed|uninjured|unscathed)\b",
+    re.IGNORECASE,
+)
+# "an assessment found no diplomats or guards killed or injured": a finding, whoever it names.
+_FOUND_NOBODY = re.compile(
+    r"\b(?:found|showed|confirmed)\s+no\s+(?:[\w-]+\s+){1,5}?(?P<verb>killed|hurt|harmed|injured|"
+    r"wounded)(?:\s+or\s+(?P<verb2>killed|hurt|harmed|injured|wounded))?\b",
     re.IGNORECASE,
 )
 _HARMED_NOBODY = re.compile(
@@ -402,7 +425,7 @@ def _counted(match: re.Match[str], kind: _CasualtyKind, gap: str) -> _Casualty |
 
 def _counted_in_parts(text: str) -> Iterable[_Casualty]:
     """A toll given in parts is their sum; "a soldier" counts one."""
-    for pattern in (_PARTS_PASSIVE, _PARTS_ACTIVE, _PARTS_ADDED):
+    for pattern in (_PARTS_PASSIVE, _PARTS_ACTIVE, _PARTS_ADDED, _PARTS_AMONG):
         for match in pattern.finditer(text):
             parts = match.group("parts")
             if pattern is _PARTS_ADDED:
@@ -490,7 +513,8 @@ def _numbered_casualties(text: str) -> Iterable[_Casualty]:
             found = _counted(match, _harm_kind(match.group("verb")), gap)
             if found:
                 yield found
-    for match in (*_SINGLE_VICTIM.finditer(text), *_SINGLE_VICTIM_ACTIVE.finditer(text)):
+    singles = (_SINGLE_VICTIM, _SINGLE_VICTIM_ACTIVE, _SINGLE_VICTIM_DIED, _ATTACKER_HARMED)
+    for match in (m for pattern in singles for m in pattern.finditer(text)):
         yield _Casualty(
             kind=_harm_kind(match.group("verb")),
             count=Count(value=1),
@@ -503,7 +527,7 @@ def _numbered_casualties(text: str) -> Iterable[_Casualty]:
 def _zero_casualties(text: str) -> Iterable[_Casualty]:
     harmed_nobody = (
         (match, match.group(0))
-        for pattern in (_NOBODY_HARMED, _HARMED_NOBODY, _UNHURT)
+        for pattern in (_NOBODY_HARMED, _FOUND_NOBODY, _HARMED_NOBODY, _UNHURT)
         for match in pattern.finditer(text)
     )
     for match, wording in harmed_nobody:
@@ -843,10 +867,12 @@ _ORIGIN_BEFORE = re.compile(r"\bfrom\s+(?:the\s+)?(?:[\w-]+\s+)?$", re.IGNORECAS
 # "Sanaa time": a clock, not a place.
 _CLOCK_AFTER = re.compile(r"\s+time\b", re.IGNORECASE)
 # A ship at sea is placed by the port the report measures from: "50 nautical miles
-# southwest of Aden", "off the port of Hodeidah", "the Yemeni port of Mokha".
+# southwest of Aden", "off the port of Hodeidah", "near the Yemeni port of Mokha"; not by a
+# port named for something else ("jets struck targets around the port city of Hodeidah").
 _ANCHOR_BEFORE = re.compile(
     r"(?:\b(?:nautical miles|miles|nm|kilometres|kilometers|km)\s+(?:\w+\s+){0,2}?"
-    r"(?:of|off|from)|\boff(?:\s+the\s+coast\s+of)?|\bport\s+(?:city\s+)?of)"
+    r"(?:of|off|from)|\boff(?:\s+the\s+coast\s+of)?|\b(?:off|near|outside)\s+(?:the\s+)?"
+    r"(?:[\w-]+\s+)?port\s+(?:city\s+)?of)"
     r"\s+(?:the\s+)?(?:[\w-]+\s+)?$",
     re.IGNORECASE,
 )
@@ -1043,6 +1069,15 @@ def _speaks_of_attack(text: str, sentence: _Sentence) -> bool:
     return any(w.pattern.search(text, sentence.start, sentence.end) for w in _WEAPONS)
 
 
+# A sentence about another attack than the lead's: a reprisal hours later, "a separate drone
+# attack the same day". Its place, actors and tolls are not the reported attack's.
+_SEPARATE_EVENT = re.compile(
+    r"(?:^|(?<=[.!?]\s))\s*(?:(?:Hours|Days|Minutes|Shortly|Weeks)\s+later|Later\s+that\s+\w+|"
+    r"The\s+(?:next|following)\s+(?:day|morning|night)|In\s+(?:response|retaliation))\b"
+    r"|\b(?:a|another|in\s+a)\s+separate\s+(?:[\w-]+\s+){0,2}?(?:attack|strike|incident)s?\b"
+)
+
+
 @dataclass(frozen=True)
 class _Reading:
     text: str
@@ -1051,6 +1086,7 @@ class _Reading:
     places: tuple[_PlaceMention, ...]
     casualties: tuple[_Casualty, ...]
     attack_sentences: frozenset[int]
+    separate_sentences: frozenset[int]
     datelines: tuple[tuple[int, int], ...]
 
     @classmethod
@@ -1058,7 +1094,16 @@ class _Reading:
         text = raw.translate(_UNIFY)
         sentences = tuple(_split_sentences(text))
         actors = tuple(_find_actors(text))
-        attack = frozenset(index for index, s in enumerate(sentences) if _speaks_of_attack(text, s))
+        separate = frozenset(
+            index
+            for index, s in enumerate(sentences)
+            if _SEPARATE_EVENT.search(text, s.start, s.end)
+        )
+        attack = frozenset(
+            index
+            for index, s in enumerate(sentences)
+            if _speaks_of_attack(text, s) and index not in separate
+        )
         return cls(
             text=text,
             sentences=sentences,
@@ -1066,6 +1111,7 @@ class _Reading:
             places=tuple(_find_places(text, actors)),
             casualties=tuple(_find_casualties(text)),
             attack_sentences=attack,
+            separate_sentences=separate,
             datelines=tuple(match.span("where") for match in _DATELINE.finditer(text)),
         )
 
@@ -1092,7 +1138,9 @@ class _Reading:
     @cached_property
     def event_sentences(self) -> list[int]:
         """Sentences about the attack itself, in text order."""
-        return sorted(self.attack_sentences | self.counted_casualty_sentences)
+        return sorted(
+            (self.attack_sentences | self.counted_casualty_sentences) - self.separate_sentences
+        )
 
     def before(self, position: int, width: int = 60) -> str:
         sentence = self.sentences[self.sentence_of(position)]
@@ -1144,8 +1192,17 @@ def _is_state_force(mention: _ActorMention) -> bool:
     return all(name.endswith(" forces") for name in mention.names)
 
 
+# A command's release: "CENTCOM said forces under its command conducted a strike".
+_COMMAND_SAID = (
+    r"(?:said|says|announced|stated)\s+(?:that\s+)?(?:(?:forces|troops|aircraft|jets)\s+under\s+"
+    r"its\s+command|its\s+(?:forces|troops|aircraft|jets)|it|they)\s+(?:had\s+)?"
+)
+_COMMAND_STRUCK = re.compile(
+    rf"^\s+{_COMMAND_SAID}(?:conducted|carried out|launched|struck|hit)\b", re.IGNORECASE
+)
 _STRIKES_LAUNCHED = re.compile(
-    r"^\s+(?:(?:\w+\s+){0,2}?(?:launched|carried out|conducted|began|resumed|mounted)\s+"
+    rf"^\s+(?:{_COMMAND_SAID})?(?:(?:\w+\s+){{0,2}}?"
+    r"(?:launched|carried out|conducted|began|resumed|mounted)\s+"
     r"(?:[\w-]+\s+){0,2})?$",
     re.IGNORECASE,
 )
@@ -1292,6 +1349,7 @@ def _choose_casualty(
         for c in reading.casualties
         if c.kind == kind
         and not _CUMULATIVE.search(reading.sentence_text(reading.sentence_of(c.start)))
+        and reading.sentence_of(c.start) not in reading.separate_sentences
         and not _after_context(reading, c.start)
     ]
     counted = sorted(
@@ -1337,6 +1395,7 @@ _LATER_TOLL = re.compile(
     r"since|latest|new toll|now)\b",
     re.IGNORECASE,
 )
+_BUT = re.compile(r",?\s+but\b(?!.*\bbut\b)", re.IGNORECASE | re.DOTALL)
 _EARLIER_TOLL = re.compile(r"\b(?:first|initially|initial|originally|preliminary)\b", re.IGNORECASE)
 
 
@@ -1346,6 +1405,13 @@ def _revision(reading: _Reading, position: int) -> int:
     sentence = reading.sentences[reading.sentence_of(position)]
     clause_start = max(sentence.start, reading.text.rfind(";", sentence.start, position) + 1)
     clause = reading.text[clause_start:position]
+    # "initially put it at 25, but on Monday said more than 40": what follows "but" replaces
+    # the earlier figure.
+    contrast = _BUT.search(clause)
+    if contrast and _EARLIER_TOLL.search(clause, 0, contrast.start()):
+        return 1
+    if contrast:
+        clause = clause[contrast.end() :]
     if _LATER_TOLL.search(clause):
         return 1
     return -1 if _EARLIER_TOLL.search(clause) else 0
@@ -1475,11 +1541,12 @@ _BLAME_BEFORE = re.compile(
 _ATTACK_VERB_AFTER = re.compile(
     r"^(?:\s*,[^,]{0,80},)?\s+(?:(?!(?:was|were|is|are|been|being)\b)[\w-]+\s+){0,2}?"
     r"(?:launched|fired|struck|attacked|targeted|took part in|joined|"
-    r"carried out|conducted|hit|bombed|shelled|shot(?!\s+down)|killed|ambushed|detonated)\b",
+    r"carried out|conducted|hit|bombed|shelled|shot(?!\s+down)|killed|ambushed|detonated|sank)\b",
     re.IGNORECASE,
 )
 _ATTACK_NOUN_END = re.compile(
-    r"(?:strikes?|raids?|drones?|jets|warplanes|planes|aircraft|bombers?)$", re.IGNORECASE
+    r"(?:strikes?|raids?|drones?|jets|warplanes|planes|aircraft|bombers?|helicopters?)$",
+    re.IGNORECASE,
 )
 _SPEAKS_AFTER = re.compile(
     r"^\s+(?:\w+\s+)?(?:said|says|told|reported|announced|confirmed|stated)\b", re.IGNORECASE
@@ -1513,10 +1580,11 @@ def _carries_out(reading: _Reading, index: int, actor: _ActorMention) -> bool:
         or _CLASH_BETWEEN_BEFORE.search(reading.before(actor.start))
         or _ATTACK_VERB_AFTER.match(after)
         or _ATTACK_NOUN_END.search(text, actor.start, actor.end)
+        or (_is_state_force(actor) and _COMMAND_STRUCK.match(after))
     )
 
 
-def _find_target(reading: _Reading, perpetrator: Sequence[str]) -> str | None:
+def _find_targets(reading: _Reading, perpetrator: Sequence[str]) -> list[str]:
     """Who the attack was aimed at or harmed, the most often named first."""
     tally: Counter[str] = Counter()
     first_seen: dict[str, int] = {}
@@ -1528,10 +1596,8 @@ def _find_target(reading: _Reading, perpetrator: Sequence[str]) -> str | None:
                 if name not in perpetrator:
                     tally[name] += 1
                     first_seen.setdefault(name, actor.start)
-    if not tally:
-        return None
     ranked = sorted(tally, key=lambda name: (-tally[name], first_seen[name]))
-    return _join_names(ranked[:3])
+    return ranked[:3]
 
 
 def _is_target(reading: _Reading, index: int, actor: _ActorMention) -> bool:
@@ -1554,6 +1620,10 @@ _COALITION_TARGET = re.compile(
     r"(?:[\w-]+\s+){0,2}?(?:bases?|embassy|facilit(?:y|ies)|garrison|outposts?|forces|troops|"
     r"personnel|convoys?|destroyers?|warships?|carriers?|vessels?|ships?|service members)\b"
     r"|USS\s+[A-Z]|US Navy)"
+    # The victims say it: "an American service member was among the wounded".
+    r"|\b(?:US|U\.S\.|American|coalition)\s+(?:[\w-]+\s+){0,2}?(?:service ?members?|soldiers?|"
+    r"troops|personnel|contractors?|citizens?)\s+(?:was|were)\s+among\s+the\s+"
+    r"(?:wounded|injured|dead|killed|casualties)\b"
 )
 
 
@@ -1573,6 +1643,21 @@ def _direction(
         _COALITION_TARGET.search(reading.sentence_text(index)) for index in reading.event_sentences
     )
     return Direction.ON_COALITION if aimed else Direction.OTHER
+
+
+def _targets_for(direction: Direction, named: list[str], place: Place | None) -> list[str]:
+    """The target, agreeing with the direction: an attack on a base or an embassy of the
+    coalition's is aimed at it even when no force is named; a coalition strike's "in response to
+    attacks on US troops" names its motive, not its target."""
+    coalition = [n for n in named if direction_from_actors("", n) is Direction.ON_COALITION]
+    if direction is Direction.BY_COALITION:
+        return [name for name in named if name not in coalition]
+    if direction is Direction.ON_COALITION and not coalition:
+        facility = place.name if place is not None and place.hosts_coalition else None
+        if facility and direction_from_actors("", facility) is Direction.ON_COALITION:
+            return [facility, *named]
+        return ["Coalition forces", *named]
+    return named
 
 
 # The report carries a denial that the attack, or what it is claimed to have done, happened.
@@ -1877,7 +1962,10 @@ def propose_incident(text: str, *, published: date | None = None) -> ReportPropo
     if claim.status == "unknown" and _acknowledged(reading, perpetrators):
         claim = _Claim("claimed", perpetrators, ("The forces' own command says they struck.",))
     perpetrator = _join_names(perpetrators) if perpetrators else None
-    target = _find_target(reading, perpetrators)
+    targets = _find_targets(reading, perpetrators)
+    direction = _direction(reading, perpetrator, _join_names(targets) if targets else None, place)
+    targets = _targets_for(direction, targets, place)
+    target = _join_names(targets) if targets else None
     occurred, date_notes = _find_date(reading, published)
     killed_count = killed.count if killed else None
     injured_count = injured.count if injured else None
@@ -1898,7 +1986,7 @@ def propose_incident(text: str, *, published: date | None = None) -> ReportPropo
         actors=tuple(dict.fromkeys(name for actor in reading.actors for name in actor.names)),
         claimed_by=claim.group,
         claim_status=claim.status,
-        direction=_direction(reading, perpetrator, target, place),
+        direction=direction,
         verification=_verification(reading, claim, perpetrators),
         severity=_severity(killed, injured, bool(vague_killed), bool(vague_injured), attack),
         summary=_compose_summary(
