@@ -284,6 +284,12 @@ _UNCOUNTED_INJURIES = re.compile(
     r"|(?:suffered|sustained|received)\s+(?:\w+\s+)?)(?:injuries|wounds)\b",
     re.IGNORECASE,
 )
+# "The crews of both boats were killed": a group harmed, not counted.
+_GROUP_HARMED = re.compile(
+    r"\b[Tt]he\s+(?P<group>(?:crews?|occupants|attackers|gunmen|assailants|passengers)"
+    r"(?:\s+of\s+(?:[\w-]+\s+){1,3}?)?)\s*(?:were|had been)\s+(?:all\s+)?"
+    r"(?P<verb>killed|wounded|injured)\b"
+)
 _VAGUE_ACTIVE = re.compile(
     r"\b(?P<verb>kill(?:ed|ing)|wound(?:ed|ing)|injur(?:ed|ing)|hurt(?:ing)?)\s+"
     rf"(?P<vague>{_VAGUE})\b",
@@ -561,6 +567,11 @@ def _vague_casualties(text: str) -> Iterable[_Casualty]:
         noun = _NEXT_WORD.match(text, match.end())
         victims = f"{match.group('vague')} {noun.group(1)}" if noun else match.group("vague")
         yield _Casualty(kind, None, match.group(0), match.start(), victims)
+    for match in _GROUP_HARMED.finditer(text):
+        victims = " ".join(f"the {match.group('group')}".split())
+        yield _Casualty(
+            _harm_kind(match.group("verb")), None, match.group(0), match.start(), victims
+        )
     for match in _UNCOUNTED_INJURIES.finditer(text):
         degree = _INJURY_DEGREE.search(match.group(0))
         victims = f"people with {degree.group(0).lower()} injuries" if degree else "people hurt"
@@ -1094,16 +1105,14 @@ class _Reading:
         text = raw.translate(_UNIFY)
         sentences = tuple(_split_sentences(text))
         actors = tuple(_find_actors(text))
+        speaking = [index for index, s in enumerate(sentences) if _speaks_of_attack(text, s)]
+        # The lead is the reported attack, even when it opens "In response to ...".
         separate = frozenset(
             index
             for index, s in enumerate(sentences)
-            if _SEPARATE_EVENT.search(text, s.start, s.end)
+            if index > min(speaking, default=0) and _SEPARATE_EVENT.search(text, s.start, s.end)
         )
-        attack = frozenset(
-            index
-            for index, s in enumerate(sentences)
-            if _speaks_of_attack(text, s) and index not in separate
-        )
+        attack = frozenset(index for index in speaking if index not in separate)
         return cls(
             text=text,
             sentences=sentences,
@@ -1352,15 +1361,17 @@ def _choose_casualty(
         and reading.sentence_of(c.start) not in reading.separate_sentences
         and not _after_context(reading, c.start)
     ]
+    vague = [c for c in found if c.count is None]
+    # "The crews were killed. No sailors on the tanker were hurt": the none is one group's,
+    # and others were harmed, uncounted.
     counted = sorted(
-        (c for c in found if c.count is not None),
+        (c for c in found if c.count is not None and not (vague and c.count.value == 0)),
         key=lambda c: (
             -_revision(reading, c.start),
             reading.sentence_of(c.start) not in reading.attack_sentences,
             c.start,
         ),
     )
-    vague = [c for c in found if c.count is None]
     notes = [f'"{_clip(c.wording)}": {kind}, but not a count.' for c in vague]
     uncounted = vague[0].victims.lower() if vague else ""
     if not counted:
