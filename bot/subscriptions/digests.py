@@ -10,7 +10,7 @@ covers its period, so nothing disappears silently.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo
@@ -105,11 +105,14 @@ class DigestService:
         """
         now = self._clock.now()
         report = DispatchReport()
+        composed: dict[tuple[object, ...], DigestContent] = {}
         rendered: dict[tuple[object, ...], _Rendered] = {}
         while due := await due_for_digest(self._db.reader, now, BATCH):
             if len(rendered) > RENDERINGS_KEPT:
-                rendered.clear()  # keep memory flat however many are due
-            outcomes = [await self._outcome(s, now, rendered, report) for s in due]
+                # Keep memory flat however many are due.
+                composed.clear()
+                rendered.clear()
+            outcomes = [await self._outcome(s, now, composed, rendered, report) for s in due]
             sending = [o for o in outcomes if o.note is None]
             # Sends run concurrently; each chart waits until its digest's text is sent.
             charts = [(o.chat_id, f"{o.key}:chart", o.chart, o.key) for o in sending if o.chart]
@@ -160,6 +163,7 @@ class DigestService:
         self,
         subscription: Subscription,
         now: datetime,
+        composed: dict[tuple[object, ...], DigestContent],
         rendered: dict[tuple[object, ...], _Rendered],
         report: DispatchReport,
     ) -> _Outcome:
@@ -178,12 +182,19 @@ class DigestService:
                 subscription.chat_id, key, _NOTHING, "missed by more than the grace period",
                 coverage_start(subscription, slot), following,
             )  # fmt: skip
-        same_digest = (
+        same_content = (
             tuple(subscription.regions), tuple(subscription.watches),
-            coverage_start(subscription, slot), slot, subscription.timezone, subscription.digest,
+            coverage_start(subscription, slot), slot, subscription.digest,
         )  # fmt: skip
+        # The same digest in another time zone says the same things: read them once.
+        same_digest = (*same_content, subscription.timezone)
         if same_digest not in rendered:
-            rendered[same_digest] = await self._render(subscription, slot)
+            content = composed.get(same_content)
+            if content is None:
+                content = composed[same_content] = await self.compose(subscription, slot)
+            rendered[same_digest] = await self._render(
+                replace(content, zone=ZoneInfo(subscription.timezone))
+            )
         shared = rendered[same_digest]
         note = None
         if shared.content.is_empty and subscription.skip_empty_digest:
@@ -192,9 +203,8 @@ class DigestService:
         chart = shared.chart if note is None and subscription.digest_chart else None
         return _Outcome(subscription.chat_id, key, shared.payload, note, slot, following, chart)
 
-    async def _render(self, subscription: Subscription, until: datetime) -> _Rendered:
+    async def _render(self, content: DigestContent) -> _Rendered:
         """The digest text and chart message, once for all who get the same digest."""
-        content = await self.compose(subscription, until)
         chart = None
         if content.regions:
             stored = await self._charts.chart(content.regions, CHART_DAYS)
