@@ -251,11 +251,12 @@ LIMITS = {
         "compete with the command handler on 2 cores"
     ),
     "storage.search": (
-        "the index is read newest first and stops after the first 200 matches (about "
-        "1 ms when idle); a word outside the prefix indexes (3 to 6 letters) is first "
-        "looked up in the index's terms (one seek past each term it begins, so a longer "
-        "walk for a word that begins many common terms); on a loaded machine the p99 is "
-        "mostly waiting for a core"
+        "the index is read newest first and stops after the first 200 matches; a word "
+        "longer than the prefix indexes (3 to 6 letters) is first looked up in the search "
+        "vocabulary (one B-tree seek for all words); the rest is five trips to the "
+        "database's thread (the terms, the keys, the rows, their sources, the time span "
+        "for the estimate), about 0.1 ms each; on a loaded machine the p99 is mostly "
+        "waiting for a core"
     ),
     "storage.digest": (
         "the period's incidents are counted and the newest listed through the "

@@ -108,12 +108,11 @@ async def save_version(
     now: datetime,
 ) -> int:
     """Keep the incident as it was before a change; return the version number."""
-    async with conn.execute(
+    (row,) = await conn.execute_fetchall(
         "SELECT coalesce(max(version), 0) + 1 FROM incident_versions WHERE incident_id = ?",
         (before.id,),
-    ) as cursor:
-        row = await cursor.fetchone()
-    version = int(row[0]) if row else 1
+    )
+    version = int(row[0])
     await conn.execute(
         "INSERT INTO incident_versions (incident_id, version, change, fields, snapshot, "
         "changed_by, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -135,12 +134,11 @@ async def versions_of(conn: aiosqlite.Connection, incident_id: int) -> list[Inci
     current = await get_incident(conn, incident_id)
     if current is None:
         return []
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         "SELECT version, change, snapshot, changed_by, changed_at FROM incident_versions "
         "WHERE incident_id = ? ORDER BY version",
         (incident_id,),
-    ) as cursor:
-        rows = list(await cursor.fetchall())
+    )
     befores = [Incident.model_validate_json(row["snapshot"]) for row in rows]
     afters = [*befores[1:], current] if befores else []
     return [
@@ -161,31 +159,27 @@ async def published_near(
     conn: aiosqlite.Connection, location: str, around: datetime, window: timedelta
 ) -> list[Incident]:
     """Published incidents at the same location within `window` either side of `around`."""
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         f"SELECT {_COLUMNS} FROM incidents WHERE location = ? COLLATE NOCASE "
         "AND occurred_at BETWEEN ? AND ? AND status = 'published' ORDER BY occurred_at",
         (location, to_db_time(around - window), to_db_time(around + window)),
-    ) as cursor:
-        rows = list(await cursor.fetchall())
+    )
     return await _with_sources(conn, rows)
 
 
 async def get_incident(conn: aiosqlite.Connection, incident_id: int) -> Incident | None:
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         f"SELECT {_COLUMNS} FROM incidents WHERE id = ?", (incident_id,)
-    ) as cur:
-        row = await cur.fetchone()
-    if row is None:
-        return None
-    return (await _with_sources(conn, [row]))[0]
+    )
+    found = await _with_sources(conn, rows)
+    return found[0] if found else None
 
 
 async def recently_changed(conn: aiosqlite.Connection, *, limit: int) -> list[Incident]:
     """The incidents published, corrected or retracted most recently, newest change first."""
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         f"SELECT {_COLUMNS} FROM incidents ORDER BY updated_at DESC, id DESC LIMIT ?", (limit,)
-    ) as cursor:
-        rows = list(await cursor.fetchall())
+    )
     return await _with_sources(conn, rows)
 
 
@@ -237,8 +231,7 @@ async def latest_published(
         "ORDER BY occurred_at DESC, id DESC LIMIT ?"
     )
     # One row more than asked tells whether an older page exists.
-    async with conn.execute(sql, [*params, limit + 1]) as cursor:
-        rows = list(await cursor.fetchall())
+    rows = list(await conn.execute_fetchall(sql, [*params, limit + 1]))
     incidents = await _with_sources(conn, rows[:limit])
     has_more = len(rows) > limit
     return IncidentPage(
@@ -275,27 +268,30 @@ async def search_published(
         return SearchResults(incidents=[], total=0, exact=True)
     condition, params = place_condition(place, countries)
     if condition:
-        async with conn.execute(
+        rows = await conn.execute_fetchall(
             f"SELECT {_COLUMNS} FROM incidents WHERE id IN (SELECT rowid & {_SEARCH_ID_MASK} "
             "FROM incidents_search WHERE incidents_search MATCH ?) "
             f"AND status = 'published' AND {condition} "
             "ORDER BY occurred_at DESC, id DESC LIMIT ?",
             (query, *params, limit),
-        ) as cursor:
-            rows = list(await cursor.fetchall())
+        )
         found = await _with_sources(conn, rows)
         return SearchResults(incidents=found, total=len(found), exact=True)
-    async with conn.execute(
-        "SELECT rowid FROM incidents_search WHERE incidents_search MATCH ? "
-        "ORDER BY rowid DESC LIMIT ?",
-        (query, SEARCH_COUNT_CAP),
-    ) as cursor:
-        keys = [row[0] for row in await cursor.fetchall()]
+    keys = [
+        row[0]
+        for row in await conn.execute_fetchall(
+            "SELECT rowid FROM incidents_search WHERE incidents_search MATCH ? "
+            "ORDER BY rowid DESC LIMIT ?",
+            (query, SEARCH_COUNT_CAP),
+        )
+    ]
     ids = [key & _SEARCH_ID_MASK for key in keys[:limit]]
-    async with conn.execute(
-        f"SELECT {_COLUMNS} FROM incidents WHERE id IN ({', '.join('?' * len(ids))})", ids
-    ) as cursor:
-        rows = sorted(await cursor.fetchall(), key=lambda row: ids.index(row["id"]))
+    rows = sorted(
+        await conn.execute_fetchall(
+            f"SELECT {_COLUMNS} FROM incidents WHERE id IN ({', '.join('?' * len(ids))})", ids
+        ),
+        key=lambda row: ids.index(row["id"]),
+    )
     incidents = await _with_sources(conn, rows)
     if len(keys) < SEARCH_COUNT_CAP:
         return SearchResults(incidents=incidents, total=len(keys), exact=True)
@@ -306,14 +302,13 @@ async def search_published(
 
 async def _estimated_matches(conn: aiosqlite.Connection, newest_keys: Sequence[int]) -> int:
     """All matches, if they are spread over the record as the newest ones are."""
-    async with conn.execute(
+    (row,) = await conn.execute_fetchall(
         "SELECT CAST(strftime('%s', min(occurred_at)) AS INTEGER) FROM incidents "
         "WHERE status = 'published'"
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     newest, oldest_counted = (key >> _SEARCH_ID_BITS for key in (newest_keys[0], newest_keys[-1]))
     counted_span = newest - oldest_counted
-    if row is None or row[0] is None or counted_span <= 0:
+    if row[0] is None or counted_span <= 0:
         return len(newest_keys)
     estimate = len(newest_keys) * (newest - row[0]) / counted_span
     return max(len(newest_keys), _two_significant_digits(estimate))
@@ -378,17 +373,16 @@ async def published_between(
         )
     if places:
         where += f" AND ({' OR '.join(places)})"
-    async with conn.execute(f"SELECT count(*) FROM incidents WHERE {where}", params) as cursor:
-        row = await cursor.fetchone()
-    total = int(row[0]) if row else 0
+    ((total,),) = await conn.execute_fetchall(
+        f"SELECT count(*) FROM incidents WHERE {where}", params
+    )
     if total == 0:
         return [], 0
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         f"SELECT {_COLUMNS} FROM incidents WHERE {where} "
         "ORDER BY occurred_at DESC, id DESC LIMIT :limit",
         {**params, "limit": limit},
-    ) as cursor:
-        rows = list(await cursor.fetchall())
+    )
     return await _with_sources(conn, rows), total
 
 
@@ -402,22 +396,13 @@ def _named(params: dict[str, object], prefix: str, values: Sequence[str]) -> str
 # The prefix lengths the search index keeps (migration 0019): a word of such a length is read
 # as a prefix from a doclist of its own, in key order.
 _INDEXED_PREFIX_LENGTHS = range(3, 7)
-# Another word is searched as the terms it is a prefix of, when there are at most this many
+# A longer word is searched as the terms it is a prefix of, when there are at most this many
 # of them (each is one more doclist read side by side); beyond, as FTS5's prefix query.
 MOST_EXPANDED_TERMS = 32
-# Terms of the search index that start with :prefix, in order, up to :most of them: each
-# found by one seek past the one before (no term holds a control character, so
-# `term || char(1)` sorts just after `term`, before any other term).
-_TERMS_WITH_PREFIX = """
-WITH RECURSIVE listed (term) AS (
-    SELECT (SELECT term FROM incidents_search_terms WHERE term >= :prefix LIMIT 1)
-    UNION ALL
-    SELECT (SELECT term FROM incidents_search_terms WHERE term >= listed.term || char(1) LIMIT 1)
-    FROM listed WHERE substr(listed.term, 1, length(:prefix)) = :prefix
-    LIMIT :most
+# Up to so many terms of the search index (migration 0024) from one up to before another.
+_TERMS_BETWEEN = (
+    "SELECT term FROM search_vocabulary WHERE term >= ? AND term < ? ORDER BY term LIMIT ?"
 )
-SELECT term FROM listed WHERE substr(term, 1, length(:prefix)) = :prefix
-"""
 
 
 async def match_expression(conn: aiosqlite.Connection, text: str) -> str | None:
@@ -425,23 +410,49 @@ async def match_expression(conn: aiosqlite.Connection, text: str) -> str | None:
     word, None when some word is the prefix of no term in the index (nothing matches).
 
     Each word is quoted, so FTS5 operators typed by a user (AND, NEAR, quotes, column
-    filters) are taken as plain words instead of failing as syntax. A word of plain
-    letters and digits that no prefix index covers is replaced by the index's terms
-    that start with it ("perimeter" by "perimeter" OR "perimeters"): the same matches,
-    read newest first without merging every doclist beforehand.
+    filters) are taken as plain words instead of failing as syntax. A word of one or two
+    letters matches only itself: "al" is the "al" of al-Asad, "US" the United States,
+    not every word that they begin. A longer word of plain letters and digits that no
+    prefix index covers is replaced by the index's terms that start with it ("perimeter"
+    by "perimeter" OR "perimeters"): the same matches, read newest first without merging
+    every doclist beforehand.
     """
+    words = _WORD.findall(text)
+    # For ASCII letters and digits, lower case is what the tokenizer indexes, and the
+    # terms that begin with a word sort from it up to before the word with its last
+    # character's successor.
+    expanded = {
+        word.lower()
+        for word in words
+        if word.isascii() and word.isalnum() and len(word) > _INDEXED_PREFIX_LENGTHS[-1]
+    }
+    terms: dict[str, list[str]] = {word: [] for word in expanded}
+    if expanded:
+        # One query for all words: each word is one seek in the vocabulary's B-tree.
+        listed = sorted(expanded)
+        rows = await conn.execute_fetchall(
+            " UNION ALL ".join(
+                f"SELECT {n}, term FROM ({_TERMS_BETWEEN})" for n in range(len(listed))
+            ),
+            [
+                value
+                for word in listed
+                for value in (word, word[:-1] + chr(ord(word[-1]) + 1), MOST_EXPANDED_TERMS + 1)
+            ],
+        )
+        for n, term in rows:
+            terms[listed[n]].append(term)
     parts = []
-    for word in _WORD.findall(text):
-        if word.isascii() and word.isalnum() and len(word) not in _INDEXED_PREFIX_LENGTHS:
-            # For ASCII letters and digits, lower case is what the tokenizer indexes.
-            async with conn.execute(
-                _TERMS_WITH_PREFIX, {"prefix": word.lower(), "most": MOST_EXPANDED_TERMS + 1}
-            ) as cursor:
-                terms = [row[0] for row in await cursor.fetchall()]
-            if not terms:
+    for word in words:
+        if len(word) < _INDEXED_PREFIX_LENGTHS[0]:
+            parts.append(_quoted(word))
+            continue
+        beginning = terms.get(word.lower())
+        if beginning is not None:
+            if not beginning:
                 return None
-            if len(terms) <= MOST_EXPANDED_TERMS:
-                parts.append(f"({' OR '.join(_quoted(term) for term in terms)})")
+            if len(beginning) <= MOST_EXPANDED_TERMS:
+                parts.append(f"({' OR '.join(_quoted(term) for term in beginning)})")
                 continue
         parts.append(f"{_quoted(word)}*")
     return " AND ".join(parts)
@@ -514,13 +525,12 @@ async def _with_sources(
         return []
     ids = [row["id"] for row in rows]
     sources: dict[int, list[Source]] = {incident_id: [] for incident_id in ids}
-    async with conn.execute(
+    for source in await conn.execute_fetchall(
         "SELECT incident_id, name, url FROM incident_sources "
         f"WHERE incident_id IN ({', '.join('?' * len(ids))}) ORDER BY incident_id, position",
         ids,
-    ) as cursor:
-        async for source in cursor:
-            sources[source["incident_id"]].append(Source(name=source["name"], url=source["url"]))
+    ):
+        sources[source["incident_id"]].append(Source(name=source["name"], url=source["url"]))
     return [_incident_from_row(row, sources[row["id"]]) for row in rows]
 
 

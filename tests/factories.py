@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.models import IncidentContent
+from storage.db import bundled_migrations
 
 
 def incident_content(**overrides: Any) -> IncidentContent:
@@ -28,3 +30,13 @@ def incident_content(**overrides: Any) -> IncidentContent:
     }
     fields.update(overrides)
     return IncidentContent.model_validate(fields)
+
+
+def schema_before(conn: sqlite3.Connection, migration: str) -> str:
+    """Give `conn` the schema of the bundled migrations before the one whose file name ends
+    with `migration`, as an older incident-bot left it; return that migration's SQL."""
+    for _, name, sql in bundled_migrations():
+        if name.endswith(migration):
+            return sql
+        conn.executescript(sql)
+    raise LookupError(f"no bundled migration ends with {migration!r}")

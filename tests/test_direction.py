@@ -15,8 +15,7 @@ import pytest
 from bot.models import Direction, direction_from_actors
 from bot.newsroom.forms import incident_from_fields, parse_direction, parse_form
 from bot.subscriptions.service import SubscriptionError, parse_directions
-from storage.db import bundled_migrations
-from tests.factories import incident_content
+from tests.factories import incident_content, schema_before
 
 ON, BY, OTHER = Direction.ON_COALITION, Direction.BY_COALITION, Direction.OTHER
 
@@ -84,12 +83,8 @@ def test_the_migration_gives_incidents_already_stored_the_direction_of_their_act
 ) -> None:
     sample = json.loads(resources.files("bot.data").joinpath("sample.json").read_text("utf-8"))
     actors = [(i["perpetrator"], i["target"]) for i in sample["incidents"]]
-    migrations = bundled_migrations()
     with closing(sqlite3.connect(tmp_path / "old.sqlite3")) as conn:
-        for _, name, sql in migrations:
-            if name.endswith("_direction.sql"):
-                break
-            conn.executescript(sql)
+        migration = schema_before(conn, "_direction.sql")
         for number, (perpetrator, target) in enumerate(actors):
             conn.execute(
                 "INSERT INTO incidents (external_id, occurred_at, title, event_type, country, "
@@ -97,9 +92,7 @@ def test_the_migration_gives_incidents_already_stored_the_direction_of_their_act
                 "(?, '2024-01-01T00:00:00Z', 't', 'Battles', 'Iraq', 'x', ?, ?, 3, '', '')",
                 (f"old-{number}", perpetrator, target),
             )
-        conn.executescript(
-            next(sql for _, name, sql in migrations if name.endswith("_direction.sql"))
-        )
+        conn.executescript(migration)
         stored = [row[0] for row in conn.execute("SELECT direction FROM incidents ORDER BY id")]
     assert stored == [direction_from_actors(p, t).value for p, t in actors]
     assert set(stored) == {"on_coalition", "by_coalition", "other"}

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -21,7 +24,7 @@ from storage.incidents import (
     update_incident,
 )
 from tests.conftest import NOW
-from tests.factories import incident_content
+from tests.factories import incident_content, schema_before
 
 
 async def test_opening_applies_every_migration_and_enables_wal(db: Database) -> None:
@@ -184,8 +187,9 @@ async def test_search_lists_the_newest_by_when_it_happened_not_when_it_was_store
 async def test_words_beyond_the_prefix_indexes_find_every_term_they_begin(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Words shorter than 3 or longer than 6 letters are searched as the terms they begin:
-    the same incidents, newest first, as a prefix search of those words."""
+    """Words longer than 6 letters are searched as the terms they begin: the same
+    incidents, newest first, as a prefix search of those words. Words of one or two
+    letters match only themselves."""
     when = datetime(2024, 3, 1, tzinfo=UTC)
     titles = {
         "oldest": "Rockets hit the perimeter fence",
@@ -221,11 +225,9 @@ async def test_words_beyond_the_prefix_indexes_find_every_term_they_begin(
         "plural"
     ]
     assert found_names(await search_published(db.reader, "perimetre", limit=10)) == ["accents"]
-    # Two letters: "al" and "aleppo", not "ain" nor "the".
-    assert found_names(await search_published(db.reader, "al", limit=10)) == [
-        "other",
-        "newest",
-    ]
+    # Two letters: the word "al" only, not "aleppo" that it begins.
+    assert await match_expression(db.reader, "al drone") == '"al" AND "drone"*'
+    assert found_names(await search_published(db.reader, "al", limit=10)) == ["newest"]
     in_iraq = await search_published(db.reader, "perimeter", limit=10, place="Iraq")
     assert found_names(in_iraq) == ["newest", "plural", "oldest"]
     assert await match_expression(db.reader, "perimeterless drone") is None
@@ -250,9 +252,37 @@ async def test_edits_and_retractions_keep_the_search_index_in_step(db: Database)
     assert [i.id for i in (await search_published(db.reader, "rocket", limit=5)).incidents] == [
         incident_id
     ]
+    # A word that no incident held before, longer than the prefix indexes: its terms are
+    # listed when the edit is stored.
+    async with db.transaction() as conn:
+        content = incident_content(title="Rocket strike at Conoco", summary="Shrapnelled hangar")
+        await update_incident(conn, incident_id, content, NOW)
+    assert [i.id for i in (await search_published(db.reader, "shrapnel", limit=5)).incidents] == [
+        incident_id
+    ]
     async with db.transaction() as conn:
         await mark_retracted(conn, incident_id, "duplicate", NOW)
     assert (await search_published(db.reader, "rocket", limit=5)).total == 0
+    assert (await search_published(db.reader, "shrapnelled", limit=5)).total == 0
+
+
+def test_the_search_vocabulary_migration_lists_the_terms_already_indexed(
+    tmp_path: Path,
+) -> None:
+    with closing(sqlite3.connect(tmp_path / "old.sqlite3")) as conn:
+        migration = schema_before(conn, "_search_vocabulary.sql")
+        for n, (title, status) in enumerate(
+            [("Mortars battered Tower 22", "published"), ("Retracted sabotage", "retracted")]
+        ):
+            conn.execute(
+                "INSERT INTO incidents (external_id, occurred_at, title, event_type, country, "
+                "location, severity, status, created_at, updated_at) VALUES "
+                "(?, '2024-01-01T00:00:00Z', ?, 'Battles', 'Iraq', 'Al-Tanf', 3, ?, '', '')",
+                (f"old-{n}", title, status),
+            )
+        conn.executescript(migration)
+        terms = [row[0] for row in conn.execute("SELECT term FROM search_vocabulary")]
+    assert terms == ["22", "al", "battered", "mortars", "tanf", "tower"]
 
 
 async def test_a_broad_search_estimates_how_many_match_beyond_those_counted(
