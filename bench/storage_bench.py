@@ -6,6 +6,7 @@ subscribers), each timed `runs` times after one warm-up call.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -55,6 +56,9 @@ async def timed_with_cpu(
 async def measure(db_path: Path, *, runs: int, log: Log) -> list[Figure]:
     # The services as the application assembles them, with no Bot API behind them.
     services = Services.create(bot_settings(db_path, "http://127.0.0.1:9"), BenchClock())
+    # What is built so far lives as long as the process, frozen for the garbage collector
+    # as `incident-bot run` freezes it.
+    gc.freeze()
     incidents, digests = services.incidents, services.digests
     figures: list[Figure] = []
     async with services.db as db:
