@@ -12,7 +12,6 @@ import asyncio
 import logging
 
 import aiohttp
-import trafilatura
 
 from bot.intake.fetch import FetchError, fetch_page
 
@@ -34,5 +33,9 @@ async def main_text(session: aiohttp.ClientSession, url: str, *, max_bytes: int)
     except FetchError as error:
         log.info("linked page %s not read: %s", url, error)
         return None
+    # Imported here: trafilatura and lxml hold 12 MB once imported, and the bots that
+    # leave fetch_linked_pages off never need them.
+    import trafilatura
+
     text = await asyncio.to_thread(trafilatura.extract, page, include_comments=False)
     return text or None
