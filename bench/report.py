@@ -274,8 +274,8 @@ LIMITS = {
         "engine uses) avoids it"
     ),
     "memory.peak_rss": (
-        "about 110 MB is the bot's code once imported (54 MB of it matplotlib and numpy, "
-        "which the cycle needs for its charts); the cycle adds the tension index's window "
+        "about 70 MB is the bot's code once imported, and matplotlib and numpy add about "
+        "40 MB when the cycle draws its first chart; the cycle adds the tension index's window "
         "of incidents (about 23 MB for 70,000) and the charts being drawn (each collected "
         "once drawn), then aiohttp's and SQLite's buffers while sending; drawing the "
         "charts in a child process would take matplotlib out of the bot's own memory"
