@@ -13,13 +13,14 @@ from storage.codec import from_db_time, to_db_time
 
 
 async def is_editor(conn: aiosqlite.Connection, user_id: int) -> bool:
-    async with conn.execute("SELECT 1 FROM editors WHERE user_id = ?", (user_id,)) as cursor:
-        return await cursor.fetchone() is not None
+    return bool(await conn.execute_fetchall("SELECT 1 FROM editors WHERE user_id = ?", (user_id,)))
 
 
 async def editor_ids(conn: aiosqlite.Connection) -> list[int]:
-    async with conn.execute("SELECT user_id FROM editors ORDER BY user_id") as cursor:
-        return [row[0] for row in await cursor.fetchall()]
+    return [
+        row[0]
+        for row in await conn.execute_fetchall("SELECT user_id FROM editors ORDER BY user_id")
+    ]
 
 
 async def add_editor(

@@ -17,8 +17,7 @@ async def remember_channel_post(
 
 
 async def channel_post_of(conn: aiosqlite.Connection, incident_id: int) -> tuple[int, int] | None:
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         "SELECT chat_id, message_id FROM channel_posts WHERE incident_id = ?", (incident_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
-    return (row["chat_id"], row["message_id"]) if row else None
+    )
+    return next(((row["chat_id"], row["message_id"]) for row in rows), None)

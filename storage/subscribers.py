@@ -22,11 +22,10 @@ _COLUMNS = (
 
 
 async def get_subscription(conn: aiosqlite.Connection, chat_id: int) -> Subscription | None:
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         f"SELECT {_COLUMNS} FROM subscribers WHERE chat_id = ?", (chat_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
-    return _subscription_from_row(row) if row else None
+    )
+    return next((_subscription_from_row(row) for row in rows), None)
 
 
 async def save_subscription(

@@ -25,9 +25,8 @@ class WeighedIncident:
 
 
 async def incidents_revision(conn: aiosqlite.Connection) -> int:
-    async with conn.execute("SELECT revision FROM incidents_revision WHERE id = 1") as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
+    rows = await conn.execute_fetchall("SELECT revision FROM incidents_revision WHERE id = 1")
+    return next((int(row[0]) for row in rows), 0)
 
 
 # Rows are read this many at a time: at a million incidents on record the index's window
