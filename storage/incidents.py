@@ -261,30 +261,25 @@ async def search_published(
     The index is keyed by time, so this reads matches newest first and stops at
     SEARCH_COUNT_CAP: up to there the total is exact. Beyond, it is estimated from how
     much of the record's time span the first SEARCH_COUNT_CAP matches cover. With a place,
-    every match is checked against it, and the total is of those shown.
+    every match is checked against it first, and counted and estimated the same way.
     """
     query = await match_expression(conn, text)
     if not query:
         return SearchResults(incidents=[], total=0, exact=True)
     condition, params = place_condition(place, countries)
     if condition:
-        rows = await conn.execute_fetchall(
-            f"SELECT {_COLUMNS} FROM incidents WHERE id IN (SELECT rowid & {_SEARCH_ID_MASK} "
-            "FROM incidents_search WHERE incidents_search MATCH ?) "
-            f"AND status = 'published' AND {condition} "
-            "ORDER BY occurred_at DESC, id DESC LIMIT ?",
-            (query, *params, limit),
+        sql = (
+            f"SELECT CAST(strftime('%s', occurred_at) AS INTEGER) * {_SEARCH_ID_MASK + 1} + id "
+            f"FROM incidents WHERE id IN (SELECT rowid & {_SEARCH_ID_MASK} FROM incidents_search "
+            f"WHERE incidents_search MATCH ?) AND status = 'published' AND {condition} "
+            "ORDER BY occurred_at DESC, id DESC LIMIT ?"
         )
-        found = await _with_sources(conn, rows)
-        return SearchResults(incidents=found, total=len(found), exact=True)
-    keys = [
-        row[0]
-        for row in await conn.execute_fetchall(
+    else:
+        sql = (
             "SELECT rowid FROM incidents_search WHERE incidents_search MATCH ? "
-            "ORDER BY rowid DESC LIMIT ?",
-            (query, SEARCH_COUNT_CAP),
+            "ORDER BY rowid DESC LIMIT ?"
         )
-    ]
+    keys = [row[0] for row in await conn.execute_fetchall(sql, (query, *params, SEARCH_COUNT_CAP))]
     ids = [key & _SEARCH_ID_MASK for key in keys[:limit]]
     rows = sorted(
         await conn.execute_fetchall(

@@ -285,6 +285,30 @@ def test_the_search_vocabulary_migration_lists_the_terms_already_indexed(
     assert terms == ["22", "al", "battered", "mortars", "tanf", "tower"]
 
 
+async def test_a_search_in_a_place_counts_the_matches_there_beyond_those_shown(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    for day in range(6):
+        await stored(db, occurred_at=start + timedelta(days=day), title=f"Rocket attack {day}")
+        await stored(
+            db, occurred_at=start + timedelta(days=day, hours=1), title=f"Rocket fire {day}",
+            country="Syria", admin1="Deir ez-Zor", location="Conoco", latitude=None,
+            longitude=None,
+        )  # fmt: skip
+
+    in_iraq = await search_published(db.reader, "rocket", limit=4, place="Iraq")
+
+    assert [i.title for i in in_iraq.incidents] == [f"Rocket attack {d}" for d in (5, 4, 3, 2)]
+    assert (in_iraq.total, in_iraq.exact) == (6, True)
+    assert "showing the 4 newest of 6" in search_results("rocket", in_iraq, UTC, " in Iraq")
+    # Beyond the matches counted one by one, estimated as without a place.
+    monkeypatch.setattr("storage.incidents.SEARCH_COUNT_CAP", 4)
+    estimated = await search_published(db.reader, "rocket", limit=2, place="Iraq")
+    assert [i.title for i in estimated.incidents] == ["Rocket attack 5", "Rocket attack 4"]
+    assert not estimated.exact and estimated.total >= 4
+
+
 async def test_a_broad_search_estimates_how_many_match_beyond_those_counted(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
