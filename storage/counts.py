@@ -29,7 +29,9 @@ class CasualtySums:
     reported: int  # sum of the figures given
     with_figure: int  # incidents that gave a figure (0 included)
     at_least: int  # of those, figures qualified "at least"
-    approximate: int  # of those, figures qualified "about" or "nearly"
+    more_than: int  # … "more than"
+    up_to: int  # … "up to"
+    approximate: int  # … "about" or "nearly"
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,10 @@ async def count_by_period(
         params.append(direction.value)
     sums = ", ".join(
         f"coalesce(sum({column}), 0), count({column}), "
-        f"sum({column}_qualifier = 'at least'), sum({column}_qualifier IN ('about', 'nearly'))"
+        f"coalesce(sum({column}_qualifier = 'at least'), 0), "
+        f"coalesce(sum({column}_qualifier = 'more than'), 0), "
+        f"coalesce(sum({column}_qualifier = 'up to'), 0), "
+        f"coalesce(sum({column}_qualifier IN ('about', 'nearly')), 0)"
         for column in ("killed", "injured")
     )
     sql = (
@@ -71,15 +76,13 @@ async def count_by_period(
         f"FROM incidents WHERE {' AND '.join(where)} "
         "GROUP BY period_start, direction ORDER BY period_start, direction"
     )
-    async with conn.execute(sql, params) as cursor:
-        rows = await cursor.fetchall()
     return [
         PeriodCount(
             period_start=date.fromisoformat(row[0]),
             direction=Direction(row[1]),
             incidents=row[2],
-            killed=CasualtySums(row[3], row[4], row[5] or 0, row[6] or 0),
-            injured=CasualtySums(row[7], row[8], row[9] or 0, row[10] or 0),
+            killed=CasualtySums(*row[3:9]),
+            injured=CasualtySums(*row[9:15]),
         )
-        for row in rows
+        for row in await conn.execute_fetchall(sql, params)
     ]

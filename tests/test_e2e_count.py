@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 import pytest
 from PIL import Image
 
+from bot.context import IncidentBotApp, services_of
+from bot.models import Qualifier
+from bot.record.counts import _total
 from bot.render.counts import HEIGHT_PX, WIDTH_PX
+from storage.counts import CasualtySums
+from storage.incidents import insert_incident
+from tests.conftest import NOW
+from tests.factories import incident_content
 from tests.people import Person
 
 pytestmark = pytest.mark.usefixtures("running_bot")
@@ -75,3 +83,43 @@ async def test_a_span_ending_after_today_ends_today(alice: Person) -> None:
     """Centuries of empty months would only cost time to count and draw."""
     reply = await alice.says("/count until 2999-12-31")
     assert reply.text.startswith("Incidents, 17 Oct 2023 – 15 Jan 2025\n\n18 incidents: ")
+
+
+async def test_a_bound_in_a_figure_stays_a_bound_in_the_total(
+    alice: Person, running_bot: IncidentBotApp
+) -> None:
+    services = services_of(running_bot)
+    async with services.db.transaction() as conn:
+        for day, killed, injured in ((1, "more than", "up to"), (2, "exact", "exact")):
+            content = incident_content(
+                occurred_at=datetime(2024, 11, day, 12, tzinfo=UTC),
+                killed={"value": 40 if day == 1 else 2, "qualifier": killed},
+                injured={"value": 15 if day == 1 else 3, "qualifier": injured},
+            )
+            await insert_incident(conn, content, NOW)
+
+    reply = await alice.says("/count since 2024-11-01 until 2024-11-02")
+
+    assert reply.text.splitlines()[3:5] == ["Killed: more than 42", "Injured: up to 18"]
+
+
+def sums(**qualified: int) -> CasualtySums:
+    counts = {"at_least": 0, "more_than": 0, "up_to": 0, "approximate": 0, **qualified}
+    return CasualtySums(reported=10, with_figure=2, **counts)
+
+
+@pytest.mark.parametrize(
+    ("parts", "qualifier"),
+    [
+        ([sums()], Qualifier.EXACT),
+        ([sums(), sums(at_least=1)], Qualifier.AT_LEAST),
+        ([sums(at_least=1), sums(more_than=1)], Qualifier.MORE_THAN),
+        ([sums(up_to=2)], Qualifier.UP_TO),
+        ([sums(up_to=1), sums(at_least=1)], Qualifier.ABOUT),  # bounded on neither side
+        ([sums(more_than=1, approximate=1)], Qualifier.ABOUT),
+    ],
+)
+def test_what_a_sum_of_qualified_figures_is(
+    parts: list[CasualtySums], qualifier: Qualifier
+) -> None:
+    assert _total(parts, incidents=4).qualifier is qualifier

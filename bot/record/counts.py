@@ -29,7 +29,7 @@ _WEEKLY_UP_TO = timedelta(days=26 * 7)
 @dataclass(frozen=True)
 class CasualtyTotal:
     reported: int
-    qualifier: Qualifier  # EXACT, AT_LEAST or ABOUT: what the sum of the figures is
+    qualifier: Qualifier  # what the sum of the figures is: exact, a bound, or about
     unknown_in: int  # incidents that gave no figure
 
 
@@ -112,10 +112,19 @@ class CountService:
 
 
 def _total(sums: list[CasualtySums], incidents: int) -> CasualtyTotal:
+    """The figures' sum and what it is: one "more than" figure makes the sum a strict lower
+    bound, one "at least" a lower bound, "up to" an upper one; lower and upper bounds
+    together, or one "about", bound it on neither side."""
     with_figure = sum(s.with_figure for s in sums)
-    if any(s.approximate for s in sums):
+    lower = any(s.at_least or s.more_than for s in sums)
+    upper = any(s.up_to for s in sums)
+    if any(s.approximate for s in sums) or (lower and upper):
         qualifier = Qualifier.ABOUT
-    elif any(s.at_least for s in sums):
+    elif upper:
+        qualifier = Qualifier.UP_TO
+    elif any(s.more_than for s in sums):
+        qualifier = Qualifier.MORE_THAN
+    elif lower:
         qualifier = Qualifier.AT_LEAST
     else:
         qualifier = Qualifier.EXACT
