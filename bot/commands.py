@@ -34,7 +34,7 @@ PUBLIC_COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("incident", "ID", "The full card of one incident"),
     CommandInfo(
         "count",
-        "[place] [since DATE] [until DATE]",
+        "[place] [since DATE] [until DATE] [attacks|strikes|other]",
         "How many incidents, killed and injured, with a chart",
     ),
     CommandInfo("search", "TEXT [in PLACE]", "Incidents whose report mentions the text"),

@@ -100,7 +100,13 @@ async def test_a_bound_in_a_figure_stays_a_bound_in_the_total(
 
     reply = await alice.says("/count since 2024-11-01 until 2024-11-02")
 
-    assert reply.text.splitlines()[3:5] == ["Killed: more than 42", "Injured: up to 18"]
+    assert reply.text.splitlines()[2:5] == [
+        "2 incidents: 2 other incidents",
+        "Killed: more than 42",
+        "Injured: up to 18",
+    ]
+    one = await alice.says("/count since 2024-11-02 until 2024-11-02")
+    assert one.text.splitlines()[2] == "1 incident: 1 other incident"
 
 
 def sums(**qualified: int) -> CasualtySums:

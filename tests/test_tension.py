@@ -169,6 +169,15 @@ async def test_old_incidents_fade_and_a_lull_shows_a_falling_trend(db: Database)
     assert math.isclose(iraq.index, 16 * 0.5 ** (13 / 7))
 
 
+async def test_a_region_long_quiet_is_steady_not_falling(db: Database) -> None:
+    """Its index still fades by half a week, but by less than the one decimal shown."""
+    await add(db, NEW_YEAR, severity=5)
+    clock = ManualClock(NEW_YEAR + timedelta(days=120))
+    (iraq,) = await TensionIndex(db, clock, SETTINGS).regions(["Iraq"])
+    assert 0 < iraq.index < 0.05
+    assert iraq.trend is Trend.STEADY
+
+
 async def test_the_chart_is_a_decodable_png_of_the_promised_size(db: Database) -> None:
     await add(db, NEW_YEAR, severity=4)
     await add(db, NEW_YEAR + timedelta(days=3), severity=2, country="Syria")

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from bot.models import Direction, Qualifier
 from bot.record.counts import CasualtyTotal, CountReport
-from bot.render.incidents import DIRECTION_PLURALS, esc, format_time
+from bot.render.incidents import DIRECTION_PLURALS, counted_direction, esc, format_time
 
 WIDTH_PX = 1200
 HEIGHT_PX = 700
@@ -38,7 +38,7 @@ def count_text(report: CountReport, zone: tzinfo) -> str:
         lines.append("No published incidents in this span.")
     else:
         parts = [
-            f"{count:,} {DIRECTION_PLURALS[direction]}"
+            counted_direction(count, direction)
             for direction, count in report.by_direction.items()
             if count
         ]

@@ -32,6 +32,17 @@ DIRECTION_PLURALS = {
     Direction.BY_COALITION: "strikes by US/coalition forces",
     Direction.OTHER: "other incidents",
 }
+_DIRECTION_SINGULARS = {
+    Direction.ON_COALITION: "attack on US/coalition forces",
+    Direction.BY_COALITION: "strike by US/coalition forces",
+    Direction.OTHER: "other incident",
+}
+
+
+def counted_direction(count: int, direction: Direction) -> str:
+    """ "1 attack on US/coalition forces", "2 strikes by US/coalition forces"."""
+    words = _DIRECTION_SINGULARS if count == 1 else DIRECTION_PLURALS
+    return f"{count:,} {words[direction]}"
 _SEVERITY_WORDS = {1: "minor", 2: "low", 3: "moderate", 4: "high", 5: "severe"}
 
 

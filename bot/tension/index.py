@@ -132,10 +132,19 @@ def with_evidence(level: Level, incidents: int, deaths: bool, needed: int) -> Le
     return levels[min(levels.index(level), levels.index(Level.ELEVATED))]
 
 
+# A change of the index smaller than this is no trend: it is below the one decimal the index
+# is shown with, and an index that only fades (a region gone quiet) loses a share of its
+# value every week forever, which would read as "falling" long after there was anything
+# left to fall.
+SMALLEST_TREND = 0.05
+
+
 def trend_for(series: Sequence[float], threshold: float) -> Trend:
     recent = sum(series[-TREND_DAYS:]) / TREND_DAYS
     before = sum(series[-2 * TREND_DAYS : -TREND_DAYS]) / TREND_DAYS
-    if recent > before * (1 + threshold) and recent - before > 1e-9:
+    if abs(recent - before) < SMALLEST_TREND:
+        return Trend.STEADY
+    if recent > before * (1 + threshold):
         return Trend.RISING
     if recent < before * (1 - threshold):
         return Trend.FALLING
