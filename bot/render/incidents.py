@@ -43,6 +43,8 @@ def counted_direction(count: int, direction: Direction) -> str:
     """ "1 attack on US/coalition forces", "2 strikes by US/coalition forces"."""
     words = _DIRECTION_SINGULARS if count == 1 else DIRECTION_PLURALS
     return f"{count:,} {words[direction]}"
+
+
 _SEVERITY_WORDS = {1: "minor", 2: "low", 3: "moderate", 4: "high", 5: "severe"}
 
 
