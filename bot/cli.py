@@ -17,7 +17,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Literal, TextIO
 
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.clock import SystemClock
 from bot.config import (
@@ -297,11 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(args.config)
-        secrets = [
-            secret.get_secret_value()
-            for secret in (settings.telegram.token, settings.webhook.secret_token)
-            if secret is not None
-        ]
+        secrets = _secrets_of(settings)
         level = args.log_level or ("WARNING" if args.command == "sandbox" else "INFO")
         configure_logging(level, secrets, json_lines=args.log_format == "json")
         if token_readable_by_others(args.config):
@@ -378,10 +374,29 @@ def _run(settings: Settings, *, webhook: bool) -> int:
         )
     except NetworkError as error:
         # The error's text can echo the request path, and so the token, back from the server.
-        token = settings.telegram.token
-        said = redact(str(error), [token.get_secret_value()] if token else [])
-        return _fail(f"cannot reach the Bot API at {settings.telegram.api_root}: {said}")
+        said = redact(str(error), _secrets_of(settings))
+        return _fail(f"cannot reach the Bot API at {settings.telegram.shown_api_root}: {said}")
+    except TelegramError as error:
+        # An answer that is not the Bot API's (not JSON, or JSON of another shape): a wrong
+        # telegram.api_base_url, or a proxy's error page.
+        said = redact(str(error), _secrets_of(settings))
+        return _fail(
+            f"the server at {settings.telegram.shown_api_root} did not answer as a Bot API "
+            f"does ({said}); check telegram.api_base_url"
+        )
     return EXIT_OK
+
+
+def _secrets_of(settings: Settings) -> list[str]:
+    """What no log line or message may show: the token, the webhook's secret, and the
+    password of a Bot API server behind HTTP authentication."""
+    secrets = [
+        secret.get_secret_value()
+        for secret in (settings.telegram.token, settings.webhook.secret_token)
+        if secret is not None
+    ]
+    password = settings.telegram.api_password
+    return [*secrets, password] if password else secrets
 
 
 def _config_check(settings: Settings, path: Path | None) -> int:

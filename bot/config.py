@@ -91,6 +91,18 @@ class TelegramSettings(_Section):
     def api_root(self) -> str:
         return str(self.api_base_url).rstrip("/")
 
+    @property
+    def api_password(self) -> str | None:
+        """The password of a Bot API server behind HTTP authentication (user:pass@host),
+        a secret like the token."""
+        return self.api_base_url.password
+
+    @property
+    def shown_api_root(self) -> str:
+        """api_root as it may be shown or logged: any password masked."""
+        password = self.api_password
+        return self.api_root.replace(f":{password}@", ":***@", 1) if password else self.api_root
+
 
 class StorageSettings(_Section):
     path: Path = Field(default=Path("incident-bot.sqlite3"), description="SQLite database file.")
@@ -448,8 +460,12 @@ def token_readable_by_others(path: Path | None) -> bool:
 
 def _read_toml(path: Path, *, required: bool) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        # An editor's byte-order mark is not an error worth refusing a config for.
+        return tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {error.start + 1} is not); save it as UTF-8"
+        ) from None
     except FileNotFoundError:
         if required:
             raise ConfigError(
@@ -502,7 +518,9 @@ def describe_settings(settings: Settings) -> str:
     environment's and the defaults, as the bot will use them.
     """
     lines: list[str] = []
-    _describe_table(settings.model_dump(mode="json"), [], lines)
+    effective = settings.model_dump(mode="json")
+    effective["telegram"]["api_base_url"] = settings.telegram.shown_api_root
+    _describe_table(effective, [], lines)
     return "\n".join(lines).strip() + "\n"
 
 

@@ -51,10 +51,38 @@ class JsonLinesFormatter(RedactingFormatter):
         return self.redact(json.dumps(event, ensure_ascii=False))
 
 
+# PTB's log records whose traceback says nothing their message does not: its failed
+# start-up request (a wrong token or server, no network), after which `incident-bot run`
+# says what went wrong in one line of its own, and an answer that is not JSON, which its
+# message quotes. (Logger name, start of the message.)
+_TRACEBACKS_WITHOUT_NEWS = (
+    ("telegram.ext", "Network Retry Loop (Bootstrap"),
+    ("telegram.request", "Can not load invalid JSON data"),
+)
+
+
+class _PtbFailuresInOneLine(logging.Filter):
+    """Those records without their traceback, which --log-level DEBUG keeps."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (
+            record.exc_info
+            and logging.getLogger().getEffectiveLevel() > logging.DEBUG
+            and any(
+                record.name.startswith(name) and record.getMessage().startswith(start)
+                for name, start in _TRACEBACKS_WITHOUT_NEWS
+            )
+        ):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def configure_logging(
     level: str = "INFO", secrets: list[str] | None = None, *, json_lines: bool = False
 ) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_PtbFailuresInOneLine())
     formatter_class = JsonLinesFormatter if json_lines else RedactingFormatter
     handler.setFormatter(
         formatter_class("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets or [])

@@ -83,6 +83,18 @@ def test_bad_values_name_the_key_and_the_problem(tmp_path: Path, text: str, expe
     assert expected in str(caught.value)
 
 
+def test_a_config_saved_in_another_encoding_gets_one_line_and_a_bom_is_fine(
+    tmp_path: Path,
+) -> None:
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes("[bot]\n# Caf\u00e9 newsroom\ntimezone = 'UTC'\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"not UTF-8 text .*; save it as UTF-8"):
+        load_settings(latin1, environ={})
+    with_bom = tmp_path / "bom.toml"
+    with_bom.write_bytes(b"\xef\xbb\xbf[bot]\ntimezone = 'Asia/Baghdad'\n")
+    assert load_settings(with_bom, environ={}).bot.timezone == "Asia/Baghdad"
+
+
 def test_a_malformed_token_is_refused_without_being_echoed(tmp_path: Path) -> None:
     secret = "not-a-token-but-secret-looking"
     with pytest.raises(ConfigError) as caught:
@@ -198,9 +210,15 @@ def test_a_config_file_with_the_token_readable_by_others_is_warned_about(
 
 
 def run_against_bot_api(
-    tmp_path: Path, status: int, description: Callable[[str], str]
+    tmp_path: Path,
+    status: int,
+    description: Callable[[str], str],
+    *,
+    page: bytes | None = None,
+    userinfo: str = "",
 ) -> subprocess.CompletedProcess[str]:
-    """`incident-bot run` against a stand-in Bot API answering every call with `status`."""
+    """`incident-bot run` against a stand-in Bot API answering every call with `status`
+    (or with `page`, not the Bot API's JSON), reached as http://`userinfo`127.0.0.1."""
 
     class StandIn(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -208,7 +226,7 @@ def run_against_bot_api(
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
-            self.wfile.write(json.dumps(body).encode())
+            self.wfile.write(json.dumps(body).encode() if page is None else page)
 
         def log_message(self, format: str, *args: object) -> None:
             pass
@@ -221,7 +239,9 @@ def run_against_bot_api(
             cwd=tmp_path,
             env={
                 "TELEGRAM_BOT_TOKEN": TOKEN,
-                "INCIDENT_BOT_TELEGRAM__API_BASE_URL": f"http://127.0.0.1:{server.server_port}",
+                "INCIDENT_BOT_TELEGRAM__API_BASE_URL": (
+                    f"http://{userinfo}127.0.0.1:{server.server_port}"
+                ),
                 "INCIDENT_BOT_STORAGE__PATH": str(tmp_path / "bot.sqlite3"),
             },
         )
@@ -237,6 +257,25 @@ def test_cli_startup_server_error_echoing_the_path_does_not_print_the_token(
     assert result.returncode == 1
     assert "cannot reach the Bot API" in result.stderr
     assert TOKEN not in result.stderr and TOKEN.split(":")[1] not in result.stderr
+
+
+def test_cli_startup_with_a_bot_api_password_shows_it_nowhere(tmp_path: Path) -> None:
+    """A self-hosted Bot API behind HTTP authentication, failing: one line, no traceback."""
+    result = run_against_bot_api(tmp_path, 500, lambda path: path, userinfo="desk:pa55word@")
+    assert result.returncode == 1
+    assert "cannot reach the Bot API at http://desk:***@127.0.0.1:" in result.stderr
+    assert "pa55word" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_startup_against_a_server_that_is_not_a_bot_api_says_so_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """A wrong api_base_url: a web server answering 200 with a page of its own."""
+    result = run_against_bot_api(tmp_path, 200, str, page=b"<html>It works!</html>")
+    assert result.returncode == 1
+    assert "did not answer as a Bot API does" in result.stderr
+    assert "check telegram.api_base_url" in result.stderr
+    assert "Traceback" not in result.stderr and TOKEN not in result.stderr
 
 
 def test_cli_a_refused_token_leaves_no_unclosed_session_behind(tmp_path: Path) -> None:
