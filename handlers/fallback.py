@@ -11,7 +11,17 @@ from handlers.replies import reply_html
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
-    command = command_of(message_of(update))
+    message = message_of(update)
+    command = command_of(message)
+    _, _, addressee = (message.text or "").split(maxsplit=1)[0].partition("@")
+    if addressee and addressee.lower() != (context.bot.username or "").lower():
+        # Only a private chat gets here: in groups Telegram keeps other bots' commands away.
+        await reply_html(
+            update,
+            f"{esc(command)}@{esc(addressee)} is addressed to another bot. "
+            f"To ask me, send {esc(command)}.",
+        )
+        return
     await reply_html(update, f"I don't know {esc(command)}. /help lists what I can do.")
 
 

@@ -32,6 +32,8 @@ _COLUMNS = (
     "confirmed_by"
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
+# "Houthi's": the tokenizer splits it into "houthi" and "s", which no one means to search.
+_POSSESSIVE = re.compile(r"(?<=\w)['’][sS]\b")
 
 
 async def insert_incident(
@@ -412,7 +414,7 @@ async def match_expression(conn: aiosqlite.Connection, text: str) -> str | None:
     by "perimeter" OR "perimeters"): the same matches, read newest first without merging
     every doclist beforehand.
     """
-    words = _WORD.findall(text)
+    words = _WORD.findall(_POSSESSIVE.sub("", text))
     # For ASCII letters and digits, lower case is what the tokenizer indexes, and the
     # terms that begin with a word sort from it up to before the word with its last
     # character's successor.

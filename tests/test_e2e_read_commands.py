@@ -111,6 +111,10 @@ async def test_incident_card_from_the_seed_article(alice: Person) -> None:
         ("/incident 99999", "There is no incident #99999. /latest lists recent ones."),
         ("/search", "Tell me what to look for, e.g. /search rockets in Anbar"),
         ("/frobnicate", "I don't know /frobnicate. /help lists what I can do."),
+        (
+            "/latest@some_other_bot 2",
+            "/latest@some_other_bot is addressed to another bot. To ask me, send /latest.",
+        ),
         ("hello", "I answer commands. Try /latest, or /help for the full list."),
     ],
 )

@@ -5,8 +5,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.models import Count, Incident, Qualifier, Status, TroopFigure, TroopKind, TroopSummary
-from bot.render.incidents import incident_card, incident_list, troop_report
+from bot.models import (
+    Count,
+    Incident,
+    Qualifier,
+    SearchResults,
+    Status,
+    TroopFigure,
+    TroopKind,
+    TroopSummary,
+)
+from bot.render.incidents import incident_card, incident_list, search_results, troop_report
 from bot.render.telegram_html import parse_html
 from tests.factories import incident_content
 
@@ -120,3 +129,8 @@ def test_a_card_with_empty_casualty_fields_never_says_no_casualties() -> None:
     card = parse_html(incident_card(stored(killed=None, injured=None), UTC)).text
     assert "no casualties" not in card and "casualties not reported" in card
     assert "no one has claimed" not in card
+
+
+def test_search_heading_puts_the_words_in_its_own_quotes_only() -> None:
+    found = SearchResults(incidents=[], total=0, exact=True)
+    assert search_results('"Tower 22"', found, UTC).startswith("<b>Incidents matching “Tower 22”")

@@ -148,6 +148,7 @@ async def test_search_matches_words_as_prefixes_and_ignores_fts_syntax(
         await search_published(sample_db.reader, hostile, limit=5)  # no syntax error
     assert await match_expression(sample_db.reader, 'drone "attack') == '"drone"* AND "attack"*'
     assert await match_expression(sample_db.reader, "  ") == ""
+    assert await match_expression(sample_db.reader, "Houthi's") == '"Houthi"*'
 
 
 async def test_concurrent_writers_never_see_database_is_locked(

@@ -147,10 +147,14 @@ def incident_list(heading: str, incidents: Sequence[Incident], zone: tzinfo) -> 
     return "\n".join(lines)
 
 
+# Quotes a user put around the words, which the heading's own quotes replace.
+_QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb"  # straight, curly, guillemets
+
+
 def search_results(text: str, results: SearchResults, zone: tzinfo, where: str = "") -> str:
     """The matches of /search (in `where`, " in Iraq"), newest first, saying how many
     there are beyond them."""
-    heading = f"Incidents matching “{text}”{where}"
+    heading = f"Incidents matching “{text.strip(_QUOTES)}”{where}"
     shown = len(results.incidents)
     if results.total <= shown:
         return incident_list(heading, results.incidents, zone)
