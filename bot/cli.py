@@ -480,6 +480,12 @@ def _db_backup(settings: Settings, target: Path, *, force: bool) -> int:
             f"create it first (mkdir -p {target.parent})",
             EXIT_USAGE,
         )
+    if target.is_dir():
+        return _fail(
+            f"{target} is a directory; name the backup file in it, e.g. "
+            f"{target / (source.stem + '-backup' + source.suffix)}",
+            EXIT_USAGE,
+        )
     if target.exists() and not force:
         return _fail(
             f"{target} already exists; choose another name, or add --force to overwrite it",

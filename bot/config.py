@@ -374,6 +374,15 @@ class Settings(BaseSettings):
             raise ConfigError(
                 f"{' and '.join(missing)}: needed for --webhook (see config.example.toml)"
             )
+        public_url = self.webhook.public_url
+        assert public_url is not None
+        if public_url.scheme != "https" and self.telegram.api_root == OFFICIAL_API_BASE_URL:
+            # Telegram's own servers deliver updates only over HTTPS (a self-hosted Bot API
+            # server may use plain HTTP, on a network of its own).
+            raise ConfigError(
+                f"webhook.public_url: Telegram sends updates only to an https:// address, "
+                f"not {public_url.scheme}://; e.g. https://bot.example.org"
+            )
         return self.webhook
 
     def require_token(self) -> str:

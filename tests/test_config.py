@@ -164,6 +164,15 @@ def test_cli_webhook_mode_names_the_missing_settings(tmp_path: Path) -> None:
     )
 
 
+def test_webhook_mode_with_telegram_needs_an_https_address(tmp_path: Path) -> None:
+    webhook = "[webhook]\npublic_url = 'http://bot.example.org'\nsecret_token = 's3cret'\n"
+    with pytest.raises(ConfigError, match=r"webhook\.public_url: .*only to an https:// address"):
+        load_settings(write(tmp_path, webhook), environ={}).require_webhook()
+    # A self-hosted Bot API server may send updates over plain HTTP.
+    self_hosted = f"[telegram]\napi_base_url = 'http://127.0.0.1:8081'\n{webhook}"
+    assert load_settings(write(tmp_path, self_hosted), environ={}).require_webhook()
+
+
 def test_cli_backup_copies_a_database_that_is_in_use(tmp_path: Path) -> None:
     live = tmp_path / "live.sqlite3"
     env = {"INCIDENT_BOT_STORAGE__PATH": str(live)}

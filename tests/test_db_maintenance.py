@@ -67,6 +67,8 @@ def test_backup_change_restore_gives_back_the_record_and_keeps_the_replaced_one(
         assert conn.execute("SELECT count(*) FROM troop_figures").fetchone()[0] == 6
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert "Changed after the backup" in titles(kept)
+    # Each copy is one file: reading it for the restore left nothing beside it.
+    assert sorted(path.name for path in backup.parent.iterdir()) == ["monday.sqlite3"]
 
 
 def test_two_restores_in_one_second_keep_both_replaced_databases(
@@ -164,6 +166,14 @@ def test_backup_will_not_overwrite_without_force_and_names_a_missing_directory(
         f"there is no directory {nowhere.parent} to put the backup in; create it first "
         f"(mkdir -p {nowhere.parent})" in capsys.readouterr().err
     )
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    for force in ([], ["--force"]):
+        assert cli.main(["db", "backup", str(folder), *force]) == 2
+        assert f"{folder} is a directory; name the backup file in it, e.g. {folder}/" in (
+            capsys.readouterr().err
+        )
+    assert list(tmp_path.glob("*.partial")) == [] and list(folder.iterdir()) == []
 
 
 async def test_sample_rows_are_counted_in_stats_and_removed_with_their_messages(
