@@ -66,6 +66,7 @@ def register_handlers(app: IncidentBotApp) -> None:
             CommandHandler("watch", subscriptions.watch),
             CommandHandler("unwatch", subscriptions.unwatch),
             CallbackQueryHandler(subscriptions.menu_button, pattern=subscriptions.MENU_PATTERN),
+            MessageHandler(filters.StatusUpdate.MIGRATE, subscriptions.chat_migrated),
             CommandHandler("digest", digests.digest_now),
             CommandHandler("stats", stats.stats),
             CallbackQueryHandler(incidents.older, pattern=incidents.OLDER_PATTERN),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop
+from telegram.ext import ApplicationHandlerStop, filters
 
 from bot.context import BotContext
 from bot.flood import SLOW_DOWN, Verdict
@@ -18,6 +18,8 @@ async def flood_guard(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None or (update.message is None and update.callback_query is None):
         return
+    if filters.StatusUpdate.MIGRATE.check_update(update):
+        return  # Telegram's notice of a group's new id, not the user's doing: never dropped
     flood = context.services.flood
     # A button press carries no time of its own; it is counted when handled.
     sent = update.message.date.timestamp() if update.message is not None else time.time()

@@ -38,7 +38,7 @@ from bot.subscriptions.service import (
     resolve_places,
 )
 from handlers.group_admins import is_chat_admin
-from handlers.incoming import chat_of, words_after_command
+from handlers.incoming import chat_of, message_of, words_after_command
 from handlers.intake import set_queue
 from handlers.replies import UsageError, edit_pressed_html, reply_html
 
@@ -158,6 +158,18 @@ async def unsubscribe(update: Update, context: BotContext) -> None:
     if chat.type == ChatType.PRIVATE:
         link = f"https://t.me/{context.bot.username}?start={EVERYWHERE_LINK}"
     await reply_html(update, unsubscribed_text(removed, link))
+
+
+async def chat_migrated(update: Update, context: BotContext) -> None:
+    """Telegram's notice that a group became a supergroup, posted in both: whichever comes
+    first moves the subscription and the queue, before any send to the old id fails."""
+    message = message_of(update)
+    if message.migrate_to_chat_id is not None:
+        old_chat_id, new_chat_id = message.chat.id, message.migrate_to_chat_id
+    else:
+        assert message.migrate_from_chat_id is not None
+        old_chat_id, new_chat_id = message.migrate_from_chat_id, message.chat.id
+    await context.services.subscriptions.follow_migration(old_chat_id, new_chat_id)
 
 
 async def menu_button(update: Update, context: BotContext) -> None:

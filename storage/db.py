@@ -132,6 +132,20 @@ class Database:
         return connection
 
 
+@asynccontextmanager
+async def savepoint(conn: aiosqlite.Connection) -> AsyncIterator[None]:
+    """Run the block inside the current transaction so that, if it raises, what it wrote
+    is undone and the rest of the transaction stands."""
+    await conn.execute("SAVEPOINT block")
+    try:
+        yield
+    except BaseException:
+        await conn.execute("ROLLBACK TO block")
+        await conn.execute("RELEASE block")
+        raise
+    await conn.execute("RELEASE block")
+
+
 def _unusable_because(path: Path, error: OSError | sqlite3.Error) -> str:
     if isinstance(error, sqlite3.DatabaseError) and "file is not a database" in str(error):
         return f"{path} is not an SQLite database"

@@ -28,6 +28,8 @@ _COLUMNS = (
 URGENT_PRIORITY = 1
 ALERT_PRIORITY = 3
 DIGEST_PRIORITY = 5
+# Why a group's message was not sent after it became a supergroup.
+MOVED_DUPLICATE = "the supergroup it became has the same message"
 
 # Pending, and not waiting for an earlier row that is still to be sent.
 _READY = (
@@ -342,11 +344,32 @@ async def drop_pending_for_chat(
     return cursor.rowcount
 
 
-async def move_chat_items(conn: aiosqlite.Connection, old_chat_id: int, new_chat_id: int) -> None:
-    await conn.execute(
-        "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status IN ('pending', 'sending')",
-        (new_chat_id, old_chat_id),
+async def move_chat_items(
+    conn: aiosqlite.Connection, old_chat_id: int, new_chat_id: int, now: datetime
+) -> int:
+    """A group became a supergroup: its messages, sent ones included, move to the new id,
+    so that corrections reach the chat every alert went to. Returns how many moved.
+
+    Each dedupe key names its chat (`alert:17:-400…`), and is rewritten to name the new
+    one; a message the supergroup has a row for already stays behind (UPDATE OR IGNORE
+    skips exactly the rows whose new key is taken) and, if still to be sent, is dropped,
+    so the supergroup gets each item once.
+    """
+    old, new = f":{old_chat_id}:", f":{new_chat_id}:"
+    cursor = await conn.execute(
+        "UPDATE OR IGNORE outbox SET chat_id = :new_chat, "
+        # Keys end in the chat id or have it between colons (digest:-400…:2025-01-16T…).
+        "dedupe_key = rtrim(replace(dedupe_key || ':', :old, :new), ':') "
+        "WHERE chat_id = :old_chat",
+        {"old": old, "new": new, "old_chat": old_chat_id, "new_chat": new_chat_id},
     )
+    moved = cursor.rowcount
+    await conn.execute(
+        "UPDATE outbox SET status = 'dropped', last_error = ?, settled_at = ? "
+        "WHERE chat_id = ? AND status IN ('pending', 'sending')",
+        (MOVED_DUPLICATE, to_db_time(now), old_chat_id),
+    )
+    return moved
 
 
 async def release_in_flight(conn: aiosqlite.Connection) -> int:

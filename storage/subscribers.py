@@ -128,12 +128,24 @@ async def deactivate(conn: aiosqlite.Connection, chat_id: int, reason: str, now:
     return cursor.rowcount == 1
 
 
-async def move_chat(conn: aiosqlite.Connection, old_chat_id: int, new_chat_id: int) -> None:
-    """A group became a supergroup with a new id: the subscription follows it."""
+async def move_chat(conn: aiosqlite.Connection, old_chat_id: int, new_chat_id: int) -> bool:
+    """A group became a supergroup with a new id: the subscription follows it (its places
+    with it, by the place tables' ON UPDATE CASCADE). True if one moved.
+
+    If the supergroup has a subscription of its own already (its administrators
+    subscribed there before the bot heard of the move), that one was chosen later, by the
+    same people, and stands: the group's is deleted.
+    """
     await conn.execute(
+        "DELETE FROM subscribers WHERE chat_id = ? "
+        "AND EXISTS (SELECT 1 FROM subscribers WHERE chat_id = ?)",
+        (old_chat_id, new_chat_id),
+    )
+    cursor = await conn.execute(
         "UPDATE subscribers SET chat_id = ?, chat_type = 'supergroup' WHERE chat_id = ?",
         (new_chat_id, old_chat_id),
     )
+    return cursor.rowcount == 1
 
 
 async def due_for_digest(

@@ -14,11 +14,13 @@ import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from bot.app import build_application
 from bot.clock import ManualClock
 from bot.config import DeliverySettings, Settings
 from bot.context import IncidentBotApp, delivery_of, services_of
 from bot.delivery.decide import OutboxDecider
 from bot.delivery.engine import DeliveryEngine
+from bot.lifecycle import polling
 from bot.models import Direction, OutboxItem, OutboxKind, OutboxStatus, OutgoingMessage
 from bot.monitoring import Metrics
 from bot.sandbox.fake_api import FakeBotApi, Fault
@@ -207,6 +209,88 @@ async def test_a_group_that_became_a_supergroup_is_followed(
     digest = (await rows_by_kind(db, supergroup.id))[OutboxKind.DIGEST]
     assert digest.status is OutboxStatus.PENDING
     assert telegram.messages_in(group.id) == []
+
+
+async def test_a_group_upgraded_to_a_supergroup_keeps_its_subscription_as_telegram_says_so(
+    running_bot: IncidentBotApp, alice: Person, owner: Person, telegram: FakeBotApi
+) -> None:
+    group = Person(
+        telegram, alice.user, telegram.add_group("Ops", supergroup=False, admins=[alice.user])
+    )
+    await group.says("/subscribe Iraq")
+    first = await publish(running_bot, title="First attack")
+    assert (await group.next_reply()).text.startswith("🚨 New incident\n\nFirst attack")
+
+    before_the_move = len(telegram.requests)
+    supergroup = Person(
+        telegram, alice.user, telegram.migrate_group(group.chat, -1_002_000_000_777)
+    )
+    settings = await supergroup.says("/settings")
+    assert "📍 Places: Iraq" in settings.text
+    await publish(running_bot, title="Second attack")
+    assert (await supergroup.next_reply()).text.startswith("🚨 New incident\n\nSecond attack")
+    # Moved when Telegram announced it, not when a send to the old id failed.
+    since = telegram.requests[before_the_move:]
+    assert [call for call in since if call[1].get("chat_id") == group.chat_id] == []
+
+    # The first alert went to the group: its correction follows it to the supergroup.
+    await owner.says(f"/edit {first.id}\ninjured: 9")
+    correction = await supergroup.next_reply()
+    assert correction.text.startswith(f"✏️ Correction to #{first.id}\ninjured: at least 5 → 9")
+    await drained(services_of(running_bot).db)
+    assert telegram.pending_replies(supergroup.chat_id) == []
+
+
+async def test_a_group_upgraded_while_the_bot_was_away_is_followed_and_merged(
+    settings: Settings,
+    clock: ManualClock,
+    telegram: FakeBotApi,
+    alice: Person,
+    bob: Person,
+    owner: Person,
+) -> None:
+    """The bot never hears of the move, and the supergroup subscribes afresh: the first send
+    to the old id finds the move; the supergroup's own choices stand, and it gets what was
+    queued for the group and the corrections to what the group was sent, each once."""
+    group = Person(
+        telegram, alice.user, telegram.add_group("Ops", supergroup=False, admins=[alice.user])
+    )
+    async with polling(build_application(settings, clock), poll_timeout=1) as app:
+        await group.says("/subscribe Iraq")
+        first = await publish(app, title="First attack")
+        await group.next_reply()
+    supergroup = Person(
+        telegram, alice.user, telegram.migrate_group(group.chat, -1_002_000_000_777)
+    )
+    telegram.lose_pending_updates()
+
+    async with polling(build_application(settings, clock), poll_timeout=1) as app:
+        db = services_of(app).db
+        assert (await supergroup.says("/settings")).text.startswith("Not subscribed yet")
+        await supergroup.says("/subscribe Syria")
+        await subscribe(db, [bob.chat_id], NOW)
+        second = await publish(app, title="Second attack")  # in Iraq: queued for the group
+
+        alert = await supergroup.next_reply()
+        assert alert.text.startswith("🚨 New incident\n\nSecond attack")
+        assert (await bob.next_reply()).text.startswith("🚨 New incident\n\nSecond attack")
+        await drained(db)
+        assert await subscription_of(db, group.chat_id) is None
+        kept = await subscription_of(db, supergroup.chat_id)
+        assert kept is not None and kept.regions == ["Syria"]
+        assert {row.status for row in await rows_for(db, bob.chat_id)} == {OutboxStatus.SENT}
+
+        await owner.says(f"/edit {first.id}\ninjured: 9")
+        correction = await supergroup.next_reply()
+        assert correction.text.startswith(f"✏️ Correction to #{first.id}")
+        await publish(app, title="Third attack")  # in Iraq, which the supergroup left
+        assert (await bob.next_reply()).text.startswith("🚨 New incident\n\nThird attack")
+        await drained(db)
+    assert [
+        m.text.split("\n")[2]
+        for m in telegram.messages_in(supergroup.chat_id)
+        if m.text.startswith("🚨")
+    ] == [f"{second.title}  #{second.id}"]
 
 
 async def test_server_errors_are_retried_with_backoff_then_failed(

@@ -9,17 +9,26 @@ from bot.models import Direction, OutboxKind, OutboxStatus, OutgoingMessage, Sub
 from storage.db import Database
 from storage.incidents import insert_incident
 from storage.outbox import (
+    MOVED_DUPLICATE,
     AlertPlace,
     claim_due,
     enqueue_alerts,
     enqueue_message,
+    items_for,
     mark_sent,
     matching_subscribers,
+    move_chat_items,
     next_due_at,
     retry_later,
     settle,
 )
-from storage.subscribers import SiteArea, deactivate, move_chat, save_subscription
+from storage.subscribers import (
+    SiteArea,
+    deactivate,
+    get_subscription,
+    move_chat,
+    save_subscription,
+)
 from tests.factories import incident_content
 
 
@@ -138,3 +147,40 @@ async def test_a_row_after_another_waits_until_that_one_is_settled(
             await settle(conn, text, text_ends, "gone", later)
         assert await next_due_at(conn) == now
         assert [item.id for item in await claim_due(conn, later, 10)] == [chart]
+
+
+async def test_a_group_becoming_a_supergroup_takes_its_messages_but_no_second_copy(
+    db: Database, clock: ManualClock
+) -> None:
+    """Every row moves, sent ones too (corrections follow them), its key naming the new
+    id; what the supergroup has already stays behind, dropped if it was still to go."""
+    group, supergroup, now = -4001, -100_4001, clock.now()
+    await subscribe(db, clock, group, ["Iraq"], ["Iraq"], chat_type="group")
+    await subscribe(db, clock, supergroup, ["Syria"], ["Syria"], chat_type="supergroup")
+
+    async with db.transaction() as conn:
+
+        async def queue(chat_id: int, key: str) -> int:
+            row = await enqueue_message(conn, chat_id=chat_id, kind=OutboxKind.DIGEST,
+                                        dedupe_key=key, message=OutgoingMessage(html=key),
+                                        now=now)  # fmt: skip
+            assert row is not None
+            return row
+
+        sent = await queue(group, f"alert:5:{group}")
+        await mark_sent(conn, [(sent, 1)], now)
+        digest = await queue(group, f"digest:{group}:2025-01-16T05:00:00+00:00")
+        twice = await queue(group, f"alert:6:{group}")
+        kept = await queue(supergroup, f"alert:6:{supergroup}")
+        assert not await move_chat(conn, group, supergroup)  # the supergroup has its own
+        assert await move_chat_items(conn, group, supergroup, now) == 2
+
+    assert await get_subscription(db.reader, group) is None
+    merged = await get_subscription(db.reader, supergroup)
+    assert merged is not None and merged.regions == ["Syria"]
+    rows = {row.id: row for row in await items_for(db.reader, [group, supergroup])}
+    assert (rows[sent].chat_id, rows[sent].dedupe_key) == (supergroup, f"alert:5:{supergroup}")
+    assert rows[digest].dedupe_key == f"digest:{supergroup}:2025-01-16T05:00:00+00:00"
+    assert (rows[twice].chat_id, rows[twice].status) == (group, OutboxStatus.DROPPED)
+    assert rows[twice].last_error == MOVED_DUPLICATE
+    assert (rows[kept].chat_id, rows[kept].status) == (supergroup, OutboxStatus.PENDING)

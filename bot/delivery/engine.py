@@ -51,11 +51,12 @@ from bot.models import Incident, IncidentChange, OutboxStatus
 from bot.monitoring import Metrics
 from bot.outgoing import CAPTION_LIMIT, TEXT_LIMIT, send_html, send_photo_html
 from bot.ptb_compat import post_parameters, retry_after_seconds
+from bot.subscriptions.migration import follow_migration
 from storage import outbox
 from storage.charts import remember_file_id
 from storage.db import Database
 from storage.outbox import Claimed
-from storage.subscribers import deactivate, move_chat
+from storage.subscribers import deactivate
 
 log = logging.getLogger(__name__)
 
@@ -311,13 +312,13 @@ class DeliveryEngine:
         async def change(conn: aiosqlite.Connection, now: datetime) -> None:
             await outbox.settle(conn, row.id, status, reason, now)
 
-        self._settlements.change(change)
+        self._settlements.change(row.id, change)
 
     def _retry(self, row: Claimed, at: datetime, error: str | None, *, attempt: bool) -> None:
         async def change(conn: aiosqlite.Connection, now: datetime) -> None:
             await outbox.retry_later(conn, row.id, at, error, counts_as_attempt=attempt)
 
-        self._settlements.change(change)
+        self._settlements.change(row.id, change)
 
     def _refused(self, row: Claimed, chat_id: int, error: TelegramError) -> None:
         log.error("Telegram refused outbox row %d to chat %d: %s", row.id, chat_id, error.message)
@@ -347,23 +348,19 @@ class DeliveryEngine:
                 "chat %d deactivated (%s); %d queued messages dropped", chat_id, reason, dropped
             )
 
-        self._settlements.change(change)
+        self._settlements.change(row.id, change)
 
     def _follow_migration(self, row: Claimed, chat_id: int, new_chat_id: int) -> None:
-        """The group became a supergroup: its subscription and queue move; the row goes again."""
+        """The group became a supergroup, and the bot missed Telegram's notice of it: its
+        subscription and messages move now; the row goes again."""
         self._moved[row.chat_id] = new_chat_id
 
         async def change(conn: aiosqlite.Connection, now: datetime) -> None:
-            await move_chat(conn, chat_id, new_chat_id)
-            await outbox.move_chat_items(conn, chat_id, new_chat_id)
+            await follow_migration(conn, chat_id, new_chat_id, now)
             await outbox.retry_later(conn, row.id, now, None, counts_as_attempt=False)
-            log.info(
-                "chat %d became supergroup %d; its subscription and queue moved",
-                chat_id, new_chat_id,
-            )  # fmt: skip
             self.wake()
 
-        self._settlements.change(change)
+        self._settlements.change(row.id, change)
 
 
 def _limiter_of(bot: Bot) -> ChatRateLimiter | None:

@@ -10,6 +10,11 @@ So that the number of such messages stays bounded, a send may begin only while
 fewer than `in_flight + batch_rows` sends are unrecorded (begun, and their
 outcome not yet committed): after a kill at most that many subscribers can
 receive a message twice.
+
+One outcome that cannot be recorded (its change fails) must not hold up the rest:
+the batch is then written again with each change undone on its own if it fails, and
+that row recorded as failed, with the reason, instead. Only when even that cannot be
+written (the database itself failing) is the whole batch tried again later.
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import NamedTuple
 
 import aiosqlite
 
 from bot.clock import Clock
+from bot.models import OutboxStatus
 from storage import outbox
-from storage.db import Database
+from storage.db import Database, savepoint
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +40,15 @@ Change = Callable[[aiosqlite.Connection, datetime], Awaitable[object]]
 
 BATCH_ROWS = 100
 BATCH_SECONDS = 0.005
+
+
+class _Outcome(NamedTuple):
+    """A change to write for outbox row `row_id`; `with_sent`: it comes with the row's
+    "sent", which stands even if the change fails (the message did go)."""
+
+    row_id: int
+    change: Change
+    with_sent: bool
 
 
 class Settlements:
@@ -53,7 +69,7 @@ class Settlements:
         self._unrecorded = 0
         self._room_changed = asyncio.Event()
         self._sent: list[tuple[int, int | None]] = []
-        self._changes: list[Change] = []
+        self._changes: list[_Outcome] = []
         self._outcomes = 0  # in the batch: a send's outcome may take a change of its own
         self._waiting = asyncio.Event()  # something is in the batch
         self._full = asyncio.Event()
@@ -96,12 +112,13 @@ class Settlements:
         """Record a send Telegram accepted, with `also` to be stored in the same batch."""
         self._sent.append((row_id, message_id))
         if also is not None:
-            self._changes.append(also)
+            self._changes.append(_Outcome(row_id, also, with_sent=True))
         self._added()
 
-    def change(self, change: Change) -> None:
-        """Record an outcome other than "sent": `change(conn, now)` runs in the batch."""
-        self._changes.append(change)
+    def change(self, row_id: int, change: Change) -> None:
+        """Record an outcome of row `row_id` other than "sent": `change(conn, now)` runs in
+        the batch."""
+        self._changes.append(_Outcome(row_id, change, with_sent=False))
         self._added()
 
     def _added(self) -> None:
@@ -137,11 +154,16 @@ class Settlements:
             return
         now = self._clock.now()
         try:
-            async with self._db.transaction() as conn:
-                if sent:
-                    await outbox.mark_sent(conn, sent, now)
-                for change in changes:
-                    await change(conn, now)
+            try:
+                async with self._db.transaction() as conn:
+                    if sent:
+                        await outbox.mark_sent(conn, sent, now)
+                    for outcome in changes:
+                        await outcome.change(conn, now)
+            except Exception:
+                log.exception("recording a batch of sends failed; recording them one by one")
+                async with self._db.transaction() as conn:
+                    await self._write_one_by_one(conn, sent, changes, now)
         except BaseException:
             # Put them back in front of what came since, for the next try.
             self._sent[:0] = sent
@@ -151,6 +173,27 @@ class Settlements:
             raise
         self._unrecorded -= outcomes
         self._notify_room()
+
+    async def _write_one_by_one(
+        self,
+        conn: aiosqlite.Connection,
+        sent: list[tuple[int, int | None]],
+        changes: list[_Outcome],
+        now: datetime,
+    ) -> None:
+        """The batch, each change undone on its own if it fails and its row then recorded
+        as failed (or, if the message went, as sent without the change)."""
+        if sent:
+            await outbox.mark_sent(conn, sent, now)
+        for outcome in changes:
+            try:
+                async with savepoint(conn):
+                    await outcome.change(conn, now)
+            except Exception as error:
+                reason = f"its outcome could not be recorded: {type(error).__name__}: {error}"
+                log.error("outbox row %d: %s", outcome.row_id, reason)
+                if not outcome.with_sent:
+                    await outbox.settle(conn, outcome.row_id, OutboxStatus.FAILED, reason, now)
 
     def _notify_room(self) -> None:
         if self._unrecorded < self._most_unrecorded:

@@ -523,6 +523,11 @@ class FakeBotApi:
         if self._chats.pop(chat_id, None) is None:
             raise ValueError(f"chat {chat_id} is unknown to the fake")
 
+    def lose_pending_updates(self) -> None:
+        """The updates not yet fetched are gone, as Telegram keeps none longer than 24 hours:
+        what a bot that was away for a day never hears of."""
+        self._updates.clear()
+
     def migrate_group(self, chat: FakeChat, new_chat_id: int) -> FakeChat:
         """Upgrade a basic group to a supergroup, as Telegram does when a group grows.
 

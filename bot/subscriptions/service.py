@@ -39,6 +39,7 @@ from bot.subscriptions.areas import (
     site_named,
     suggestions,
 )
+from bot.subscriptions.migration import follow_migration
 from bot.subscriptions.schedule import next_digest_time
 from storage.db import Database
 from storage.subscribers import delete_subscription, get_subscription, save_subscription
@@ -437,6 +438,11 @@ class SubscriptionService:
             if before is not None:
                 await delete_subscription(conn, chat_id)
         return before
+
+    async def follow_migration(self, old_chat_id: int, new_chat_id: int) -> None:
+        """The group `old_chat_id` became the supergroup `new_chat_id` (Telegram said so)."""
+        async with self._db.transaction() as conn:
+            await follow_migration(conn, old_chat_id, new_chat_id, self._clock.now())
 
     def _new(self, chat: SubscriberChat) -> Subscription:
         return Subscription(chat_id=chat.id, chat_type=chat.type, timezone=self._default_timezone)
