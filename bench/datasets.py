@@ -92,9 +92,9 @@ def broadcast_template(big: Path, subscribers: int) -> Path:
         conn.execute("DELETE FROM subscribers")
         conn.execute("DELETE FROM outbox")
         conn.executemany(
-            "INSERT INTO subscribers (chat_id, chat_type, active, regions, min_severity, digest, "
-            "timezone, created_at, updated_at) "
-            "VALUES (?, 'private', 1, '[]', 1, 'off', 'Asia/Baghdad', ?, ?)",
+            "INSERT INTO subscribers (chat_id, chat_type, active, everywhere, regions, "
+            "min_severity, digest, timezone, created_at, updated_at) "
+            "VALUES (?, 'private', 1, 1, '[]', 1, 'off', 'Asia/Baghdad', ?, ?)",
             [(FIRST_SUBSCRIBER + n, stamp, stamp) for n in range(subscribers)],
         )
         conn.execute("COMMIT")

@@ -109,11 +109,11 @@ _INSERT_INCIDENT = (
     f"strftime({_STAMP}, ?2 + 10800, 'unixepoch'), strftime({_STAMP}, ?2 + 10800, 'unixepoch'))"
 )
 _INSERT_SUBSCRIBER = (
-    "INSERT INTO subscribers (chat_id, chat_type, active, inactive_reason, regions, "
-    "watches, min_severity, alert_directions, digest, digest_weekday, digest_time, "
+    "INSERT INTO subscribers (chat_id, chat_type, active, inactive_reason, everywhere, "
+    "regions, watches, min_severity, alert_directions, digest, digest_weekday, digest_time, "
     "timezone, quiet_start, quiet_end, skip_empty_digest, digest_chart, "
     "last_digest_at, next_digest_at, created_at, updated_at) VALUES "
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -170,6 +170,7 @@ def incident_rows(count: int, rng: random.Random) -> Iterator[list[tuple[object,
 class _Choice:
     """One of the subscribers' place choices, with what it covers, worked out once."""
 
+    everywhere: int
     regions: str  # as stored: JSON
     watches: str
     covered: Coverage
@@ -181,6 +182,7 @@ def subscriber_rows(
     """The subscribers' rows in chunks, each with what its places cover."""
     choices = {
         (r, w): _Choice(
+            int(not regions and not watches),
             json.dumps(regions),
             json.dumps([watch.model_dump() for watch in watches]),
             coverage(regions, watches),
@@ -204,7 +206,8 @@ def subscriber_rows(
             last, due = days[rng.randint(0, 24 * 60)]
             rows.append((
                 (
-                    1_000_000 + first + n, "private", 1, None, choice.regions, choice.watches,
+                    1_000_000 + first + n, "private", 1, None, choice.everywhere, choice.regions,
+                    choice.watches,
                     rng.choice((None, 1, 2, 3, 3, 3, 4, 5)),
                     rng.choice((5, 5, 5, 5, 7)),  # a fifth opt in to US/coalition strikes
                     rng.choice(("daily", "daily", "daily", "weekly", "off")), rng.randint(0, 6),

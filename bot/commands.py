@@ -45,7 +45,7 @@ PUBLIC_COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("unwatch", "PLACE", "Stop watching a base or town"),
     CommandInfo("unsubscribe", "", "Stop all alerts and digests"),
     CommandInfo("tension", "[place]", "How tense each region is now, with a chart"),
-    CommandInfo("digest", "", "Your digest now: what is new since the last one"),
+    CommandInfo("digest", "", "Your digest now: what is new since the last one (or the past day)"),
     CommandInfo("help", "", "Every command and what it does"),
     CommandInfo("start", "", "What this bot is for"),
 )

@@ -430,10 +430,15 @@ class Subscription(BaseModel):
     chat_type: str
     active: bool = True
     inactive_reason: str | None = None
+    everywhere: bool = Field(
+        default=False,
+        description="Every place, whatever the watches (regions are then empty). Without "
+        "it, a chat with no regions and no watches follows no place. Left out, it is "
+        "true for a subscription that names no place.",
+    )
     regions: list[str] = Field(
         default_factory=list,
-        description="Regions, countries, provinces or sites chosen; empty (and no watches) "
-        "means everywhere.",
+        description="Regions, countries, provinces or sites chosen; empty with everywhere.",
     )
     watches: list[Watch] = Field(
         default_factory=list, description="Sites watched with /watch, each with its radius."
@@ -454,6 +459,24 @@ class Subscription(BaseModel):
     digest_chart: bool = True
     last_digest_at: UtcDatetime | None = None
     next_digest_at: UtcDatetime | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _everywhere_unless_places_are_named(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "everywhere" not in data:
+            return {**data, "everywhere": not data.get("regions") and not data.get("watches")}
+        return data
+
+    @model_validator(mode="after")
+    def _everywhere_has_no_regions(self) -> Subscription:
+        if self.everywhere and self.regions:
+            raise ValueError("everywhere covers every region: choose one or the other")
+        return self
+
+    @property
+    def follows_nothing(self) -> bool:
+        """No place chosen at all: no alerts and no digest until the chat chooses some."""
+        return not (self.everywhere or self.regions or self.watches)
 
     @model_validator(mode="after")
     def _quiet_hours_come_in_pairs(self) -> Subscription:

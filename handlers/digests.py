@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import BotContext
+from bot.render.subscriptions import FOLLOWS_NOTHING
 from bot.subscriptions.digests import DIGEST_NOW_GAP, DigestNow
 from handlers.group_admins import is_chat_admin
 from handlers.incoming import chat_of
@@ -17,6 +18,8 @@ async def digest_now(update: Update, context: BotContext) -> None:
     match await context.services.digests.send_now(chat_of(update).id):
         case DigestNow.NOT_SUBSCRIBED:
             raise UsageError("You are not subscribed. /subscribe first, then /digest.")
+        case DigestNow.NO_PLACES:
+            raise UsageError(FOLLOWS_NOTHING)
         case DigestNow.TOO_SOON:
             minutes = int(DIGEST_NOW_GAP.total_seconds() // 60)
             raise UsageError(

@@ -48,8 +48,8 @@ _DISTANCE_KM = distance_km_sql(":latitude", ":longitude", "latitude", "longitude
 # subscriber's choices in turn: those following the incident's country (a region covers
 # its countries), its province, its site by name, a site whose area holds it (the box
 # first, then the distance, unless the box is the area — a sea area; a site of that name
-# was matched already), and everyone following everywhere. A chat found more than once
-# counts once. :direction is the direction's bit (storage.subscribers.DIRECTION_BIT).
+# was matched already), and everyone who chose everywhere (migration 0025). A chat found
+# more than once counts once. :direction is the direction's bit (storage.subscribers.DIRECTION_BIT).
 _MATCHING_CHATS = (
     f"SELECT chat_id FROM subscriber_countries WHERE country = :country AND {_WANTS} "
     "UNION ALL "
@@ -63,8 +63,7 @@ _MATCHING_CHATS = (
     "AND west <= :longitude AND east >= :longitude AND site <> :site "
     f"AND (whole_box = 1 OR {_DISTANCE_KM} <= radius_km) AND {_WANTS} "
     "UNION ALL "
-    "SELECT chat_id FROM subscribers "
-    f"WHERE regions = '[]' AND watches = '[]' AND {_WANTS}"
+    f"SELECT chat_id FROM subscribers WHERE everywhere = 1 AND {_WANTS}"
 )
 
 # Each chat once, in chat id order.

@@ -14,7 +14,7 @@ from bot.models import Direction, Subscription
 from storage.codec import from_db_time_or_none, to_db_time
 
 _COLUMNS = (
-    "chat_id, chat_type, active, inactive_reason, regions, watches, min_severity, "
+    "chat_id, chat_type, active, inactive_reason, everywhere, regions, watches, min_severity, "
     "alert_directions, digest, "
     "digest_weekday, digest_time, timezone, quiet_start, quiet_end, skip_empty_digest, "
     "digest_chart, last_digest_at, next_digest_at"
@@ -38,14 +38,16 @@ async def save_subscription(
     sites: Iterable[SiteArea] = (),
 ) -> None:
     """Insert or replace a subscription and the places it covers: countries, provinces
-    (country, admin1) and sites with their radius. None at all means everywhere."""
+    (country, admin1) and sites with their radius. Everywhere is the subscription's own
+    flag, not the absence of places."""
     s = subscription
     await conn.execute(
         f"INSERT INTO subscribers ({_COLUMNS}, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (chat_id) DO UPDATE SET chat_type = excluded.chat_type, "
         "active = excluded.active, inactive_reason = excluded.inactive_reason, "
-        "regions = excluded.regions, watches = excluded.watches, "
+        "everywhere = excluded.everywhere, regions = excluded.regions, "
+        "watches = excluded.watches, "
         "min_severity = excluded.min_severity, "
         "alert_directions = excluded.alert_directions, "
         "digest = excluded.digest, digest_weekday = excluded.digest_weekday, "
@@ -59,6 +61,7 @@ async def save_subscription(
             s.chat_type,
             int(s.active),
             s.inactive_reason,
+            int(s.everywhere),
             json.dumps(s.regions),
             json.dumps([watch.model_dump() for watch in s.watches]),
             s.min_severity,
@@ -187,11 +190,19 @@ async def set_many_digest_times(
 
 
 async def subscribers_by_region(conn: aiosqlite.Connection) -> dict[str, int]:
-    """Active subscribers per chosen region ("everywhere" for those who chose none)."""
+    """Active subscribers per chosen region: "everywhere" for those who chose it, "sites
+    watched only" and "no place" for those who chose no region."""
     counts: dict[str, int] = {}
-    async with conn.execute("SELECT regions FROM subscribers WHERE active = 1") as cursor:
+    async with conn.execute(
+        "SELECT everywhere, regions, watches FROM subscribers WHERE active = 1"
+    ) as cursor:
         async for row in cursor:
-            for region in json.loads(row["regions"]) or ["everywhere"]:
+            if row["everywhere"]:
+                chosen = ["everywhere"]
+            else:
+                watched = ["sites watched only"] if row["watches"] != "[]" else ["no place"]
+                chosen = json.loads(row["regions"]) or watched
+            for region in chosen:
                 counts[region] = counts.get(region, 0) + 1
     return counts
 
@@ -259,6 +270,7 @@ def _subscription_from_row(row: aiosqlite.Row) -> Subscription:
         chat_type=row["chat_type"],
         active=bool(row["active"]),
         inactive_reason=row["inactive_reason"],
+        everywhere=bool(row["everywhere"]),
         regions=json.loads(row["regions"]),
         watches=json.loads(row["watches"]),
         min_severity=row["min_severity"],

@@ -21,6 +21,8 @@ from storage.codec import to_db_time
 from storage.db import Database, UnusableDatabase, bundled_migrations
 from storage.incidents import insert_incident
 from storage.maintenance import holding_database
+from storage.outbox import matching_subscribers
+from storage.subscribers import get_subscription
 from tests.conftest import NOW
 from tests.factories import incident_content
 
@@ -315,3 +317,31 @@ async def test_the_matching_migrations_fill_the_copies_and_keep_the_outbox(
         async with db.transaction() as conn:
             with pytest.raises(sqlite3.IntegrityError):
                 await conn.execute("UPDATE outbox SET status = 'lost' WHERE id = 1")
+
+
+async def test_the_everywhere_migration_keeps_what_each_chat_was_sent(tmp_path: Path) -> None:
+    """Before it, no regions and no watches meant everywhere: those chats keep every alert,
+    and a chat watching a site keeps only that."""
+    everywhere_version = next(
+        version for version, name, _ in bundled_migrations() if name.endswith("_everywhere.sql")
+    )
+    path = tmp_path / "old.sqlite3"
+    async with aiosqlite.connect(path, isolation_level=None) as conn:
+        for version, _, sql in bundled_migrations():
+            if version < everywhere_version:
+                await conn.executescript(f"{sql}\nPRAGMA user_version = {version};")
+        stamp = to_db_time(NOW)
+        await conn.executemany(
+            "INSERT INTO subscribers (chat_id, chat_type, active, regions, watches, min_severity, "
+            "alert_directions, digest, timezone, created_at, updated_at) "
+            "VALUES (?, 'private', 1, ?, ?, 1, 7, 'daily', 'UTC', ?, ?)",
+            [
+                (1, "[]", "[]", stamp, stamp),
+                (2, "[]", '[{"site": "Tower 22", "radius_km": 25.0}]', stamp, stamp),
+                (3, '["Iraq"]', "[]", stamp, stamp),
+            ],
+        )
+    async with Database(path) as db:
+        chats = [await get_subscription(db.reader, chat) for chat in (1, 2, 3)]
+        assert [s.everywhere for s in chats if s is not None] == [True, False, False]
+        assert await matching_subscribers(db.reader, "Oman", 3) == [1]

@@ -144,15 +144,21 @@ async def test_an_empty_digest_says_so_in_one_line_or_is_skipped(db: Database) -
     await subscribe(db, clock, [])
     clock.set(MONDAY_EIGHT_LONDON)
     await service(db, clock).dispatch_due()
-    (item,) = await digests(db)
-    assert item.payload is not None
-    assert item.payload.html.splitlines()[1] == "Nothing new since your last digest."
+    (first,) = await digests(db)
+    # The first digest has no previous one to speak of: it covers the day before it.
+    assert first.payload is not None
+    assert first.payload.html.splitlines()[1] == "Nothing new in the past day."
+    clock.set(MONDAY_EIGHT_LONDON + timedelta(days=1))
+    await service(db, clock).dispatch_due()
+    second = (await digests(db))[-1]
+    assert second.payload is not None
+    assert second.payload.html.splitlines()[1] == "Nothing new since your last digest."
 
     async with db.transaction() as conn:
         await conn.execute("DELETE FROM subscribers")
         await conn.execute("DELETE FROM outbox")
     await subscribe(db, clock, [], skip_empty_digest=True)
-    clock.set(MONDAY_EIGHT_LONDON + timedelta(days=1))
+    clock.set(MONDAY_EIGHT_LONDON + timedelta(days=2))
     report = await service(db, clock).dispatch_due()
     assert report.queued == 0 and report.empty_skipped == 1
 
@@ -228,5 +234,5 @@ async def test_a_digest_lists_only_what_the_subscriber_follows_below_the_country
         "Rockets hit Ain al-Asad",
     ]
     assert content.incident_total == 2
-    everywhere = subscription.model_copy(update={"regions": [], "watches": []})
+    everywhere = subscription.model_copy(update={"regions": [], "everywhere": True})
     assert (await service(db, clock).compose(everywhere, MONDAY_EIGHT_LONDON)).incident_total == 4

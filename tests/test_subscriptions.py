@@ -25,7 +25,7 @@ from bot.subscriptions.service import (
 )
 from handlers.subscriptions import menu_keyboard
 from storage.db import Database
-from storage.outbox import matching_subscribers
+from storage.outbox import AlertPlace, matching_subscribers
 from storage.subscribers import deactivate, get_subscription, set_digest_times
 
 ALICE = SubscriberChat(id=2001, type="private")
@@ -52,7 +52,7 @@ def service(db: Database, clock: ManualClock) -> SubscriptionService:
         ("Jordan Levant", ["Levant"]),
         ("Iraq Iraq", ["Iraq"]),
         ("everywhere", []),
-        ("Iraq all", []),
+        ("All", []),
     ],
 )
 def test_places_are_read_whatever_their_case_and_length(text: str, places: list[str]) -> None:
@@ -69,6 +69,13 @@ def test_unknown_places_are_named_with_the_valid_ones() -> None:
     assert "\nI don't know the place Narnia." in message
     for valid in ("Iraq", "Syria", "Levant", "Red Sea/Yemen", "Gulf/Iran", "everywhere", "Oman"):
         assert valid in message
+
+
+@pytest.mark.parametrize("text", ["everywhere Iraq", "Iraq all", "Anbar, everywhere"])
+def test_everywhere_is_named_alone(text: str) -> None:
+    # Everywhere holds any place named with it: saying both is asking one of two things.
+    with pytest.raises(SubscriptionError, match="Everywhere already holds"):
+        resolve_places(text)
 
 
 def test_only_commas_is_not_a_list_of_places() -> None:
@@ -201,9 +208,65 @@ async def test_toggling_places(service: SubscriptionService) -> None:
     # Levant covers Jordan, so Jordan on its own goes.
     assert (await service.toggle_place(ALICE.id, "Levant")).regions == ["Iraq", "Levant"]
     assert (await service.toggle_place(ALICE.id, "Iraq")).regions == ["Levant"]
-    assert (await service.toggle_place(ALICE.id, "Levant")).regions == []
+    # The last place unticked leaves none, not everywhere: that is a choice of its own.
+    none = await service.toggle_place(ALICE.id, "Levant")
+    assert (none.regions, none.everywhere, none.follows_nothing) == ([], False, True)
     with pytest.raises(SubscriptionError):
         await service.toggle_place(ALICE.id, "Atlantis")
+    everywhere = await service.choose_everywhere(ALICE.id)
+    assert (everywhere.regions, everywhere.everywhere) == ([], True)
+    # A place tapped while everywhere is chosen narrows the chat to it.
+    iraq = await service.toggle_place(ALICE.id, "Iraq")
+    assert (iraq.regions, iraq.everywhere) == (["Iraq"], False)
+
+
+async def test_everywhere_and_watches_go_together_and_alerts_agree(
+    service: SubscriptionService, db: Database
+) -> None:
+    """Every combination of everywhere, regions and watches: what is stored and shown is
+    what alerts match."""
+    ain_al_asad = AlertPlace("Iraq", "Anbar", "Ain al-Asad Air Base", 33.8, 42.44)
+    baghdad = AlertPlace("Iraq", "Baghdad", "Baghdad", 33.31, 44.36)
+    oman = AlertPlace("Oman")
+
+    watching = await service.watch(ALICE, "Ain al-Asad", 30)
+    assert (watching.everywhere, watching.regions) == (False, [])
+    assert await matching_subscribers(db.reader, ain_al_asad, 3) == [ALICE.id]
+    assert await matching_subscribers(db.reader, baghdad, 3) == []
+
+    everywhere = await service.subscribe(ALICE, [])
+    assert everywhere.everywhere and [w.site for w in everywhere.watches] == [
+        "Ain al-Asad Air Base"
+    ]
+    for place in (ain_al_asad, baghdad, oman):
+        assert await matching_subscribers(db.reader, place, 3) == [ALICE.id]
+
+    iraq = await service.subscribe(ALICE, ["Iraq"])
+    assert (iraq.everywhere, iraq.regions) == (False, ["Iraq"])
+    assert await matching_subscribers(db.reader, baghdad, 3) == [ALICE.id]
+    assert await matching_subscribers(db.reader, oman, 3) == []
+
+    everywhere_again = await service.choose_everywhere(ALICE.id)
+    assert (everywhere_again.everywhere, everywhere_again.regions) == (True, [])
+    assert await matching_subscribers(db.reader, oman, 3) == [ALICE.id]
+    # Everywhere stays when its watch goes.
+    left = await service.unwatch(ALICE.id, "Ain al-Asad")
+    assert (left.everywhere, left.watches) == (True, [])
+    assert await matching_subscribers(db.reader, oman, 3) == [ALICE.id]
+
+
+async def test_the_last_watch_gone_leaves_no_place_not_everywhere(
+    service: SubscriptionService, db: Database
+) -> None:
+    await service.watch(ALICE, "Ain al-Asad", 30)
+    left = await service.unwatch(ALICE.id, "Ain al-Asad")
+    assert (left.everywhere, left.regions, left.watches, left.follows_nothing) == (
+        False, [], [], True,
+    )  # fmt: skip
+    stored = await get_subscription(db.reader, ALICE.id)
+    assert stored is not None and stored.follows_nothing
+    for place in ("Iraq", "Oman"):
+        assert await matching_subscribers(db.reader, place, 1) == []
 
 
 async def test_a_schedule_change_recomputes_the_next_digest_and_keeps_the_last(

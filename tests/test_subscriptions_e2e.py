@@ -387,3 +387,63 @@ async def test_a_menu_too_long_for_one_message_goes_on_below_and_its_buttons_wor
     subscription = await stored(running_bot, alice.chat_id)
     assert subscription is not None and subscription.min_severity == 4
     assert [e for e in telegram.errors if "too long" in str(e[2])] == []
+
+
+async def test_a_family_that_stops_watching_its_only_base_hears_nothing_and_is_told(
+    alice: Person, running_bot: IncidentBotApp
+) -> None:
+    db = services_of(running_bot).db
+    await alice.says("/watch Ain al-Asad 30 km")
+    assert await matching_subscribers(db.reader, "Syria", 3) == []
+    reply = await alice.says("/unwatch Ain al-Asad")
+    assert "Places: none" in reply.text and "Watching" not in reply.text
+    assert "no alerts or digests come" in reply.text
+    assert "/subscribe everywhere" in reply.text and "/unsubscribe" in reply.text
+    # Not everywhere: no alert of any place reaches the chat, and no digest.
+    for country in ("Iraq", "Syria", "Oman"):
+        assert await matching_subscribers(db.reader, country, 1) == []
+    digest = await alice.says("/digest")
+    assert digest.text.startswith("This chat follows no place")
+    menu = await alice.says("/settings")
+    assert "Places: none" in menu.text
+    menu = await alice.presses(menu, "📍 Places")
+    assert "🌍 Everywhere" in menu.button_texts  # not ticked
+
+
+async def test_a_chat_that_watches_a_base_can_choose_everywhere(
+    alice: Person, running_bot: IncidentBotApp
+) -> None:
+    db = services_of(running_bot).db
+    await alice.says("/watch Ain al-Asad 30 km")
+    reply = await alice.says("/subscribe everywhere")
+    assert "Places: everywhere" in reply.text
+    assert "Watching: Ain al-Asad Air Base (30 km)" in reply.text
+    assert await matching_subscribers(db.reader, "Oman", 3) == [alice.chat_id]
+
+    menu = await alice.says("/subscribe")
+    assert "Places: everywhere" in menu.text and "✅ 🌍 Everywhere" in menu.button_texts
+    menu = await alice.presses(menu, "Iraq")
+    assert "Places: Iraq" in menu.text
+    assert {"✅ Iraq", "🌍 Everywhere"} <= set(menu.button_texts)
+    assert await matching_subscribers(db.reader, "Oman", 3) == []
+    menu = await alice.presses(menu, "✅ Iraq")
+    # Nothing ticked is the watched site only, as the summary says.
+    assert "Places: only the sites watched" in menu.text
+    assert "🌍 Everywhere" in menu.button_texts
+    menu = await alice.presses(menu, "🌍 Everywhere")
+    assert "Places: everywhere" in menu.text and "✅ 🌍 Everywhere" in menu.button_texts
+    assert await matching_subscribers(db.reader, "Oman", 3) == [alice.chat_id]
+
+    await alice.says("/subscribe Syria")
+    linked = await alice.says("/start sub_all")
+    assert "Places: everywhere" in linked.text
+    both = await alice.says("/subscribe everywhere Iraq")
+    assert both.text.startswith("Everywhere already holds Iraq:")
+    subscription = await stored(running_bot, alice.chat_id)
+    assert subscription is not None and subscription.everywhere and subscription.regions == []
+
+
+async def test_the_first_digest_does_not_speak_of_a_previous_one(alice: Person) -> None:
+    await alice.says("/subscribe Oman")  # the sample holds nothing in Oman
+    first = await alice.says("/digest")
+    assert first.text.splitlines()[1] == "Nothing new in the past day."

@@ -31,6 +31,8 @@ class DigestContent:
     incident_total: int
     regions: list[RegionTension]
     troop_figures: list[TroopFigure]
+    # False for a chat's first digest: it covers one period back, not since a digest.
+    after_previous: bool = True
 
     @property
     def is_empty(self) -> bool:
@@ -41,7 +43,9 @@ def digest_text(content: DigestContent) -> str:
     kind = "Weekly" if content.weekly else "Daily"
     heading = f"📰 <b>{kind} digest</b> · {format_date(content.until, content.zone)}"
     if content.is_empty:
-        return f"{heading}\nNothing new since your last digest."
+        if content.after_previous:
+            return f"{heading}\nNothing new since your last digest."
+        return f"{heading}\nNothing new in the past {'week' if content.weekly else 'day'}."
     lines = [heading, f"<i>Since {format_date(content.since, content.zone)}</i>", ""]
     lines.append("<b>Tension</b> (▲ rising, ▶ steady, ▼ falling over 7 days)")
     lines.extend(region_line(region, driver_ids=True) for region in content.regions)

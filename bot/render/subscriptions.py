@@ -68,6 +68,12 @@ TIMEZONE_CHOICES = {
     "America/New_York": "New York",
 }
 
+FOLLOWS_NOTHING = (
+    "This chat follows no place, so no alerts or digests come. Choose some with /subscribe "
+    "(the menu, or e.g. /subscribe Iraq, /subscribe everywhere) or /watch Ain al-Asad; "
+    "/unsubscribe ends the subscription."
+)
+
 _SELECTED = "✅ "
 _SECTION_LABELS = {
     Section.PLACES: "📍 Places",
@@ -87,8 +93,9 @@ _HINTS = {
         "/watch Ain al-Asad 30 km (and /unwatch)"
     ),
     Section.PLACES: (
-        "Tap places to add or remove them; none ticked means everywhere. Provinces, bases "
-        "and towns: /subscribe Anbar, /subscribe Ain al-Asad; a radius: /watch Tower 22 30 km"
+        "Tap places to add or remove them, or Everywhere for every place (a place tapped then "
+        "replaces it). Provinces, bases and towns: /subscribe Anbar, /subscribe Ain al-Asad; "
+        "a radius: /watch Tower 22 30 km"
     ),
     Section.ALERTS: (
         "An instant alert comes when an incident at least this severe is published. "
@@ -163,6 +170,8 @@ def _choices(s: Subscription) -> list[str]:
     if s.watches:
         watched = ", ".join(f"{w.site} ({w.radius_km:g} km)" for w in s.watches)
         lines.insert(1, f"👁 Watching: {esc(watched)} — /unwatch SITE stops one")
+    if s.follows_nothing:
+        lines.insert(1, f"      {esc(FOLLOWS_NOTHING)}")
     if s.min_severity is not None:
         lines.append(f"      about: {esc(_directions(s))}")
     lines.append(f"🗞 Digest: {esc(_digest(s))}")
@@ -198,9 +207,11 @@ _DIRECTION_BUTTONS = {
 
 
 def _places(s: Subscription) -> str:
+    if s.everywhere:
+        return "everywhere"
     if s.regions:
         return ", ".join(s.regions)
-    return "only the sites watched" if s.watches else "everywhere"
+    return "only the sites watched" if s.watches else "none"
 
 
 def _directions(s: Subscription) -> str:
@@ -247,7 +258,7 @@ def _places_rows(s: Subscription) -> list[list[Button]]:
     # Countries chosen one by one (with /subscribe Jordan) get a button too, to untick them.
     names = [*REGIONS, *(place for place in s.regions if place not in REGIONS)]
     places = [_button(name, Tap.PLACE, name, selected=name in s.regions) for name in names]
-    everywhere = _button("🌍 Everywhere", Tap.EVERYWHERE, selected=not s.regions)
+    everywhere = _button("🌍 Everywhere", Tap.EVERYWHERE, selected=s.everywhere)
     return [*_rows(places), [everywhere]]
 
 

@@ -49,6 +49,7 @@ class DigestNow(Enum):
     SENT = "sent"
     NOT_SUBSCRIBED = "not subscribed"
     TOO_SOON = "too soon"
+    NO_PLACES = "no places"
 
 
 @dataclass
@@ -144,6 +145,8 @@ class DigestService:
         last = subscription.last_digest_at
         if last is not None and now - last < DIGEST_NOW_GAP:
             return DigestNow.TOO_SOON
+        if subscription.follows_nothing:
+            return DigestNow.NO_PLACES
         content = await self.compose(subscription, now)
         async with self._db.transaction() as conn:
             await outbox.enqueue_message(
@@ -182,9 +185,15 @@ class DigestService:
                 subscription.chat_id, key, _NOTHING, "missed by more than the grace period",
                 coverage_start(subscription, slot), following,
             )  # fmt: skip
+        if subscription.follows_nothing:
+            return _Outcome(
+                subscription.chat_id, key, _NOTHING, "the chat follows no place",
+                slot, following,
+            )  # fmt: skip
         same_content = (
-            tuple(subscription.regions), tuple(subscription.watches),
-            coverage_start(subscription, slot), slot, subscription.digest,
+            subscription.everywhere, tuple(subscription.regions), tuple(subscription.watches),
+            coverage_start(subscription, slot), subscription.last_digest_at is None, slot,
+            subscription.digest,
         )  # fmt: skip
         # The same digest in another time zone says the same things: read them once.
         same_digest = (*same_content, subscription.timezone)
@@ -221,12 +230,16 @@ class DigestService:
         since = coverage_start(subscription, until)
         # The incidents listed are those an alert would have reached the subscriber for
         # (a province, a site's radius); troop figures and the tension index are by country.
-        covered = coverage(subscription.regions, subscription.watches)
+        # Everywhere is read as no place to narrow to, whatever sites the chat also watches.
+        places, watches = (
+            ([], []) if subscription.everywhere else (subscription.regions, subscription.watches)
+        )
+        covered = coverage(places, watches)
         incidents, total = await published_between(
             self._db.reader, since, until, LISTED_INCIDENTS,
             countries=covered.countries, provinces=covered.provinces, sites=covered.sites,
         )  # fmt: skip
-        countries = countries_covered(subscription.regions, subscription.watches)
+        countries = countries_covered(places, watches)
         figures = [
             figure
             for figure in await figures_added_between(self._db.reader, since, until)
@@ -239,10 +252,9 @@ class DigestService:
             until=until,
             incidents=incidents,
             incident_total=total,
-            regions=await self._tension.regions(
-                tension_places(subscription.regions, subscription.watches)
-            ),
+            regions=await self._tension.regions(tension_places(places, watches)),
             troop_figures=figures,
+            after_previous=subscription.last_digest_at is not None,
         )
 
 

@@ -93,9 +93,10 @@ def resolve_places(text: str) -> list[str]:
     """The places named in `text` ("Iraq Syria", "Red Sea/Yemen, Saudi Arabia", "Anbar",
     "Ain al-Asad"): regions, countries, provinces or sites.
 
-    [] means everywhere. Names may run over several words, so each comma-separated
-    part is read greedily, longest name first; words that name nothing are reported
-    together, with the names they come close to.
+    [] means everywhere, which is named alone: everywhere already holds any place named
+    with it. Names may run over several words, so each comma-separated part is read
+    greedily, longest name first; words that name nothing are reported together, with
+    the names they come close to.
     """
     chosen: list[str] = []
     unknown: list[str] = []
@@ -122,6 +123,12 @@ def resolve_places(text: str) -> list[str]:
     if not chosen and not everywhere:
         raise SubscriptionError(
             "Name the places, e.g. /subscribe Iraq Syria, or send /subscribe alone for the menu."
+        )
+    if chosen and everywhere:
+        places = ", ".join(normalise_places(chosen))
+        raise SubscriptionError(
+            f"Everywhere already holds {places}: /subscribe everywhere follows every place, "
+            f"/subscribe {places} only {'that' if len(chosen) == 1 else 'those'}."
         )
     return [] if everywhere else normalise_places(chosen)
 
@@ -315,7 +322,8 @@ class SubscriptionService:
             return await self._save(conn, before, before or self._new(chat))
 
     async def subscribe(self, chat: SubscriberChat, places: list[str]) -> Subscription:
-        """Follow exactly `places` ([] = everywhere), keeping the chat's other choices.
+        """Follow exactly `places` ([] = everywhere), keeping the chat's other choices
+        (its watched sites too: with everywhere they bring only their escalation notices).
 
         `places` are names as resolve_places and places_for_link give them.
         """
@@ -324,7 +332,8 @@ class SubscriptionService:
             raise SubscriptionError(f"I don't know {', '.join(unknown)}. {PLACES_HELP}")
         async with self._db.transaction() as conn:
             before = await get_subscription(conn, chat.id)
-            after = _changed(before or self._new(chat), {"regions": normalise_places(places)})
+            places_chosen = {"regions": normalise_places(places), "everywhere": not places}
+            after = _changed(before or self._new(chat), places_chosen)
             return await self._save(conn, before, after)
 
     async def toggle_place(self, chat_id: int, place: str) -> Subscription:
@@ -335,7 +344,8 @@ class SubscriptionService:
         def toggle(subscription: Subscription) -> dict[str, Any]:
             places = subscription.regions
             toggled = [p for p in places if p != named] if named in places else [*places, named]
-            return {"regions": normalise_places(toggled)}
+            # A place tapped while everywhere is chosen narrows the chat to that place.
+            return {"regions": normalise_places(toggled), "everywhere": False}
 
         return await self._change(chat_id, toggle)
 
@@ -354,13 +364,16 @@ class SubscriptionService:
             )
         async with self._db.transaction() as conn:
             before = await get_subscription(conn, chat.id)
-            base = before or self._new(chat)
+            base = before or self._new(chat, everywhere=False)
             others = [watch for watch in base.watches if watch.site != place.name]
             watches = [*others, Watch(site=place.name, radius_km=radius)]
             after = _changed(base, {"watches": watches})
             return await self._save(conn, before, after)
 
     async def unwatch(self, chat_id: int, site_text: str) -> Subscription:
+        """Stop watching a site. The last one gone from a chat that chose no region and not
+        everywhere leaves it following no place (Subscription.follows_nothing), never
+        everywhere."""
         place = site_named(site_text)
         name = place.name if place else site_text
 
@@ -375,7 +388,7 @@ class SubscriptionService:
         return await self._change(chat_id, without)
 
     async def choose_everywhere(self, chat_id: int) -> Subscription:
-        return await self._set(chat_id, regions=[])
+        return await self._set(chat_id, regions=[], everywhere=True)
 
     async def set_min_severity(self, chat_id: int, severity: int | None) -> Subscription:
         """Instant alerts from `severity` up; None turns them off."""
@@ -444,8 +457,13 @@ class SubscriptionService:
         async with self._db.transaction() as conn:
             await follow_migration(conn, old_chat_id, new_chat_id, self._clock.now())
 
-    def _new(self, chat: SubscriberChat) -> Subscription:
-        return Subscription(chat_id=chat.id, chat_type=chat.type, timezone=self._default_timezone)
+    def _new(self, chat: SubscriberChat, *, everywhere: bool = True) -> Subscription:
+        return Subscription(
+            chat_id=chat.id,
+            chat_type=chat.type,
+            timezone=self._default_timezone,
+            everywhere=everywhere,
+        )
 
     async def _set(self, chat_id: int, **fields: Any) -> Subscription:
         return await self._change(chat_id, lambda _: fields)
@@ -467,6 +485,8 @@ class SubscriptionService:
         after = after.model_copy(update={"active": True, "inactive_reason": None})
         if before is None or _schedule(before) != _schedule(after):
             after = after.model_copy(update={"next_digest_at": next_digest_time(after, now)})
+        # Everywhere is matched on the subscriber's own row; watches still follow their
+        # sites for escalation notices.
         covered = coverage(after.regions, after.watches)
         await save_subscription(
             conn, after, covered.countries, now, provinces=covered.provinces, sites=covered.sites
