@@ -41,7 +41,7 @@ PUBLIC_COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("troops", "[country]", "Latest troop deployment figures"),
     CommandInfo("subscribe", "[places]", "Alerts and a digest for the places you choose"),
     CommandInfo("settings", "[key value]", "Your alert and digest choices, and changing them"),
-    CommandInfo("watch", "PLACE [N km]", "Alerts for a base or town and around it"),
+    CommandInfo("watch", "PLACE [N km]", "Alerts for a base or town and 1-200 km around it"),
     CommandInfo("unwatch", "PLACE", "Stop watching a base or town"),
     CommandInfo("unsubscribe", "", "Stop all alerts and digests"),
     CommandInfo("tension", "[place]", "How tense each region is now, with a chart"),

@@ -411,6 +411,7 @@ class DigestFrequency(StrEnum):
 
 DEFAULT_ALERT_DIRECTIONS = (Direction.ON_COALITION, Direction.OTHER)
 DEFAULT_SITE_RADIUS_KM = 25.0
+MIN_WATCH_RADIUS_KM = 1.0
 MAX_WATCH_RADIUS_KM = 200.0
 
 
@@ -420,7 +421,9 @@ class Watch(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     site: NonEmptyText
-    radius_km: float = Field(default=DEFAULT_SITE_RADIUS_KM, gt=0, le=MAX_WATCH_RADIUS_KM)
+    radius_km: float = Field(
+        default=DEFAULT_SITE_RADIUS_KM, ge=MIN_WATCH_RADIUS_KM, le=MAX_WATCH_RADIUS_KM
+    )
 
 
 class Subscription(BaseModel):

@@ -25,6 +25,7 @@ from bot.render.subscriptions import (
 from bot.subscriptions.areas import place_named
 from bot.subscriptions.service import (
     EVERYWHERE_LINK,
+    RADIUS_USAGE,
     SubscriberChat,
     SubscriptionError,
     SubscriptionService,
@@ -117,7 +118,14 @@ async def settings(update: Update, context: BotContext) -> None:
     await reply_html(update, subscription_summary(subscription, SAVED))
 
 
-_RADIUS = re.compile(r"^(?P<site>.+?)\s+(?P<km>\d{1,3}(?:\.\d+)?)\s*km$", re.IGNORECASE)
+# A signed number is read as a radius, so that "-5 km" is refused as a radius rather than
+# taken for part of the site's name; a radius in other units is refused the same way.
+_RADIUS = re.compile(
+    r"^(?P<site>.+?)\s+(?P<number>[-+\N{MINUS SIGN}]?\d+(?:\.\d+)?)\s*"
+    r"(?P<unit>km|kms|kilometres?|kilometers?|m|metres?|meters?|mi|miles?)$",
+    re.IGNORECASE,
+)
+_KM_UNITS = frozenset({"km", "kms", "kilometre", "kilometres", "kilometer", "kilometers"})
 WATCH_USAGE = "Name a base or town, and a radius if you like, e.g. /watch Ain al-Asad 30 km"
 
 
@@ -129,7 +137,9 @@ def parse_watch_args(text: str) -> tuple[str, float | None]:
     match = _RADIUS.match(text)
     if match is None:
         return text, None
-    return match.group("site"), float(match.group("km"))
+    if match.group("unit").casefold() not in _KM_UNITS:
+        raise UsageError(RADIUS_USAGE)
+    return match.group("site"), float(match.group("number").replace("\N{MINUS SIGN}", "-"))
 
 
 async def watch(update: Update, context: BotContext) -> None:

@@ -21,7 +21,7 @@ from storage.codec import to_db_time
 from storage.db import Database, UnusableDatabase, bundled_migrations
 from storage.incidents import insert_incident
 from storage.maintenance import holding_database
-from storage.outbox import matching_subscribers
+from storage.outbox import AlertPlace, matching_subscribers
 from storage.subscribers import get_subscription
 from tests.conftest import NOW
 from tests.factories import incident_content
@@ -319,29 +319,64 @@ async def test_the_matching_migrations_fill_the_copies_and_keep_the_outbox(
                 await conn.execute("UPDATE outbox SET status = 'lost' WHERE id = 1")
 
 
+_OLD_SUBSCRIBER = (
+    "INSERT INTO subscribers (chat_id, chat_type, active, regions, watches, min_severity, "
+    "alert_directions, digest, timezone, created_at, updated_at) "
+    "VALUES (?, 'private', 1, ?, ?, 1, 7, 'daily', 'UTC', ?, ?)"
+)
+
+
+async def database_before(
+    path: Path, migration: str, subscribers: list[tuple[int, str, str]]
+) -> None:
+    """A database migrated up to the one named `…{migration}.sql`, with subscribers
+    (chat id, regions, watches) as JSON."""
+    version = next(number for number, name, _ in bundled_migrations() if name.endswith(migration))
+    async with aiosqlite.connect(path, isolation_level=None) as conn:
+        for number, _, sql in bundled_migrations():
+            if number < version:
+                await conn.executescript(f"{sql}\nPRAGMA user_version = {number};")
+        stamp = to_db_time(NOW)
+        await conn.executemany(
+            _OLD_SUBSCRIBER, [(*subscriber, stamp, stamp) for subscriber in subscribers]
+        )
+
+
 async def test_the_everywhere_migration_keeps_what_each_chat_was_sent(tmp_path: Path) -> None:
     """Before it, no regions and no watches meant everywhere: those chats keep every alert,
     and a chat watching a site keeps only that."""
-    everywhere_version = next(
-        version for version, name, _ in bundled_migrations() if name.endswith("_everywhere.sql")
-    )
     path = tmp_path / "old.sqlite3"
-    async with aiosqlite.connect(path, isolation_level=None) as conn:
-        for version, _, sql in bundled_migrations():
-            if version < everywhere_version:
-                await conn.executescript(f"{sql}\nPRAGMA user_version = {version};")
-        stamp = to_db_time(NOW)
-        await conn.executemany(
-            "INSERT INTO subscribers (chat_id, chat_type, active, regions, watches, min_severity, "
-            "alert_directions, digest, timezone, created_at, updated_at) "
-            "VALUES (?, 'private', 1, ?, ?, 1, 7, 'daily', 'UTC', ?, ?)",
-            [
-                (1, "[]", "[]", stamp, stamp),
-                (2, "[]", '[{"site": "Tower 22", "radius_km": 25.0}]', stamp, stamp),
-                (3, '["Iraq"]', "[]", stamp, stamp),
-            ],
-        )
+    tower_22 = '[{"site": "Tower 22", "radius_km": 25.0}]'
+    await database_before(
+        path, "_everywhere.sql", [(1, "[]", "[]"), (2, "[]", tower_22), (3, '["Iraq"]', "[]")]
+    )
     async with Database(path) as db:
         chats = [await get_subscription(db.reader, chat) for chat in (1, 2, 3)]
         assert [s.everywhere for s in chats if s is not None] == [True, False, False]
         assert await matching_subscribers(db.reader, "Oman", 3) == [1]
+
+
+async def test_a_watch_radius_below_1_km_is_lifted_to_1_km(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    watches = (
+        '[{"site": "Ain al-Asad Air Base", "radius_km": 0.001}, '
+        '{"site": "Tower 22", "radius_km": 30.0}]'
+    )
+    await database_before(path, "_radius_floor.sql", [(1, "[]", watches)])
+    async with aiosqlite.connect(path, isolation_level=None) as conn:
+        await conn.execute(
+            "INSERT INTO subscriber_sites (chat_id, site, latitude, longitude, radius_km, "
+            "watched, south, north, west, east) "
+            "VALUES (1, 'Ain al-Asad Air Base', 33.7856, 42.4412, 0.001, 1, 33.78559, "
+            "33.78561, 42.44119, 42.44121)"
+        )
+    async with Database(path) as db:
+        subscription = await get_subscription(db.reader, 1)
+        assert subscription is not None
+        assert [(w.site, w.radius_km) for w in subscription.watches] == [
+            ("Ain al-Asad Air Base", 1.0),
+            ("Tower 22", 30.0),
+        ]
+        # 0.5 km from the base: outside the old radius, inside the new one.
+        near = AlertPlace("Iraq", "Anbar", "", 33.7856 + 0.5 / 111.2, 42.4412)
+        assert await matching_subscribers(db.reader, near, 3) == [1]

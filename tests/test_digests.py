@@ -163,6 +163,17 @@ async def test_an_empty_digest_says_so_in_one_line_or_is_skipped(db: Database) -
     assert report.queued == 0 and report.empty_skipped == 1
 
 
+async def test_a_chat_that_follows_no_place_gets_no_digest(db: Database) -> None:
+    clock = ManualClock(MONDAY_EIGHT_LONDON - timedelta(hours=1))
+    await subscribe(db, clock, [], everywhere=False)
+    await publish(db, MONDAY_EIGHT_LONDON - timedelta(minutes=30), title="Rockets on Erbil")
+    clock.set(MONDAY_EIGHT_LONDON)
+    report = await service(db, clock).dispatch_due()
+    assert report.queued == 0
+    (skipped,) = await digests(db)
+    assert (skipped.status, skipped.last_error) == ("dropped", "the chat follows no place")
+
+
 async def test_weekly_digest_lists_troop_figure_changes(db: Database) -> None:
     clock = ManualClock(MONDAY_EIGHT_LONDON - timedelta(days=3))
     await subscribe(db, clock, ["Syria"], digest=DigestFrequency.WEEKLY, digest_weekday=0)

@@ -160,9 +160,34 @@ async def test_settings_timezone(alice: Person, running_bot: IncidentBotApp) -> 
     refused = await alice.says("/settings timezone Baghdad")
     assert refused.text == (
         "I don't know the time zone “Baghdad”. Did you mean Asia/Baghdad? "
-        "Use an IANA name, e.g. /settings timezone Europe/London"
+        "Use the IANA name of a place (Area/City), e.g. /settings timezone Europe/London, or UTC"
     )
     assert await stored(running_bot, alice.chat_id) == subscription
+
+
+@pytest.mark.parametrize(
+    ("typed", "answer"),
+    [
+        # The server's own zone, whatever it is, shown as UTC.
+        ("localtime", "I don't know the time zone “localtime”."),
+        ("Factory", "I don't know the time zone “Factory”."),
+        ("EST", "I don't know the time zone “EST”."),
+        # POSIX names count west as positive: the reverse of what they seem.
+        ("Etc/GMT+3", "“Etc/GMT+3” is UTC\N{MINUS SIGN}3: in these Etc names the sign is"),
+        ("UTC+3", "“UTC+3” is a fixed offset, not a time zone."),
+    ],
+)
+async def test_only_place_zones_and_utc_are_taken(
+    alice: Person, running_bot: IncidentBotApp, typed: str, answer: str
+) -> None:
+    await alice.says("/subscribe Iraq")
+    before = await stored(running_bot, alice.chat_id)
+    refused = await alice.says(f"/settings timezone {typed}")
+    assert refused.text.startswith(answer)
+    assert "/settings timezone" in refused.text
+    assert await stored(running_bot, alice.chat_id) == before
+    utc = await alice.says("/settings timezone gmt")
+    assert "Time zone: UTC" in utc.text
 
 
 async def test_timezone_from_the_buttons(alice: Person, running_bot: IncidentBotApp) -> None:
@@ -447,3 +472,18 @@ async def test_the_first_digest_does_not_speak_of_a_previous_one(alice: Person) 
     await alice.says("/subscribe Oman")  # the sample holds nothing in Oman
     first = await alice.says("/digest")
     assert first.text.splitlines()[1] == "Nothing new in the past day."
+
+
+@pytest.mark.parametrize(
+    "radius", ["0.001 km", "0.5 km", "0 km", "-5 km", "\N{MINUS SIGN}5 km", "201 km", "30 miles"]
+)
+async def test_a_watch_radius_outside_1_to_200_km_is_refused_as_a_radius(
+    alice: Person, running_bot: IncidentBotApp, radius: str
+) -> None:
+    await alice.says("/watch Ain al-Asad 30 km")
+    before = await stored(running_bot, alice.chat_id)
+    refused = await alice.says(f"/watch Ain al-Asad {radius}")
+    assert refused.text == "Give a radius from 1 to 200 km, e.g. /watch Ain al-Asad 30 km"
+    assert await stored(running_bot, alice.chat_id) == before
+    smallest = await alice.says("/watch Ain al-Asad 1 km")
+    assert "Watching: Ain al-Asad Air Base (1 km)" in smallest.text

@@ -24,6 +24,7 @@ from bot.errors import UserError
 from bot.models import (
     DEFAULT_SITE_RADIUS_KM,
     MAX_WATCH_RADIUS_KM,
+    MIN_WATCH_RADIUS_KM,
     DigestFrequency,
     Direction,
     Subscription,
@@ -60,6 +61,10 @@ PLACES_HELP = (
     f"Choose from {', '.join(REGIONS)} or everywhere, one of their countries "
     f"({', '.join(country for country in _COUNTRIES if country not in REGIONS)}), "
     "a province such as Anbar, or a base or town such as Ain al-Asad."
+)
+RADIUS_USAGE = (
+    f"Give a radius from {MIN_WATCH_RADIUS_KM:g} to {MAX_WATCH_RADIUS_KM:g} km, "
+    "e.g. /watch Ain al-Asad 30 km"
 )
 NOT_SUBSCRIBED = "Not subscribed yet: /subscribe starts alerts and digests."
 DIGEST_TIME_USAGE = "Give the time as HH:MM on a 24-hour clock, e.g. /settings digest_time 07:30"
@@ -219,19 +224,29 @@ def parse_quiet_hours(text: str) -> tuple[time, time] | None:
 
 
 def parse_timezone(text: str) -> str:
-    """The IANA name a user means, whatever its case; the error suggests one for a city."""
+    """The IANA name a user means, whatever its case; the error suggests one for a city.
+
+    Only the zones of a place (Area/Location, such as Asia/Baghdad) and UTC: not the
+    server's own (localtime), nor Factory or the old abbreviations (EST), nor the POSIX
+    fixed offsets Etc/GMT+3, whose sign is the reverse of what it seems (UTC-3).
+    """
     wanted = text.strip()
+    if wanted.casefold() in _UTC_NAMES:
+        return "UTC"
     found = _zone_names().get(wanted.casefold())
     if found is not None:
         return found
+    offset = _FIXED_OFFSET.fullmatch(wanted.replace(_MINUS, "-"))
+    if offset is not None:
+        raise SubscriptionError(_fixed_offset_refused(wanted, offset))
     city = wanted.replace(" ", "_").casefold()
     guesses = sorted(
         name for name in _zone_names().values() if name.rpartition("/")[2].casefold() == city
     )
     hint = f" Did you mean {' or '.join(guesses[:3])}?" if guesses else ""
     raise SubscriptionError(
-        f"I don't know the time zone “{_shown(wanted)}”.{hint} Use an IANA name, "
-        "e.g. /settings timezone Europe/London"
+        f"I don't know the time zone “{_shown(wanted)}”.{hint} Use the IANA name of a "
+        "place (Area/City), e.g. /settings timezone Europe/London, or UTC"
     )
 
 
@@ -285,9 +300,49 @@ def _one_of(text: str, choices: dict[str, bool], example: str) -> bool:
     return choice
 
 
+# The areas of the IANA database's place zones: Asia/Baghdad, America/Argentina/Salta.
+_ZONE_AREAS = frozenset(
+    {"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe",
+     "Indian", "Pacific"}
+)  # fmt: skip
+_MINUS = "\N{MINUS SIGN}"
+_UTC_NAMES = frozenset({"utc", "etc/utc", "gmt", "etc/gmt", "z", "zulu", "universal"})
+# Etc/GMT+3, GMT-5, UTC+3:30: an offset rather than a place.
+_FIXED_OFFSET = re.compile(
+    r"(?P<name>(?:etc/)?(?:gmt|utc))\s*(?P<sign>[+-])\s*(?P<hours>\d{1,2})(?::?(?P<minutes>\d\d))?",
+    re.IGNORECASE,
+)
+
+
+def _fixed_offset_refused(wanted: str, offset: re.Match[str]) -> str:
+    """Why a fixed offset is refused, with the offset it really stands for."""
+    hours = int(offset.group("hours"))
+    minutes = f":{offset.group('minutes')}" if offset.group("minutes") else ""
+    sign = offset.group("sign")
+    is_posix = offset.group("name").casefold().startswith("etc/")
+    if is_posix:
+        # POSIX counts west of Greenwich as positive: Etc/GMT+3 is three hours behind UTC.
+        sign = "-" if sign == "+" else "+"
+        meaning = (
+            f"“{_shown(wanted)}” is UTC{_MINUS if sign == '-' else '+'}{hours}{minutes}: "
+            "in these Etc names the sign is the reverse of what it seems. "
+        )
+    else:
+        meaning = f"“{_shown(wanted)}” is a fixed offset, not a time zone. "
+    return (
+        meaning + "Name a place in your zone, which also follows its daylight-saving changes, e.g. "
+        "/settings timezone Asia/Baghdad (UTC+3), or /settings timezone UTC."
+    )
+
+
 @cache
 def _zone_names() -> dict[str, str]:
-    return {name.casefold(): name for name in available_timezones()}
+    """The place zones by their case-folded names (see parse_timezone)."""
+    return {
+        name.casefold(): name
+        for name in available_timezones()
+        if name.partition("/")[0] in _ZONE_AREAS and "/" in name
+    }
 
 
 def _shown(text: str) -> str:
@@ -358,10 +413,8 @@ class SubscriptionService:
         if place is None:
             raise SubscriptionError(_not_a_site(site_text))
         radius = DEFAULT_SITE_RADIUS_KM if radius_km is None else radius_km
-        if not 0 < radius <= MAX_WATCH_RADIUS_KM:
-            raise SubscriptionError(
-                f"Give a radius from 1 to {MAX_WATCH_RADIUS_KM:g} km, e.g. /watch Ain al-Asad 30 km"
-            )
+        if not MIN_WATCH_RADIUS_KM <= radius <= MAX_WATCH_RADIUS_KM:
+            raise SubscriptionError(RADIUS_USAGE)
         async with self._db.transaction() as conn:
             before = await get_subscription(conn, chat.id)
             base = before or self._new(chat, everywhere=False)
