@@ -58,9 +58,15 @@ def backup_database(source: Path, target: Path) -> None:
     """
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
-    with closing(sqlite3.connect(source)) as live, closing(sqlite3.connect(partial)) as copy:
-        live.backup(copy)
-    partial.replace(target)
+    try:
+        with closing(sqlite3.connect(source)) as live, closing(sqlite3.connect(partial)) as copy:
+            live.backup(copy)
+            # A copy in the live database's WAL mode would grow -wal and -shm files beside
+            # it whenever it is read (and a restore reads it): a backup is one file.
+            copy.execute("PRAGMA journal_mode = DELETE")
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def check_backup(path: Path) -> None:
