@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from telegram import Update
+from telegram.constants import ChatType
 
 from bot.commands import ADMIN_COMMANDS, PUBLIC_COMMANDS, CommandInfo
 from bot.context import BotContext
 from bot.newsroom.admins import Role
 from bot.render.incidents import esc
+from bot.render.subscriptions import subscription_summary
 from bot.subscriptions.service import DEEP_LINK_PREFIX
 from handlers.incoming import acting_user_id
 from handlers.replies import reply_html
@@ -22,6 +24,9 @@ WELCOME = (
     "/troops for deployments, or /help for everything I can do.\n\n"
     "/subscribe sends you alerts and a daily digest for the places you follow."
 )
+RESUMED = (
+    "Welcome back: your alerts and digests, stopped while I could not reach you, are on again."
+)
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -30,7 +35,17 @@ async def start(update: Update, context: BotContext) -> None:
     if payload.startswith(DEEP_LINK_PREFIX):
         await subscribe_from_link(update, context, payload)
         return
-    await reply_html(update, WELCOME)
+    chat = update.effective_chat
+    # Telegram sends /start when someone who blocked the bot unblocks it (Restart).
+    resumed = (
+        await context.services.subscriptions.resume_if_paused(chat.id)
+        if chat is not None and chat.type == ChatType.PRIVATE
+        else None
+    )
+    if resumed is None:
+        await reply_html(update, WELCOME)
+    else:
+        await reply_html(update, subscription_summary(resumed, RESUMED))
 
 
 async def help_command(update: Update, context: BotContext) -> None:

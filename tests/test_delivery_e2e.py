@@ -189,6 +189,29 @@ async def test_an_unreachable_subscriber_is_deactivated_and_hears_nothing_more(
     assert telegram.messages_in(alice.chat_id) == []
 
 
+async def test_a_subscriber_who_unblocks_the_bot_and_presses_restart_is_resumed_and_told(
+    running_bot: IncidentBotApp, alice: Person, bob: Person, telegram: FakeBotApi
+) -> None:
+    db = services_of(running_bot).db
+    await subscribe(db, [alice.chat_id], NOW)
+    telegram.block_bot(alice.user)
+    await publish(running_bot)
+    await drained(db)
+    paused = await subscription_of(db, alice.chat_id)
+    assert paused is not None and not paused.active
+
+    welcome = await alice.says("/start")  # what Telegram sends for Restart
+
+    assert welcome.text.startswith("Welcome back: your alerts and digests, stopped while")
+    assert "/unsubscribe" in welcome.text
+    resumed = await subscription_of(db, alice.chat_id)
+    assert resumed is not None and (resumed.active, resumed.inactive_reason) == (True, None)
+    incident = await publish(running_bot, title="A second attack")
+    assert incident.title in (await alice.next_reply()).text
+    # Someone whose subscription was never paused gets the plain welcome.
+    assert (await bob.says("/start")).text.startswith("Incident bot")
+
+
 async def test_a_group_that_became_a_supergroup_is_followed(
     running_bot: IncidentBotApp, alice: Person, telegram: FakeBotApi
 ) -> None:

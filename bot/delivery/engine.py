@@ -97,8 +97,11 @@ class DeliveryEngine:
         # Groups that became supergroups while this process ran: rows claimed before
         # the move still carry the old id.
         self._moved: dict[int, int] = {}
-        # Chats deactivated while this process ran, whose claimed rows are moot.
+        # Chats deactivated while this process ran, whose claimed rows are moot; and those
+        # of them whose deactivation is in the database, so that a row claimed later shows
+        # whether the chat came back (pressed Restart, chose a setting).
         self._gone: set[int] = set()
+        self._gone_recorded: set[int] = set()
 
     @property
     def most_unrecorded(self) -> int:
@@ -179,6 +182,11 @@ class DeliveryEngine:
         batch = self._settings.concurrency
         async with self._db.transaction() as conn:
             claimed = await outbox.claim_due(conn, self._clock.now(), batch)
+        for row in claimed:
+            # Claimed after the deactivation was recorded, yet active: the chat is back.
+            if row.active == 1 and row.chat_id in self._gone_recorded:
+                self._gone.discard(row.chat_id)
+                self._gone_recorded.discard(row.chat_id)
         if not self._stopping:
             self._claimed.extend(claimed)
             self._row_ready.set()
@@ -344,6 +352,7 @@ class DeliveryEngine:
             await deactivate(conn, chat_id, reason, now)
             await outbox.settle(conn, row.id, OutboxStatus.FAILED, reason, now)
             dropped = await outbox.drop_pending_for_chat(conn, chat_id, reason, now)
+            self._gone_recorded.add(chat_id)
             log.warning(
                 "chat %d deactivated (%s); %d queued messages dropped", chat_id, reason, dropped
             )

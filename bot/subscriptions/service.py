@@ -376,6 +376,16 @@ class SubscriptionService:
                 return before
             return await self._save(conn, before, before or self._new(chat))
 
+    async def resume_if_paused(self, chat_id: int) -> Subscription | None:
+        """The chat's subscription resumed, if it was paused because Telegram said the
+        chat could not be reached (a user who blocked the bot, then pressed Restart);
+        None when there was nothing paused to resume."""
+        async with self._db.transaction() as conn:
+            before = await get_subscription(conn, chat_id)
+            if before is None or before.active or before.inactive_reason is None:
+                return None
+            return await self._save(conn, before, before)
+
     async def subscribe(self, chat: SubscriberChat, places: list[str]) -> Subscription:
         """Follow exactly `places` ([] = everywhere), keeping the chat's other choices
         (its watched sites too: with everywhere they bring only their escalation notices).
