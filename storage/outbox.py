@@ -30,6 +30,9 @@ ALERT_PRIORITY = 3
 DIGEST_PRIORITY = 5
 # Why a group's message was not sent after it became a supergroup.
 MOVED_DUPLICATE = "the supergroup it became has the same message"
+# The last_error of a row waiting for its chat's quiet hours to end: such a row is decided
+# afresh when it is released, since its chat's choices or its incident may have changed.
+HELD_FOR_QUIET_HOURS = "held for quiet hours"
 
 # Pending, and not waiting for an earlier row that is still to be sent.
 _READY = (
@@ -68,6 +71,8 @@ _MATCHING_CHATS = (
 
 # Each chat once, in chat id order.
 _DISTINCT_CHATS = f"SELECT DISTINCT chat_id FROM ({_MATCHING_CHATS}) ORDER BY chat_id"
+# Whether one chat is among them.
+_CHAT_MATCHES = f"SELECT EXISTS (SELECT 1 FROM ({_MATCHING_CHATS}) WHERE chat_id = :chat)"
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,21 @@ async def matching_subscribers(
     async with conn.execute(_DISTINCT_CHATS, params) as cursor:
         cursor.row_factory = None  # tens of thousands of rows: plain tuples, not Row objects
         return [chat_id for (chat_id,) in await cursor.fetchall()]
+
+
+async def chat_matches(
+    conn: aiosqlite.Connection,
+    chat_id: int,
+    place: AlertPlace,
+    severity: int,
+    direction: Direction,
+) -> bool:
+    """Whether an alert about an incident at `place` goes to this chat, by the same rules
+    as matching_subscribers."""
+    params = {**_match_params(place, severity, direction), "chat": chat_id}
+    async with conn.execute(_CHAT_MATCHES, params) as cursor:
+        row = await cursor.fetchone()
+    return bool(row and row[0])
 
 
 def _match_params(place: AlertPlace, severity: int, direction: Direction) -> dict[str, object]:
@@ -258,12 +278,14 @@ class Claimed(NamedTuple):
     timezone: str | None
     quiet_start: str | None
     quiet_end: str | None
+    held: int  # 1 if it waited for quiet hours (see HELD_FOR_QUIET_HOURS)
 
 
 _CLAIM = (
     "SELECT outbox.id, outbox.chat_id, outbox.kind, outbox.priority, outbox.attempts, "
     "outbox.payload, outbox.incident_id, "
-    "i.updated_at, i.status, i.severity, s.active, s.timezone, s.quiet_start, s.quiet_end "
+    "i.updated_at, i.status, i.severity, s.active, s.timezone, s.quiet_start, s.quiet_end, "
+    f"coalesce(outbox.last_error = '{HELD_FOR_QUIET_HOURS}', 0) "
     "FROM outbox LEFT JOIN subscribers s ON s.chat_id = outbox.chat_id "
     "LEFT JOIN incidents i ON i.id = outbox.incident_id "
     f"WHERE {_READY} AND outbox.not_before <= ? "
@@ -319,6 +341,25 @@ async def retry_later(
         "attempts = attempts + ? WHERE id = ?",
         (to_db_time(not_before), error, int(counts_as_attempt), item_id),
     )
+
+
+async def release_held(
+    conn: aiosqlite.Connection,
+    now: datetime,
+    *,
+    chat_id: int | None = None,
+    incident_id: int | None = None,
+) -> int:
+    """Make the rows held for quiet hours of a chat, or about an incident, due now, so
+    that they are decided again on what is true now; returns how many."""
+    assert (chat_id is None) != (incident_id is None), "one chat or one incident"
+    column, value = ("chat_id", chat_id) if chat_id is not None else ("incident_id", incident_id)
+    cursor = await conn.execute(
+        f"UPDATE outbox SET not_before = ? WHERE {column} = ? AND status = 'pending' "
+        "AND last_error = ? AND not_before > ?",
+        (to_db_time(now), value, HELD_FOR_QUIET_HOURS, to_db_time(now)),
+    )
+    return cursor.rowcount
 
 
 async def settle(

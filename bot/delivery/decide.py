@@ -5,6 +5,11 @@ Work is done per rendering, not per recipient: an alert is rendered once for eac
 distinct text; every recipient of the same rendering gets the same prepared
 parameters. What differs per recipient (still subscribed, quiet hours) comes with
 the claimed row itself, so a row whose rendering is known costs no database read.
+
+An alert held through quiet hours is decided again when it is released (at their end, or
+earlier when the chat's choices or the incident change): it is dropped if the incident no
+longer matches the chat's choices, held on if the quiet hours still last and the incident
+is not severity 5, and sent otherwise.
 """
 
 from __future__ import annotations
@@ -22,13 +27,14 @@ from bot.clock import Clock
 from bot.delivery.outcomes import Drop, Hold, Outcome, Prepared, Send
 from bot.models import Incident, OutboxKind, OutgoingMessage
 from bot.render.delivery import alert_text
+from bot.subscriptions.areas import alert_place
 from bot.subscriptions.escalation import notice_text
 from bot.subscriptions.schedule import quiet_hours_end
 from storage.charts import get_chart
 from storage.db import Database
 from storage.escalations import has_notice, notice_for
 from storage.incidents import get_incident
-from storage.outbox import Claimed
+from storage.outbox import HELD_FOR_QUIET_HOURS, Claimed, chat_matches
 
 QUIET_HOURS_EXEMPT_SEVERITY = 5
 # A chart goes up once; other copies wait for its file id, unless the upload seems lost.
@@ -43,6 +49,7 @@ CACHE_SIZE = 4096
 _NO_LINK_PREVIEW = LinkPreviewOptions(is_disabled=True).to_json()
 _NOT_SUBSCRIBED = Drop("no longer subscribed")
 _RETRACTED = Drop("incident retracted before the alert went out")
+_NO_LONGER_MATCHES = Drop("incident no longer matches the subscription")
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -78,6 +85,12 @@ class OutboxDecider:
         if row.kind == OutboxKind.ALERT:
             return await self._alert(row)
         assert row.payload is not None, f"{row.kind} rows carry their message"
+        if row.kind == OutboxKind.CORRECTION:
+            # A correction waits through quiet hours as its alert did (a severity-5
+            # incident's alert did not wait, nor do its corrections).
+            until = self._quiet_until(row)
+            if until is not None:
+                return Hold(until, HELD_FOR_QUIET_HOURS)
         prepared = self._message(row.payload)
         if prepared.chart_key is None:
             return Send(prepared)
@@ -101,17 +114,16 @@ class OutboxDecider:
     async def _alert(self, row: Claimed) -> Outcome:
         if row.incident_status != "published" or row.incident_version is None:
             return _RETRACTED
-        assert row.incident_id is not None and row.severity is not None and row.timezone
+        assert row.incident_id is not None and row.timezone
         zone = ZoneInfo(row.timezone)
-        if row.severity < QUIET_HOURS_EXEMPT_SEVERITY and row.quiet_start and row.quiet_end:
-            until = quiet_hours_end(
-                clock_time.fromisoformat(row.quiet_start),
-                clock_time.fromisoformat(row.quiet_end),
-                zone,
-                self._clock.now(),
-            )
-            if until is not None:
-                return Hold(until)
+        # Released early (the chat's choices or the incident changed) or at the end of the
+        # quiet hours, an alert is decided again; an escalation notice (with a payload) goes
+        # to followers whose choices leave the alert out, so it is not matched again.
+        if row.held and row.payload is None and not await self._still_matches(row):
+            return _NO_LONGER_MATCHES
+        until = self._quiet_until(row)
+        if until is not None:
+            return Hold(until, HELD_FOR_QUIET_HOURS)
         if row.payload is not None:
             # An escalation notice for a follower without an alert waiting: it rides on its
             # attack (dropped if that is retracted, held through quiet hours like it).
@@ -132,6 +144,32 @@ class OutboxDecider:
             return Send(rendered[1])
         line = notice_text(notice, zone)
         return Send(prepare(OutgoingMessage(html=f"{rendered[0]}\n\n{line}")))
+
+    async def _still_matches(self, row: Claimed) -> bool:
+        """Whether the alert's incident, as it is now, matches the chat's choices as they
+        are now: the rules it was queued by (storage.outbox), applied to one chat."""
+        assert row.incident_id is not None and row.incident_version is not None
+        incident = await self._incident(row.incident_id, row.incident_version)
+        if incident is None:
+            return False
+        place = alert_place(incident)
+        return await chat_matches(
+            self._db.reader, row.chat_id, place, incident.severity, incident.direction
+        )
+
+    def _quiet_until(self, row: Claimed) -> datetime | None:
+        """When the chat's quiet hours end, if a message about the row's incident is to
+        wait for that: None if they are not on now or the incident has severity 5."""
+        if row.severity is None or row.severity >= QUIET_HOURS_EXEMPT_SEVERITY:
+            return None
+        if not (row.quiet_start and row.quiet_end and row.timezone):
+            return None
+        return quiet_hours_end(
+            clock_time.fromisoformat(row.quiet_start),
+            clock_time.fromisoformat(row.quiet_end),
+            ZoneInfo(row.timezone),
+            self._clock.now(),
+        )
 
     async def _has_notice(self, incident_id: int) -> bool:
         """Whether alerts about the incident may carry an escalation line, looked up at

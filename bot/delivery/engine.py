@@ -243,8 +243,8 @@ class DeliveryEngine:
             case Drop(reason):
                 self._settle(row, OutboxStatus.DROPPED, reason)
                 return
-            case Hold(until):
-                self._retry(row, until, None, attempt=False)
+            case Hold(until, reason):
+                self._retry(row, until, reason, attempt=False)
                 return
             case Send(message):
                 pass

@@ -29,9 +29,11 @@ class Send:
 
 @dataclass(frozen=True, slots=True)
 class Hold:
-    """Not now (quiet hours, a chart being uploaded): back to the queue until `until`."""
+    """Not now (quiet hours, a chart being uploaded): back to the queue until `until`,
+    with `reason` recorded on the row."""
 
     until: datetime
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

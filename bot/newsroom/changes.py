@@ -48,7 +48,7 @@ from storage import incidents as incident_store
 from storage.admins import record_action
 from storage.db import Database
 from storage.intake import decide_proposal
-from storage.outbox import enqueue_alerts, enqueue_corrections
+from storage.outbox import enqueue_alerts, enqueue_corrections, release_held
 from storage.troops import insert_troop_figure
 
 log = logging.getLogger(__name__)
@@ -391,6 +391,9 @@ class Newsroom:
         version = await incident_store.save_version(
             conn, before, change=change, fields=changed, changed_by=actor_id, now=now
         )
+        # Alerts about it waiting for quiet hours are decided again on the changed incident:
+        # now severity 5 they go at once; moved out of a follower's places, they are dropped.
+        await release_held(conn, now, incident_id=before.id)
         if after_draft is None:
             reason = draft.fields["reason"][0]
             await incident_store.mark_retracted(conn, before.id, reason, now)

@@ -43,6 +43,7 @@ from bot.subscriptions.areas import (
 from bot.subscriptions.migration import follow_migration
 from bot.subscriptions.schedule import next_digest_time
 from storage.db import Database
+from storage.outbox import release_held
 from storage.subscribers import delete_subscription, get_subscription, save_subscription
 
 DEEP_LINK_PREFIX = "sub_"
@@ -554,6 +555,10 @@ class SubscriptionService:
         await save_subscription(
             conn, after, covered.countries, now, provinces=covered.provinces, sites=covered.sites
         )
+        if before is not None:
+            # Alerts waiting for quiet hours are decided again on the new choices: shorter
+            # quiet hours may have ended, other places or a higher minimum left them out.
+            await release_held(conn, now, chat_id=after.chat_id)
         return after
 
 
