@@ -70,7 +70,9 @@ class Services:
             ),
             newsroom=newsroom,
             subscriptions=SubscriptionService(db, clock, settings.bot.timezone),
-            digests=DigestService(db, clock, settings.delivery, tension, charts),
+            digests=DigestService(
+                db, clock, settings.delivery, tension, charts, settings.bot.timezone
+            ),
             tension=tension,
             tension_charts=charts,
             metrics=metrics,

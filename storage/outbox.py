@@ -438,9 +438,13 @@ async def depth_by_kind(conn: aiosqlite.Connection) -> dict[str, int]:
         return {kind: count for kind, count in await cursor.fetchall()}
 
 
+# What settled_since counts a digest's chart as, beside the outbox kinds.
+DIGEST_CHART = "digest chart"
+
+
 @dataclass(frozen=True)
 class DeliveryCounts:
-    sent: dict[str, int]
+    sent: dict[str, int]  # by outbox kind, and DIGEST_CHART
     failures: dict[str, int]  # reason → count
     dropped: dict[str, int]
 
@@ -449,8 +453,11 @@ async def settled_since(conn: aiosqlite.Connection, since: datetime) -> Delivery
     sent: dict[str, int] = {}
     failures: dict[str, int] = {}
     dropped: dict[str, int] = {}
+    # A digest's chart is a message of its own, after its digest (after_id): counted as
+    # DIGEST_CHART, so that one digest with its chart is one digest.
     async with conn.execute(
-        "SELECT kind, status, coalesce(last_error, ''), count(*) FROM outbox "
+        f"SELECT CASE WHEN kind = 'digest' AND after_id IS NOT NULL THEN '{DIGEST_CHART}' "
+        "ELSE kind END, status, coalesce(last_error, ''), count(*) FROM outbox "
         "WHERE settled_at >= ? GROUP BY 1, 2, 3",
         (to_db_time(since),),
     ) as cursor:

@@ -67,7 +67,9 @@ async def charts(db: Database) -> list[OutboxItem]:
 def service(db: Database, clock: ManualClock) -> DigestService:
     tension = TensionIndex(db, clock, TensionSettings())
     charts = TensionCharts(db, clock, tension)
-    return DigestService(db, clock, DeliverySettings(digest_grace_hours=6), tension, charts)
+    return DigestService(
+        db, clock, DeliverySettings(digest_grace_hours=6), tension, charts, "Asia/Baghdad"
+    )
 
 
 async def test_a_digest_is_queued_at_the_local_time_once(db: Database) -> None:

@@ -123,3 +123,56 @@ async def test_digest_now_and_stats(
     assert "Syria: 1" in stats.text
     assert "Sent today:" in stats.text and "Waiting in the outbox:" in stats.text
     assert (await alice.says("/stats")).text.startswith("Not authorised")
+
+
+async def test_a_time_zone_that_cannot_be_loaded_stops_no_one_elses_digest(
+    running_bot: IncidentBotApp,
+    clock: ManualClock,
+    alice: Person,
+    bob: Person,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Alice's stored zone is gone from tzdata: her digest keeps to the bot's zone (08:00
+    in Baghdad, 05:00 UTC) and says so; Bob's comes as ever."""
+    for person in (alice, bob):
+        await person.says("/subscribe Iraq")
+        await person.says("/settings chart off")
+    async with services_of(running_bot).db.transaction() as conn:
+        await conn.execute(
+            "UPDATE subscribers SET timezone = 'Gone/Zone' WHERE chat_id = ?", (alice.chat_id,)
+        )
+    clock.set(datetime(2025, 1, 16, 5, 0, tzinfo=UTC))
+    await run_dispatcher(running_bot)
+    assert (await bob.next_reply()).text.startswith("📰 Daily digest · 16 Jan 2025")
+    digest = await alice.next_reply()
+    assert digest.text.startswith(
+        "⚠️ Your time zone Gone/Zone is not known here any more, so this digest uses "
+        "Asia/Baghdad. Choose yours with /settings timezone"
+    )
+    assert "📰 Daily digest · 16 Jan 2025" in digest.text
+    assert "chat 2001: its time zone 'Gone/Zone' cannot be loaded" in caplog.text
+
+    clock.advance(timedelta(minutes=11))
+    now = await alice.says("/digest")  # at once, not only when scheduled
+    assert now.text.startswith("⚠️ Your time zone Gone/Zone is not known here any more")
+
+
+async def test_stats_count_a_digest_with_its_chart_as_one_digest(
+    running_bot: IncidentBotApp, clock: ManualClock, alice: Person, owner: Person
+) -> None:
+    await alice.says("/subscribe Iraq")
+    clock.set(datetime(2025, 1, 16, 5, 0, tzinfo=UTC))
+    await run_dispatcher(running_bot)
+    digest, chart = await alice.next_reply(), await alice.next_reply()
+    assert (digest.method, chart.method) == ("sendMessage", "sendPhoto")
+    db = services_of(running_bot).db
+
+    async def both_sent() -> bool:
+        rows = await rows_for(db, alice.chat_id)
+        return [row.status for row in rows] == [OutboxStatus.SENT] * 2
+
+    await eventually(both_sent)
+    stats = await owner.says("/stats")
+    assert "Sent today: 0 alerts, 0 corrections, 1 digests (and 1 tension charts with them)" in (
+        stats.text
+    )

@@ -66,6 +66,17 @@ def digest_text(content: DigestContent) -> str:
     return _fit_one_message("\n".join(lines))
 
 
+def with_zone_notice(html: str, lost_zone: str, used_zone: str) -> str:
+    """A digest written in `used_zone` because the subscriber's `lost_zone` cannot be
+    loaded any more, saying so first."""
+    notice = (
+        f"⚠️ Your time zone {esc(lost_zone)} is not known here any more, so this digest "
+        f"uses {esc(used_zone)}. Choose yours with /settings timezone, e.g. "
+        "/settings timezone Europe/London"
+    )
+    return _fit_one_message(f"{notice}\n\n{html}")
+
+
 def _fit_one_message(html: str) -> str:
     # A digest is one message; very long titles could push it past Telegram's limit. The
     # markup is never shorter than its text (tags go, entities shrink), so only a long one

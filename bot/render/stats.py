@@ -15,9 +15,11 @@ def stats_text(stats: DeliveryStats, zone: tzinfo) -> str:
     for region, count in sorted(stats.subscribers_by_region.items()):
         lines.append(f"{esc(region)}: {count}")
     lines.append("")
+    sent, charts = stats.sent, stats.digest_charts
     lines.append(
-        f"<b>Sent today:</b> {stats.sent.get('alert', 0)} alerts, "
-        f"{stats.sent.get('correction', 0)} corrections, {stats.sent.get('digest', 0)} digests"
+        f"<b>Sent today:</b> {sent.get('alert', 0)} alerts, "
+        f"{sent.get('correction', 0)} corrections, {sent.get('digest', 0)} digests"
+        + (f" (and {charts} tension charts with them)" if charts else "")
     )
     lines.append(f"<b>Waiting in the outbox:</b> {stats.outbox_depth}")
     lines.append("")

@@ -13,12 +13,12 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.clock import Clock
 from bot.config import DeliverySettings
 from bot.models import DigestFrequency, OutboxKind, OutboxStatus, OutgoingMessage, Subscription
-from bot.render.digest import DigestContent, digest_text
+from bot.render.digest import DigestContent, digest_text, with_zone_notice
 from bot.render.incidents import esc
 from bot.subscriptions.areas import countries_covered, coverage, tension_places
 from bot.subscriptions.schedule import next_digest_time
@@ -90,9 +90,11 @@ class DigestService:
         settings: DeliverySettings,
         tension: TensionIndex,
         charts: TensionCharts,
+        default_timezone: str,
     ) -> None:
         self._db = db
         self._clock = clock
+        self._default_timezone = default_timezone
         self._tension = tension
         self._charts = charts
         self._grace = timedelta(hours=settings.digest_grace_hours)
@@ -147,6 +149,7 @@ class DigestService:
             return DigestNow.TOO_SOON
         if subscription.follows_nothing:
             return DigestNow.NO_PLACES
+        subscription, lost_zone = self._in_a_known_zone(subscription)
         content = await self.compose(subscription, now)
         async with self._db.transaction() as conn:
             await outbox.enqueue_message(
@@ -154,7 +157,7 @@ class DigestService:
                 chat_id=chat_id,
                 kind=OutboxKind.DIGEST,
                 dedupe_key=f"digest-now:{chat_id}:{now.isoformat()}",
-                message=OutgoingMessage(html=digest_text(content)),
+                message=_message(digest_text(content), lost_zone, subscription.timezone),
                 now=now,
                 priority=outbox.URGENT_PRIORITY,
             )
@@ -172,6 +175,7 @@ class DigestService:
     ) -> _Outcome:
         slot = subscription.next_digest_at
         assert slot is not None
+        subscription, lost_zone = self._in_a_known_zone(subscription)
         following = next_digest_time(subscription, now)
         key = f"digest:{subscription.chat_id}:{slot.isoformat()}"
         if now - slot > self._grace:
@@ -210,7 +214,26 @@ class DigestService:
             note = "nothing new; the subscriber skips empty digests"
             report.empty_skipped += 1
         chart = shared.chart if note is None and subscription.digest_chart else None
-        return _Outcome(subscription.chat_id, key, shared.payload, note, slot, following, chart)
+        payload = shared.payload
+        if lost_zone is not None:
+            html = OutgoingMessage.model_validate_json(payload).html
+            payload = _message(html, lost_zone, subscription.timezone).model_dump_json()
+        return _Outcome(subscription.chat_id, key, payload, note, slot, following, chart)
+
+    def _in_a_known_zone(self, subscription: Subscription) -> tuple[Subscription, str | None]:
+        """The subscription as its digest is written, and its time zone if this server
+        cannot load it (a name tzdata no longer has, say): that digest then keeps to the
+        bot's zone and says so, rather than stopping everyone's digests."""
+        try:
+            ZoneInfo(subscription.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            log.warning(
+                "chat %s: its time zone %r cannot be loaded; its digest uses %s",
+                subscription.chat_id, subscription.timezone, self._default_timezone,
+            )  # fmt: skip
+            update = {"timezone": self._default_timezone}
+            return subscription.model_copy(update=update), subscription.timezone
+        return subscription, None
 
     async def _render(self, content: DigestContent) -> _Rendered:
         """The digest text and chart message, once for all who get the same digest."""
@@ -256,6 +279,13 @@ class DigestService:
             troop_figures=figures,
             after_previous=subscription.last_digest_at is not None,
         )
+
+
+def _message(html: str, lost_zone: str | None, used_zone: str) -> OutgoingMessage:
+    """A digest's message, saying first when it is not in the subscriber's own zone."""
+    if lost_zone is None:
+        return OutgoingMessage(html=html)
+    return OutgoingMessage(html=with_zone_notice(html, lost_zone, used_zone))
 
 
 def coverage_start(subscription: Subscription, until: datetime) -> datetime:
