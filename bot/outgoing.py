@@ -9,13 +9,17 @@ each parse (bot.render.telegram_html.split_html). Buttons go on the last piece.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from telegram import Bot, InputFile, Message
 from telegram import InlineKeyboardMarkup as Buttons
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 
 from bot.render.telegram_html import split_html
 
 TEXT_LIMIT = 4096
+NOT_MODIFIED = "message is not modified"  # Telegram's answer to an edit that changes nothing
 CAPTION_LIMIT = 1024
 
 Photo = str | bytes | InputFile
@@ -71,11 +75,29 @@ async def edit_html(
 ) -> list[Message]:
     """Rewrite a message with `html`; what does not fit in it follows as new messages."""
     first, *rest = split_html(html, TEXT_LIMIT)
-    edited = await bot.edit_message_text(
-        first, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
-        reply_markup=None if rest else reply_markup,
+    edited = await _unless_unchanged(
+        bot.edit_message_text(
+            first, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
+            reply_markup=None if rest else reply_markup,
+        )
     )  # fmt: skip
     done = [edited] if isinstance(edited, Message) else []
     if rest:
         done += await send_html(bot, chat_id, "\n".join(rest), reply_markup=reply_markup)
     return done
+
+
+async def drop_buttons(message: Message) -> None:
+    """Take a message's buttons away, leaving its text."""
+    await _unless_unchanged(message.edit_reply_markup(reply_markup=None))
+
+
+async def _unless_unchanged(edit: Awaitable[Message | bool]) -> Message | bool | None:
+    """An edit, where Telegram's "message is not modified" counts as done: the message
+    already says it (a quick second press made the same edit first); None then."""
+    try:
+        return await edit
+    except BadRequest as error:
+        if NOT_MODIFIED in error.message.lower():
+            return None
+        raise

@@ -48,12 +48,16 @@ class Services:
         metrics = Metrics(clock)
         tension = TensionIndex(db, clock, settings.tension)
         charts = TensionCharts(db, clock, tension)
+        admins = AdminService(
+            db, clock, settings.telegram.admins, OncePerWindow(settings.flood.refusal_audit_seconds)
+        )
         newsroom = Newsroom(
             db,
             clock,
             settings.bot.tzinfo,
             settings.newsroom.approvals_required,
             escalation=EscalationNotices(settings.escalation, settings.bot.tzinfo),
+            admins=admins,
         )
         return cls(
             settings=settings,
@@ -62,12 +66,7 @@ class Services:
             incidents=IncidentService(db),
             counts=CountService(db, clock),
             troops=TroopService(db),
-            admins=AdminService(
-                db,
-                clock,
-                settings.telegram.admins,
-                OncePerWindow(settings.flood.refusal_audit_seconds),
-            ),
+            admins=admins,
             newsroom=newsroom,
             subscriptions=SubscriptionService(db, clock, settings.bot.timezone),
             digests=DigestService(

@@ -92,3 +92,12 @@ def pressed(update: Update) -> tuple[CallbackQuery, str, int]:
     if value is None:
         raise UserError("That button does not name anything I know.")
     return query, action, value
+
+
+def carries_button(message: Message, data: str | None) -> bool:
+    """Whether `message` has a button sending `data`: a pressed button's data can be
+    forged, and pressed on a message that has no such button."""
+    markup = message.reply_markup
+    return markup is not None and any(
+        button.callback_data == data for row in markup.inline_keyboard for button in row
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
     ConversationHandler,
@@ -12,7 +12,13 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.models import Draft, DraftOrigin, DraftPurpose, Incident, IncidentChange
-from bot.newsroom.changes import AwaitingApproval, NewsroomError, Preview
+from bot.newsroom.changes import (
+    AwaitingApproval,
+    DraftAction,
+    NewsroomError,
+    NotYourDraft,
+    Preview,
+)
 from bot.newsroom.extracted_form import fields_from_proposal
 from bot.newsroom.extractor import propose_incident
 from bot.newsroom.forms import FormError, parse_form
@@ -24,7 +30,7 @@ from bot.newsroom.guided_post import (
     mark_answered,
     next_step,
 )
-from bot.outgoing import edit_html, fits_one_message, send_html
+from bot.outgoing import drop_buttons, edit_html, fits_one_message, send_html
 from bot.render.incidents import esc
 from bot.render.newsroom import (
     approvals_line,
@@ -38,6 +44,7 @@ from bot.render.newsroom import (
 from handlers.incoming import (
     acting_user,
     acting_user_id,
+    carries_button,
     links_in,
     message_of,
     pressed,
@@ -176,34 +183,38 @@ async def draft_button(update: Update, context: BotContext) -> None:
     """Use, Publish (Approve), Edit or Cancel of a draft: what happens is decided from the
     draft as stored, never from the (possibly stale) message, so a double tap cannot
     contradict itself."""
-    query, action, draft_id = pressed(update)
+    query, pressed_action, draft_id = pressed(update)
+    action = DraftAction(pressed_action)
     await query.answer()
     newsroom = context.services.newsroom
+    user_id = acting_user_id(update)
     try:
-        if action == "use":
-            shown = await newsroom.open_preview(draft_id)
-        elif action == "publish":
-            outcome = await newsroom.approve(
-                draft_id, acting_user_id(update), acting_user(update).full_name
-            )
+        if action is DraftAction.USE:
+            shown = await newsroom.open_preview(draft_id, user_id)
+        elif action is DraftAction.PUBLISH:
+            outcome = await newsroom.approve(draft_id, user_id, acting_user(update).full_name)
         else:
-            draft = await newsroom.withdraw(draft_id)
-    except NewsroomError as refusal:
-        await _close_preview(query.message, str(refusal))
+            draft = await newsroom.withdraw(draft_id, user_id, action)
+    except NotYourDraft:
+        # Forged button data: refused and audited, and the message pressed on is left as is.
+        await context.services.admins.record_refusal(user_id, f"{action} of draft {draft_id}")
         raise
-    if action == "use":
-        await _close_preview(query.message, "👁 Preview below.")
+    except NewsroomError as refusal:
+        await _close_preview(query, str(refusal))
+        raise
+    if action is DraftAction.USE:
+        await _close_preview(query, "👁 Preview below.")
         await show_preview(update, context, shown)
-    elif action == "publish":
+    elif action is DraftAction.PUBLISH:
         await _carried_out(update, context, outcome)
-    elif action == "edit":
-        await _close_preview(query.message, "✏️ Being edited.")
+    elif action is DraftAction.EDIT:
+        await _close_preview(query, "✏️ Being edited.")
         note = "Change what needs changing and send it back:"
         await reply_html(update, editable_form("/post", draft.fields, note))
     elif draft.changes_incident is not None:
-        await _close_preview(query.message, f"✖️ Cancelled. #{draft.changes_incident} is unchanged.")
+        await _close_preview(query, f"✖️ Cancelled. #{draft.changes_incident} is unchanged.")
     else:
-        await _close_preview(query.message, "✖️ Cancelled. Nothing was published.")
+        await _close_preview(query, "✖️ Cancelled. Nothing was published.")
 
 
 async def _carried_out(
@@ -214,10 +225,10 @@ async def _carried_out(
     if isinstance(outcome, AwaitingApproval):
         await ask_second_approval(update, context, outcome)
     elif isinstance(outcome, Incident):
-        await _close_preview(query.message, f"✅ Published as #{outcome.id}.")
+        await _close_preview(query, f"✅ Published as #{outcome.id}.")
         await reply_html(update, f"Published as #{outcome.id}. /incident {outcome.id} shows it.")
     else:
-        await _close_preview(query.message, f"✅ Applied to #{outcome.after.id}.")
+        await _close_preview(query, f"✅ Applied to #{outcome.after.id}.")
         await reply_html(update, correction_done(outcome, context.services.timezone))
 
 
@@ -297,15 +308,20 @@ def _draft_button(label: str, action: str, draft_id: int) -> InlineKeyboardButto
     return InlineKeyboardButton(label, callback_data=f"{DRAFT_PREFIX}:{action}:{draft_id}")
 
 
-async def _close_preview(message: object, status: str) -> None:
-    # The buttons go, so that the preview no longer invites a press.
+async def _close_preview(query: CallbackQuery, status: str) -> None:
+    # The buttons go, so that the preview no longer invites a press. Only a message that
+    # carries the pressed button is a draft's: forged data pressed on another (/help, say)
+    # leaves it as it is.
+    message = query.message
     if not isinstance(message, Message) or (shown := shown_html(message)) is None:
+        return
+    if not carries_button(message, query.data):
         return
     closed = f"{shown}\n\n<b>{esc(status)}</b>"
     if fits_one_message(closed):
-        await message.edit_text(closed, reply_markup=None)
+        await edit_html(message.get_bot(), message.chat_id, message.message_id, closed)
     else:
         # A preview near Telegram's limit has no room for the status line: it goes
         # below, and the preview loses only its buttons.
-        await message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(message)
         await send_html(message.get_bot(), message.chat_id, f"<b>{esc(status)}</b>")

@@ -17,6 +17,7 @@ from bot.app import build_application
 from bot.clock import ManualClock
 from bot.config import AtomFeedSettings, Settings, WebhookSettings
 from bot.models import IncidentChange
+from bot.newsroom.admins import AdminService
 from bot.newsroom.changes import Newsroom
 from bot.record.atom import ATOM_PATH, atom_of_record
 from bot.record.sample import load_sample
@@ -64,8 +65,9 @@ async def test_a_correction_and_a_retraction_are_updated_entries(
     settings = Settings()
     zone = settings.bot.tzinfo
     newsroom = Newsroom(
-        sample_db, clock, zone, escalation=EscalationNotices(settings.escalation, zone)
-    )
+        sample_db, clock, zone, escalation=EscalationNotices(settings.escalation, zone),
+        admins=AdminService(sample_db, clock, [EDITOR]),
+    )  # fmt: skip
     before = {entry.id: entry for entry in (await feed_of(sample_db, clock)).entries}
     clock.advance(timedelta(days=1))
     change = await newsroom.edit(17, {"injured": ["at least 8"]}, EDITOR, "Eddie")

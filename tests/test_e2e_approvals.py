@@ -202,3 +202,65 @@ async def test_approve_and_cancel_pressed_together_agree_with_the_record(
         assert "Published as #" not in approver
     assert published in (0, 1)
     assert (await services_of(strict_bot).newsroom.awaiting_approval()) == []
+
+
+async def test_an_approval_by_an_editor_revoked_since_no_longer_counts(
+    strict_bot: IncidentBotApp, telegram: FakeBotApi, owner: Person, alice: Person
+) -> None:
+    db = services_of(strict_bot).db
+    await owner.says(f"/grant {alice.user.id}")
+    preview = await alice.says(TOWER_FORM)
+    await alice.presses(preview, "Publish")
+    await everything_said(strict_bot, telegram, alice.chat_id)
+    (asked,) = [
+        m for m in await everything_said(strict_bot, telegram, owner.chat_id) if m.button_texts
+    ]
+    await owner.says(f"/revoke {alice.user.id}")
+    before = await table_counts(db)
+
+    telegram.press_button(owner.user, asked, "Approve and publish")
+    said = "\n".join(m.text for m in await everything_said(strict_bot, telegram, owner.chat_id))
+    assert "Published as #" not in said
+    assert "Approved by Olivia (1/2)" in said
+    assert (await table_counts(db))["incidents"] == before["incidents"]
+
+
+async def test_another_admins_draft_cannot_be_taken_over_with_forged_buttons(
+    strict_bot: IncidentBotApp, telegram: FakeBotApi, owner: Person, alice: Person
+) -> None:
+    db = services_of(strict_bot).db
+    await owner.says(f"/grant {alice.user.id}")
+    preview = await owner.says(TOWER_FORM)
+    await owner.says("/post")
+    await owner.says("Secret headline in progress")
+    guided = await owner.next_reply()
+    assert guided.text.startswith("2/")
+    own_drafts = await db.reader.execute_fetchall("SELECT id FROM drafts ORDER BY id")
+    preview_id, guided_id = (row[0] for row in own_drafts)
+    help_message = await alice.says("/help")
+    before = await table_counts(db)
+
+    for draft_id in (guided_id, preview_id):
+        for action in ("use", "publish", "edit", "cancel"):
+            telegram.press_forged(alice.user, help_message, f"draft:{action}:{draft_id}")
+    said = await everything_said(strict_bot, telegram, alice.chat_id)
+    assert all(m.method == "sendMessage" for m in said)  # /help is not edited
+    refusals = [m.text for m in said]
+    assert len(refusals) == 8
+    assert refusals.count(f"Draft {guided_id} is still being written with /post; no button "
+                          "acts on it.") == 4  # fmt: skip
+    assert all("another admin's" in text for text in refusals[4:])
+    assert "Secret headline" not in "\n".join(refusals)
+    statuses = await db.reader.execute_fetchall("SELECT status FROM drafts ORDER BY id")
+    assert [row[0] for row in statuses] == ["open", "open"]
+    assert (await table_counts(db))["incidents"] == before["incidents"]
+    (refused,) = await services_of(strict_bot).admins.recent_actions(1)
+    assert (refused.action, refused.actor_id) == ("refused", alice.user.id)
+    assert refused.subject == f"use of draft {guided_id}"  # once per window, like others
+
+    # The owner's conversation carries on where it was, and their preview still works.
+    assert not await everything_said(strict_bot, telegram, owner.chat_id)
+    carried_on = await owner.says("2024-08-10 01:30")
+    assert carried_on.text.startswith("3/")
+    published = await owner.presses(preview, "Publish")
+    assert published.text.endswith("Approved by Olivia (1/2)")

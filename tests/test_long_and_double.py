@@ -90,6 +90,20 @@ async def test_publish_and_another_button_pressed_together_publish_once_and_say_
         assert (await cursor.fetchone())[0] == 1  # type: ignore[index]
 
 
+async def test_four_quick_taps_on_a_preview_publish_once_and_never_go_wrong(
+    owner: Person, telegram: FakeBotApi, running_bot: IncidentBotApp
+) -> None:
+    preview = await owner.says(TOWER_FORM)
+    for button in ("Publish", "Cancel", "Publish", "Edit"):
+        telegram.press_button(owner.user, preview, button)
+    said = await everything_said(running_bot, telegram, owner.chat_id)
+    texts = "\n".join(m.text for m in said)
+    # The later taps close the preview with the line the first already wrote.
+    assert texts.count("Published as #") == 2  # the preview's line and the reply
+    assert "something went wrong" not in texts
+    assert [e for e in telegram.errors if "not modified" in str(e[2])] != []
+
+
 async def test_a_forged_button_for_a_missing_or_unreadable_draft_changes_nothing(
     owner: Person, telegram: FakeBotApi, running_bot: IncidentBotApp
 ) -> None:

@@ -40,10 +40,11 @@ class AdminService:
         # once per window, so that nobody can fill the log by repeating a command.
         self._refusals_to_audit = refusals_to_audit or OncePerWindow(0)
 
-    async def role_of(self, user_id: int) -> Role:
+    async def role_of(self, user_id: int, conn: aiosqlite.Connection | None = None) -> Role:
+        """The user's role now, read in `conn`'s transaction if given."""
         if user_id in self._owner_ids:
             return Role.OWNER
-        if await store.is_editor(self._db.reader, user_id):
+        if await store.is_editor(conn or self._db.reader, user_id):
             return Role.EDITOR
         return Role.NOBODY
 

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta, tzinfo
+from enum import StrEnum
 from typing import Protocol
 
 import aiosqlite
@@ -30,6 +31,7 @@ from bot.models import (
     TroopFigureContent,
     Verification,
 )
+from bot.newsroom.admins import AdminService, Role
 from bot.newsroom.forms import (
     Fields,
     FormError,
@@ -39,6 +41,7 @@ from bot.newsroom.forms import (
     fields_from_incident,
     incident_from_fields,
 )
+from bot.newsroom.guided_post import next_step
 from bot.render.corrections import what_changed
 from bot.render.delivery import correction_text
 from bot.subscriptions.areas import alert_place
@@ -67,6 +70,21 @@ _MOVES_AN_ATTACK = frozenset({"location", "coordinates", "country", "direction",
 
 class NewsroomError(UserError, ValueError):
     """A change that cannot be made, worded for the admin."""
+
+
+class NotYourDraft(NewsroomError):
+    """A press on a draft this admin may not act on: another admin's, or a guided one still
+    being written (the button data can be forged)."""
+
+
+class DraftAction(StrEnum):
+    """What a draft's buttons do: Use (a /draft form's preview), Publish (or Approve),
+    Edit, Cancel."""
+
+    USE = "use"
+    PUBLISH = "publish"
+    EDIT = "edit"
+    CANCEL = "cancel"
 
 
 class NewsroomListener(Protocol):
@@ -126,8 +144,10 @@ class Newsroom:
         approvals_required: int = 1,
         *,
         escalation: EscalationNotices,
+        admins: AdminService,
     ) -> None:
         self._db = db
+        self._admins = admins
         self._clock = clock
         self._zone = zone
         self.approvals_required = approvals_required
@@ -165,12 +185,12 @@ class Newsroom:
                 conn, owner_id, DraftOrigin.ARTICLE, fields, self._clock.now()
             )
 
-    async def open_preview(self, draft_id: int) -> Preview:
+    async def open_preview(self, draft_id: int, actor_id: int) -> Preview:
         """The preview of a draft /draft proposed, once: a second press, or one after the
         draft was published or cancelled, raises NewsroomError saying so. A form with
         blanks raises FormError and can be opened again once completed."""
         async with self._db.transaction() as conn:
-            draft = await _open_draft_for(conn, draft_id)
+            draft = await self._draft_to_act_on(conn, draft_id, actor_id, DraftAction.USE)
             incident = incident_from_fields(draft.fields, self._zone, self._clock.now())
             if not await draft_store.mark_previewed(conn, draft_id, self._clock.now()):
                 raise NewsroomError(f"Draft {draft_id}'s preview is already open above.")
@@ -222,14 +242,14 @@ class Newsroom:
                 conn, draft_id, DraftStatus.CANCELLED, self._clock.now()
             )
 
-    async def withdraw(self, draft_id: int) -> Draft:
+    async def withdraw(self, draft_id: int, actor_id: int, action: DraftAction) -> Draft:
         """Close an open draft (Cancel, or Edit to send it again) and return it.
 
         Decided from the draft as stored, in one transaction: a draft published or
         closed by an earlier press meanwhile raises NewsroomError saying so.
         """
         async with self._db.transaction() as conn:
-            draft = await _open_draft_for(conn, draft_id)
+            draft = await self._draft_to_act_on(conn, draft_id, actor_id, action)
             await draft_store.close_draft(conn, draft_id, DraftStatus.CANCELLED, self._clock.now())
         return draft
 
@@ -244,9 +264,38 @@ class Newsroom:
         once publish once, and an approval racing a Cancel finds the draft closed.
         """
         async with self._db.transaction() as conn:
-            draft = await _open_draft_for(conn, draft_id)
+            draft = await self._draft_to_act_on(conn, draft_id, actor_id, DraftAction.PUBLISH)
             outcome = await self._approve_in(conn, draft, actor_id, actor_name)
         return await self._announced(outcome)
+
+    async def _draft_to_act_on(
+        self, conn: aiosqlite.Connection, draft_id: int, actor_id: int, action: DraftAction
+    ) -> Draft:
+        """The open draft a button names, if this admin may press that button on it.
+
+        Only its author uses, edits or publishes a draft; another admin approves or
+        cancels one only once it was sent to them for approval. A guided draft still
+        being written is its author's conversation, which no button acts on.
+        """
+        draft = await draft_store.get_draft(conn, draft_id)
+        if draft is None:
+            raise NewsroomError("That draft no longer exists.")
+        if draft.origin is DraftOrigin.GUIDED and next_step(draft.fields) is not None:
+            raise NotYourDraft(
+                f"Draft {draft_id} is still being written with /post; no button acts on it."
+            )
+        if draft.owner_id != actor_id and not (
+            action in (DraftAction.PUBLISH, DraftAction.CANCEL)
+            and await self._sent_for_approval(conn, draft)
+        ):
+            raise NotYourDraft(
+                f"Draft {draft_id} is another admin's: you can approve or cancel it only once "
+                "it is sent to you for approval."
+            )
+        return _still_open(draft)
+
+    async def _sent_for_approval(self, conn: aiosqlite.Connection, draft: Draft) -> bool:
+        return self.approvals_required > 1 and bool(await draft_store.approvals_of(conn, draft.id))
 
     async def awaiting_approval(self) -> list[tuple[Draft, list[str]]]:
         """Open drafts approved by fewer admins than required, with their approvers' names."""
@@ -321,7 +370,13 @@ class Newsroom:
                     conn, at=self._clock.now(), actor_id=actor_id, action="approve",
                     subject=_subject_of(draft),
                 )  # fmt: skip
-            approvals = await draft_store.approvals_of(conn, draft.id)
+            # An approval counts while its admin still is one: an editor revoked since
+            # approving no longer vouches for the draft.
+            approvals = [
+                (user_id, name)
+                for user_id, name in await draft_store.approvals_of(conn, draft.id)
+                if await self._admins.role_of(user_id, conn) > Role.NOBODY
+            ]
             if len(approvals) < self.approvals_required:
                 return AwaitingApproval(
                     draft.id, approvals, self.approvals_required, newly=added,
@@ -517,6 +572,11 @@ async def _open_draft_for(conn: aiosqlite.Connection, draft_id: int) -> Draft:
     draft = await draft_store.get_draft(conn, draft_id)
     if draft is None:
         raise NewsroomError("That draft no longer exists.")
+    return _still_open(draft)
+
+
+def _still_open(draft: Draft) -> Draft:
+    """The draft, if it is still open; NewsroomError saying what became of it otherwise."""
     if draft.purpose is not DraftPurpose.PUBLISH and draft.status is not DraftStatus.OPEN:
         what = "correction" if draft.purpose is DraftPurpose.EDIT else "retraction"
         outcome = "applied" if draft.status is DraftStatus.PUBLISHED else "cancelled"
