@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Annotated, Any
@@ -29,11 +29,14 @@ from bot.numbers import SQLITE_MAX_INTEGER
 
 # The ranges every value must lie in, wherever it comes from (a form, /edit, an import).
 # Each violation is reported as one line naming the field; nothing outside them is stored.
-EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)  # on the calendar of whoever gives the time
 FUTURE_ALLOWANCE = timedelta(days=1)  # a report from a time zone ahead, or a typo caught late
 MAX_CASUALTIES = 100_000
-# Validation context key: the present moment, from the injectable clock.
+SUMMARY_LIMIT = 3000  # characters
+# Validation context keys: the present moment, from the injectable clock, and the time
+# zone the times were given in (the bot's, for a form; UTC where none is said).
 NOW = "now"
+ZONE = "zone"
 
 
 def _require_utc(value: datetime) -> datetime:
@@ -42,13 +45,15 @@ def _require_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def check_moment(value: datetime, now: datetime) -> None:
-    """A reported time lies between 1900-01-01 and a day after `now`."""
+def check_moment(value: datetime, now: datetime, zone: tzinfo = UTC) -> None:
+    """A reported time lies between 1900-01-01 and a day after `now`, both as read in
+    `zone`, the time zone it was given in, and is told back as it was given."""
     latest = now + FUTURE_ALLOWANCE
-    if not EARLIEST <= value <= latest:
+    local = value.astimezone(zone)
+    if local.replace(tzinfo=None) < EARLIEST.replace(tzinfo=None) or value > latest:
         raise ValueError(
-            f"must lie between 1900-01-01 and {latest:%Y-%m-%d %H:%M} UTC (a day from now); "
-            f"got {value:%Y-%m-%d}"
+            f"must lie between 1900-01-01 and {latest.astimezone(zone):%Y-%m-%d %H:%M} "
+            f"{zone} (a day from now); got {local:%Y-%m-%d %H:%M}"
         )
 
 
@@ -56,6 +61,11 @@ def _now_of(info: ValidationInfo) -> datetime | None:
     context = info.context or {}
     now = context.get(NOW)
     return now if isinstance(now, datetime) else None
+
+
+def _zone_of(info: ValidationInfo) -> tzinfo:
+    zone = (info.context or {}).get(ZONE)
+    return zone if isinstance(zone, tzinfo) else UTC
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
@@ -152,6 +162,26 @@ class Count(BaseModel):
         return f"{self.qualifier.value} {self.value:,}"
 
 
+# A word that is a link of some scheme ("ftp://…", "javascript:alert(1)", "mailto:…").
+_SCHEMED_WORD = re.compile(r"^([a-z][a-z0-9+.-]*):\S", re.IGNORECASE)
+WEB_SCHEMES = frozenset({"http", "https"})
+
+
+def not_a_web_link(word: str) -> str | None:
+    """Why `word` cannot be part of a source — a link whose scheme is not http(s) — or None.
+
+    One rule for every way in (the form, /edit, the guided /post, import): a source is a
+    name, optionally with its http(s) link, and nothing link-like is kept as a name.
+    """
+    match = _SCHEMED_WORD.match(word)
+    if match is None or match.group(1).lower() in WEB_SCHEMES:
+        return None
+    return (
+        f"“{word}” is not a web link: give a source as a name, optionally with its http(s) "
+        "link, e.g. “Reuters https://www.reuters.com/…”"
+    )
+
+
 class Source(BaseModel):
     """Where a report came from; ACLED rows, for one, name an outlet without a link."""
 
@@ -159,6 +189,14 @@ class Source(BaseModel):
 
     name: NonEmptyText
     url: AnyHttpUrl | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _no_other_links(cls, name: str) -> str:
+        for word in name.split():
+            if problem := not_a_web_link(word):
+                raise ValueError(problem)
+        return name
 
 
 class IncidentContent(BaseModel):
@@ -175,7 +213,7 @@ class IncidentContent(BaseModel):
     occurred_at: UtcDatetime
     reported_at: UtcDatetime | None = None
     title: NonEmptyText
-    summary: str = Field(default="", max_length=3000)
+    summary: str = Field(default="", max_length=SUMMARY_LIMIT)
     event_type: NonEmptyText
     sub_event_type: str = Field(default="", max_length=200)
     country: NonEmptyText
@@ -226,7 +264,7 @@ class IncidentContent(BaseModel):
         # already stored is read as it is.
         now = _now_of(info)
         if value is not None and now is not None:
-            check_moment(value, now)
+            check_moment(value, now, _zone_of(info))
         return value
 
     @field_validator("killed", "injured")

@@ -12,6 +12,7 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.models import Draft, DraftOrigin, DraftPurpose, Incident, IncidentChange
+from bot.newsroom.admins import Role
 from bot.newsroom.changes import (
     AwaitingApproval,
     DraftAction,
@@ -85,7 +86,13 @@ async def post(update: Update, context: BotContext) -> int:
 
 async def guided_answer(update: Update, context: BotContext) -> int:
     newsroom = context.services.newsroom
-    draft = await newsroom.guided_draft(acting_user_id(update))
+    user_id = acting_user_id(update)
+    if await context.services.admins.role_of(user_id) is Role.NOBODY:
+        # Revoked mid-conversation: the answers stop counting, and the draft goes.
+        await newsroom.drop_guided_draft(user_id)
+        await reply_html(update, "You are no longer an editor: your unfinished draft is dropped.")
+        return ConversationHandler.END
+    draft = await newsroom.guided_draft(user_id)
     step = next_step(draft.fields)
     if step is None:
         return await _ask_next(update, context)

@@ -117,6 +117,75 @@ async def test_a_new_incident_at_the_same_place_within_48_hours_is_flagged(owner
     assert "Rockets strike Ain al-Asad Air Base" in preview.text
 
 
+async def test_a_source_is_a_name_with_an_optional_web_link_wherever_it_is_given(
+    owner: Person, running_bot: IncidentBotApp
+) -> None:
+    before = await table_counts(services_of(running_bot).db)
+    not_web = "is not a web link: give a source as a name, optionally with its http(s) link"
+    for source in ("javascript:alert(1)", "ftp://x.example.org/a", "Wire mailto:desk@x.org"):
+        form = TOWER_FORM.replace("source: Example Wire https://wire.example.org/tower-22",
+                                  f"source: {source}")  # fmt: skip
+        refused = await owner.says(form)
+        assert refused.text.startswith("The form needs fixing:"), source
+        assert not_web in refused.text, refused.text
+        edited = await owner.says(f"/edit 17 source: {source}")
+        assert not_web in edited.text, edited.text
+    await owner.says("/post")
+    await owner.next_reply()
+    for answer in (
+        "Rockets at Harir",
+        "2024-08-10 01:30",
+        "Harir Air Base, Iraq",
+        "Explosions/Remote violence",
+        "none",
+        "none",
+        "on",
+        "reported",
+        "2",
+    ):
+        await owner.says(answer)  # fmt: skip
+    guided = await owner.says("javascript:alert(1)")
+    assert not_web in guided.text and "Nothing was added" in guided.text
+    assert await table_counts(services_of(running_bot).db) == {**before, "drafts": 1}
+
+
+async def test_guided_casualties_and_claim_refuse_what_they_would_misread(
+    owner: Person,
+) -> None:
+    await owner.says("/post")
+    await owner.next_reply()
+    for answer in ("Rockets at Harir", "2024-08-10 01:30", "Harir Air Base, Iraq"):
+        await owner.says(answer)
+    assert (await owner.says("Explosions/Remote violence")).text.startswith("5/")
+    refusals = [
+        ("killed: 0, injured: about 3, wounded: 4", "injured is given twice"),
+        ("killed: none, injured: at least 0", "“at least 0” says nothing: write “none”"),
+        ("killed: nearly 0", "“nearly 0” says nothing"),
+    ]
+    for answer, expected in refusals:
+        assert expected in (await owner.says(answer)).text, answer
+    assert (await owner.says("killed: none, injured: at least 3")).text.startswith("6/")
+    claim = await owner.says("killed: none, injured: at least 3")
+    assert "reads as casualties, not a group's name" in claim.text
+    assert (await owner.says("Kataib Hezbollah")).text.startswith("7/")
+
+
+async def test_a_date_out_of_range_is_told_back_as_typed_in_the_bots_time_zone(
+    owner: Person,
+) -> None:
+    future = await owner.says(TOWER_FORM.replace("occurred: 2024-02-10 03:15",
+                                                 "occurred: 2099-01-01"))  # fmt: skip
+    assert "occurred: must lie between 1900-01-01 and " in future.text
+    assert "Asia/Baghdad (a day from now); got 2099-01-01 00:00" in future.text
+    # The first hour of 1900 in Baghdad is still 1899 in UTC: it is in range.
+    early = await owner.says(TOWER_FORM.replace("occurred: 2024-02-10 03:15",
+                                                "occurred: 1900-01-01 01:00"))  # fmt: skip
+    assert early.text.startswith("Draft "), early.text
+    too_early = await owner.says(TOWER_FORM.replace("occurred: 2024-02-10 03:15",
+                                                    "occurred: 1899-12-31 23:00"))  # fmt: skip
+    assert "got 1899-12-31 23:00" in too_early.text
+
+
 async def test_guided_post_validates_each_answer_and_publishes(owner: Person) -> None:
     first = await owner.says("/post")
     assert "one question at a time" in first.text
@@ -257,6 +326,36 @@ async def test_granted_editor_can_post_until_revoked(
     answer = await telegram.wait_for_request("answerCallbackQuery")
     assert answer["text"].startswith("Not authorised")
     assert (await bob.says(TOWER_FORM)).text.startswith("Not authorised")
+
+
+async def test_an_editor_revoked_mid_guided_post_is_stopped_and_the_draft_dropped(
+    owner: Person, bob: Person, running_bot: IncidentBotApp
+) -> None:
+    await owner.says(f"/grant {bob.user.id}")
+    await bob.says("/post")
+    await bob.next_reply()
+    assert (await bob.says("Title by bob")).text.startswith("2/")
+    await owner.says(f"/revoke {bob.user.id}")
+    stopped = await bob.says("2024-08-10 01:30")
+    assert stopped.text == "You are no longer an editor: your unfinished draft is dropped."
+    statuses = await services_of(running_bot).db.reader.execute_fetchall(
+        "SELECT status FROM drafts"
+    )
+    assert [row[0] for row in statuses] == ["cancelled"]
+    # Nothing more is taken as an answer: a plain message gets the usual reply.
+    assert not (await bob.says("Erbil, Iraq")).text.startswith("4/")
+
+
+async def test_a_retraction_reason_is_no_longer_than_a_summary(
+    owner: Person, running_bot: IncidentBotApp
+) -> None:
+    refused = await owner.says("/retract 17 " + "x" * 3001)
+    assert refused.text == (
+        "A retraction's reason may be up to 3,000 characters, as a summary may; this one has "
+        "3,001. Nothing was changed."
+    )
+    incident = await services_of(running_bot).incidents.get(17)
+    assert incident is not None and not incident.is_retracted
 
 
 async def test_owner_menu_has_owner_commands_and_everyone_else_sees_the_public_menu(

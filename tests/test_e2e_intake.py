@@ -15,6 +15,7 @@ from bot.app import build_application
 from bot.clock import ManualClock
 from bot.config import IntakeSettings, NewsroomSettings, Settings
 from bot.context import IncidentBotApp, services_of
+from bot.intake.items import TITLE_LIMIT, parse_feed
 from bot.lifecycle import polling
 from bot.record.sample import load_sample
 from bot.sandbox.fake_api import SentMessage
@@ -22,6 +23,7 @@ from storage.db import Database
 from tests.delivery_helpers import eventually
 from tests.feed_server import FeedServer, Served, atom, atom_entry, feed_server, rss, rss_item
 from tests.people import Person
+from tests.test_long_and_double import everything_said
 
 ERBIL_FIRST = rss_item(
     "iraq-desk-1001",
@@ -178,9 +180,14 @@ async def test_feeds_become_proposals_and_nothing_is_published_without_publish(
         card = await owner.says(f"/incident {incident_id}")
         assert "Casualties: 5 injured" in card.text
 
-        discarded = await owner.presses(proposals["Rockets hit Conoco gas field"], "Discard")
+        conoco = proposals["Rockets hit Conoco gas field"]
+        discarded = await owner.presses(conoco, "Discard")
         assert discarded.text.endswith("discarded. Nothing was published.")
         assert "Discarded by Olivia" in (await owner.next_reply()).text
+        # A stale copy pressed again: the one who decided it is "you" to themselves.
+        owner.api.press_forged(owner.user, conoco, dict(conoco.buttons[0])["Use"])
+        said = await everything_said(app, owner.api, owner.chat_id)
+        assert said[-1].text.endswith("was already discarded by you."), said[-1].text
         assert (await owner.says("/queue")).text.startswith("The review queue is empty")
         assert alice.api.pending_replies(alice.chat_id) == []
 
@@ -439,3 +446,62 @@ async def test_feeds_on_internal_addresses_are_refused_unless_the_operator_allow
         assert "Last error: refused: 127.0.0.1 is an internal address; feeds on your" in listing
         assert len(await services_of(app).intake.feeds()) == 1
     assert iraq.requests == []
+
+
+def test_a_title_longer_than_a_form_takes_is_cut_at_a_word_and_says_so() -> None:
+    title = "Officials describe the drone attack on the base " * 10
+    body = rss("Desk", [rss_item("long-1", title, "Wed, 15 Jan 2025 08:00:00 GMT", "Text.")])
+    (item,) = parse_feed(body).items
+    assert len(item.title) <= TITLE_LIMIT and item.title.endswith("…")
+    assert title.startswith(item.title.removesuffix("…") + " ")
+
+
+SEVERE_ERBIL_FORM = ERBIL_FORM.replace(
+    "injured: 3\nseverity: 3", "injured: at least 5\nseverity: 4"
+)
+
+
+def no_toll(number: int) -> str:
+    return rss_item(
+        f"iraq-desk-20{number:02}",
+        f"Drone attack on Erbil base under investigation ({number})",
+        "Wed, 15 Jan 2025 11:30:00 GMT",
+        "Officials are investigating the drone attack on Erbil Air Base.",
+        f"https://iraq-desk.example.org/erbil-inquiry-{number}",
+    )
+
+
+async def published(owner: Person, form: str) -> int:
+    await owner.presses(await owner.says(form), "Publish")
+    return int((await owner.next_reply()).text.split("#")[1].split(".")[0])
+
+
+async def test_a_report_without_a_toll_never_lowers_severity_and_another_day_is_no_update(
+    settings: Settings, clock: ManualClock, owner: Person, site: FeedServer
+) -> None:
+    iraq = Served(rss("Iraq Desk", []), etag='"v1"')
+    settings = with_feeds(settings, site.serve("/iraq.rss", iraq))
+    app = build_application(settings, clock)
+    async with polling(app, poll_timeout=1):
+        # An attack at the same base two days before the report: another attack.
+        two_days_before = SEVERE_ERBIL_FORM.replace("2025-01-15 11:00", "2025-01-13 20:00")
+        await published(owner, two_days_before.replace("erbil-drones", "erbil-earlier"))
+        iraq.body, iraq.etag = rss("Iraq Desk", [no_toll(1)]), '"v2"'
+        clock.advance(timedelta(seconds=2))
+        other = (await proposals_to(owner, 1))["Drone attack on Erbil base under investigation (1)"]
+        assert "Possible update" not in other.text
+
+        # The same day: an update, but a report without a toll says nothing of severity.
+        incident_id = await published(owner, SEVERE_ERBIL_FORM)
+        iraq.body, iraq.etag = rss("Iraq Desk", [no_toll(1), no_toll(2)]), '"v3"'
+        clock.advance(timedelta(seconds=2))
+        update = (await proposals_to(owner, 1))[
+            "Drone attack on Erbil base under investigation (2)"
+        ]
+        assert f"Possible update of #{incident_id}" in update.text
+        assert "severity:" not in update.text and "→" not in update.text
+        owner.api.press_button(owner.user, update, "Apply")
+        applied = "\n".join(m.text for m in await everything_said(app, owner.api, owner.chat_id))
+        assert f"#{incident_id} updated:" in applied and "severity:" not in applied
+        card = await owner.says(f"/incident {incident_id}")
+        assert "Severity: ●●●●○ high" in card.text and "at least 5 injured" in card.text

@@ -164,8 +164,8 @@ def test_verification_is_read_with_who_confirmed_it() -> None:
             "coordinates: 95, 200 is not on Earth: latitude runs from -90 to 90",
         ),
         ({"coordinates": "33.5, 36.3"}, "coordinates: 33.5, 36.3 is not in Iraq"),
-        ({"occurred": "1899-12-31"}, "occurred: must lie between 1900-01-01 and 2025-01-16 12:00"),
-        ({"occurred": "2025-03-01"}, "occurred: must lie between 1900-01-01 and 2025-01-16 12:00"),
+        ({"occurred": "1899-12-31"}, "occurred: must lie between 1900-01-01 and 2025-01-16 15:00"),
+        ({"occurred": "2025-03-01"}, "occurred: must lie between 1900-01-01 and 2025-01-16 15:00"),
         ({"injured": "100001"}, "injured: must be from 0 to 100,000; got 100,001"),
         (
             {"location": "Some Village", "coordinates": ""},

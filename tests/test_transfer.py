@@ -140,6 +140,23 @@ async def test_csv_cells_follow_the_documented_schema(db: Database, clock: Manua
     assert qaim.tags == ["air-strike", "us-forces"]
 
 
+async def test_a_source_with_a_link_of_another_scheme_is_refused_on_import(
+    db: Database, clock: ManualClock, tmp_path: Path
+) -> None:
+    path = tmp_path / "schemes.csv"
+    path.write_text(
+        "occurred_at,title,event_type,country,location,severity,sources\n"
+        "2024-08-05T18:30:00Z,Rockets,Battles,Iraq,Erbil,2,javascript:alert(1)\n",
+        encoding="utf-8",
+    )
+    report = await import_(db, path, clock)
+    assert not report.committed
+    assert [str(problem) for problem in report.problems] == [
+        "line 2: sources.0.name: “javascript:alert(1)” is not a web link: give a source as a "
+        "name, optionally with its http(s) link, e.g. “Reuters https://www.reuters.com/…”"
+    ]
+
+
 async def test_importing_again_adds_nothing(db: Database, clock: ManualClock) -> None:
     first = await import_(db, ONE_BAD_JSONL, clock, skip_invalid=True)
     before = await all_incidents(db)
@@ -390,9 +407,11 @@ async def _enrich(db: Database, clock: ManualClock) -> None:
             incident_content(
                 external_id="awkward-1",
                 reported_at=datetime(2024, 8, 6, 7, 0, tzinfo=UTC),
+                title=FORMULA_TITLE,
                 summary='Two lines,\nwith "quotes", commas; and العربية.',
                 claimed_by="Islamic Resistance in Iraq",
-                perpetrator="Militia; unidentified",
+                perpetrator="'Militia'; unidentified",
+                target="@SUM(1+1)",
                 killed={"value": 0},
                 injured={"value": 900, "qualifier": "about"},
                 sources=[
@@ -406,6 +425,28 @@ async def _enrich(db: Database, clock: ManualClock) -> None:
         assert incident_id is not None
         await set_status(conn, incident_id, Status.RETRACTED, "Misattributed.", clock.now())
         await set_status(conn, 1, Status.RETRACTED, None, clock.now())
+
+
+FORMULA_TITLE = '=HYPERLINK("http://evil.example/x","Click")'
+
+
+async def test_csv_cells_a_spreadsheet_would_run_as_formulas_start_with_an_apostrophe(
+    sample_db: Database, clock: ManualClock
+) -> None:
+    await _enrich(sample_db, clock)
+    out = io.StringIO()
+    await export_incidents(sample_db, out, "csv")
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    awkward = next(row for row in rows if row["external_id"] == "awkward-1")
+    assert awkward["title"] == "'" + FORMULA_TITLE
+    assert (awkward["target"], awkward["perpetrator"]) == ("'@SUM(1+1)", "''Militia'; unidentified")
+    for row in rows:
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row.values())
+    # JSON Lines is data, not a spreadsheet: the text as it is.
+    jsonl = io.StringIO()
+    await export_incidents(sample_db, jsonl, "jsonl")
+    titles = [json.loads(line).get("title") for line in jsonl.getvalue().splitlines()]
+    assert FORMULA_TITLE in titles
 
 
 def _comparable(incidents: list[Incident]) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import re
+import textwrap
 import time
 import xml.sax
 from dataclasses import dataclass
@@ -48,11 +49,20 @@ def parse_feed(body: bytes) -> ParsedFeed:
 
 
 def _item(entry: Any) -> FeedItem:
-    title = _plain(entry.get("title", ""))[:TITLE_LIMIT]
+    title = _title_within_limit(_plain(entry.get("title", "")))
     link = entry.get("link") or None
     published = _when(entry.get("published_parsed") or entry.get("updated_parsed"))
     key = entry.get("id") or link or _hash(title, published)
     return FeedItem(key=key, title=title, link=link, published=published, text=_body(entry))
+
+
+def _title_within_limit(title: str) -> str:
+    """A title longer than a form takes, cut at a word with "…" to show it was cut."""
+    if len(title) <= TITLE_LIMIT:
+        return title
+    if " " not in title[: TITLE_LIMIT - 1]:
+        return title[: TITLE_LIMIT - 1] + "…"
+    return textwrap.shorten(title, TITLE_LIMIT, placeholder="…")
 
 
 def _body(entry: Any) -> str:

@@ -90,9 +90,12 @@ def _is_web(link: str | None) -> bool:
 def differences(proposal: Fields, current: Fields) -> list[tuple[str, str, str]]:
     """(key, now, in the new report) for each updatable field the new report tells otherwise.
 
-    A field the new report leaves empty, or a claim it does not mention, is no news.
+    A field the new report leaves empty, or a claim it does not mention, is no news. The
+    severity the extractor gives follows the toll: a report without one (severity 2 by
+    the rule) says nothing about it, and a report never lowers it.
     """
     found = []
+    tells_a_toll = any(_told(proposal, key) for key in ("killed", "injured"))
     for key in UPDATABLE_KEYS:
         new = (proposal.get(key) or [""])[0].strip()
         old = (current.get(key) or [""])[0].strip()
@@ -100,6 +103,17 @@ def differences(proposal: Fields, current: Fields) -> list[tuple[str, str, str]]
         # "Not reported" tells nothing; a report that no one claimed it is no news either.
         if said in NOT_REPORTED_WORDS or (key == "claimed_by" and said in NONE_WORDS):
             continue
+        if key == "severity" and not (tells_a_toll and _higher(new, old)):
+            continue
         if new.casefold() != old.casefold():
             found.append((key, old or "—", new))
     return found
+
+
+def _told(fields: Fields, key: str) -> bool:
+    said = (fields.get(key) or [""])[0].strip().casefold()
+    return said not in NOT_REPORTED_WORDS
+
+
+def _higher(new: str, old: str) -> bool:
+    return new.isdigit() and (not old.isdigit() or int(new) > int(old))

@@ -43,7 +43,9 @@ from storage.drafts import cancel_drafts_from_proposal
 
 log = logging.getLogger(__name__)
 
-MATCH_WINDOW = timedelta(hours=48)
+# An item this near in time to an incident at the same place may report the same attack;
+# one further apart is another attack, however alike (9 and 11 August at one base).
+MATCH_WINDOW = timedelta(days=1)
 LONGEST_BACK_OFF = timedelta(hours=1)
 SKIPPED_SHOWN = 10
 
@@ -336,7 +338,7 @@ class Intake:
             if not await store.decide_proposal(
                 conn, proposal_id, status, actor_id, self._clock.now()
             ):
-                raise IntakeError(await self._already_decided(proposal_id))
+                raise IntakeError(await self._already_decided(proposal_id, actor_id))
             # A correction its Apply made, still waiting for a second approval, goes too.
             await cancel_drafts_from_proposal(conn, proposal_id, self._clock.now())
             await record_action(
@@ -355,7 +357,7 @@ class Intake:
         if proposal.update_of is None:
             raise IntakeError(f"P{proposal_id} is not an update of a published incident.")
         if proposal.status is not ProposalStatus.PENDING:
-            raise IntakeError(await self._already_decided(proposal_id))
+            raise IntakeError(await self._already_decided(proposal_id, actor_id))
         incident = await incident_store.get_incident(self._db.reader, proposal.update_of)
         if incident is None:
             raise IntakeError(f"There is no incident #{proposal.update_of}.")
@@ -368,9 +370,10 @@ class Intake:
             proposal.update_of, changes, actor_id, actor_name, from_proposal=proposal_id
         )
 
-    async def _already_decided(self, proposal_id: int) -> str:
+    async def _already_decided(self, proposal_id: int, actor_id: int) -> str:
         proposal = await self.proposal(proposal_id)
-        return f"P{proposal_id} was already {proposal.status.value} by user {proposal.decided_by}."
+        by = "you" if proposal.decided_by == actor_id else f"user {proposal.decided_by}"
+        return f"P{proposal_id} was already {proposal.status.value} by {by}."
 
     async def remember_message(self, proposal_id: int, chat_id: int, message_id: int) -> None:
         async with self._db.transaction() as conn:

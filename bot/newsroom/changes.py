@@ -20,6 +20,7 @@ from bot.clock import Clock
 from bot.errors import UserError
 from bot.intake.records import ProposalStatus
 from bot.models import (
+    SUMMARY_LIMIT,
     Draft,
     DraftOrigin,
     DraftPurpose,
@@ -57,6 +58,7 @@ from storage.troops import insert_troop_figure
 log = logging.getLogger(__name__)
 
 DUPLICATE_WINDOW = timedelta(hours=48)
+REASON_LIMIT = SUMMARY_LIMIT  # a retraction's reason is read like a summary
 # Edits of these reach everyone who was alerted; tags, sources and coordinates do not.
 SUBSTANTIVE_KEYS = frozenset(
     {"title", "occurred", "country", "location", "type", "subtype", "perpetrator", "target",
@@ -321,6 +323,11 @@ class Newsroom:
     async def retract(
         self, incident_id: int, reason: str, actor_id: int, actor_name: str
     ) -> IncidentChange | AwaitingApproval:
+        if len(reason) > REASON_LIMIT:
+            raise NewsroomError(
+                f"A retraction's reason may be up to {REASON_LIMIT:,} characters, as a summary "
+                f"may; this one has {len(reason):,}. Nothing was changed."
+            )
         return await self._change(
             DraftPurpose.RETRACT, incident_id, {"reason": [reason]}, actor_id, actor_name, None
         )

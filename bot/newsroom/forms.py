@@ -34,6 +34,7 @@ from bot.errors import UserError
 from bot.models import (
     COUNT_WORDINGS,
     NOW,
+    ZONE,
     Count,
     Direction,
     Incident,
@@ -44,6 +45,7 @@ from bot.models import (
     TroopKind,
     Verification,
     check_moment,
+    not_a_web_link,
 )
 from bot.numbers import bounded_int
 from bot.places import PlaceProblems, gazetteer, settle, settle_place
@@ -242,7 +244,7 @@ def incident_from_fields(
     if problems:
         raise FormError(problems)
     try:
-        incident = IncidentContent.model_validate(data, context={NOW: now})
+        incident = IncidentContent.model_validate(data, context={NOW: now, ZONE: zone})
     except ValidationError as error:
         raise FormError(_describe(error)) from None
     try:
@@ -285,7 +287,7 @@ def check_field(key: str, values: list[str], zone: tzinfo, now: datetime) -> str
     try:
         data = converter(values, zone)
         if "occurred_at" in data:
-            check_moment(data["occurred_at"], now)
+            check_moment(data["occurred_at"], now, zone)
     except ValueError as error:
         return f"{key}: {error}"
     for name, value in data.items():
@@ -383,6 +385,11 @@ def parse_count(text: str) -> Count | None:
     value = bounded_int(match.group("value").replace(",", ""), 0)
     if value is None:
         raise ValueError("that number is too large to be a count")
+    if value == 0 and qualifier is not Qualifier.EXACT:
+        raise ValueError(
+            f"“{cleaned}” says nothing: write “none” if there were none, “not reported” if "
+            "the report does not say"
+        )
     return Count(value=value, qualifier=qualifier)
 
 
@@ -411,6 +418,9 @@ def parse_source(text: str) -> Source:
     name = " ".join(words[:-1] if url else words).strip(" -:\u2013\u2014")
     if url is None and not name:
         raise ValueError("expected “Name https://…” or a URL")
+    for word in words:
+        if problem := not_a_web_link(word):
+            raise ValueError(problem)
     if not name and url:
         name = urlparse(url).hostname or url
         name = name.removeprefix("www.")

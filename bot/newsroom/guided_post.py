@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.errors import UserError
+from bot.models import not_a_web_link
 from bot.newsroom.forms import EVENT_TYPES, NONE_WORDS, NOT_REPORTED_WORDS, Fields
 from bot.places import gazetteer
 
@@ -85,8 +86,26 @@ def _casualties(answer: str) -> Fields:
     fields: Fields = {}
     for word, count in found:
         key = "killed" if word.lower() in {"killed", "dead"} else "injured"
+        if key in fields:
+            # As the one-shot form says of a key given twice: neither is picked silently.
+            raise AnswerError(
+                f"{key} is given twice (“wounded” counts as injured, “dead” as killed): give "
+                f"it once, e.g. {_CASUALTY_EXAMPLE}."
+            )
         fields[key] = [count.strip()]
     return fields
+
+
+_CASUALTY_LINE = re.compile(r"\b(killed|dead|injured|wounded)\s*:", re.IGNORECASE)
+
+
+def _claim(answer: str) -> Fields:
+    if _CASUALTY_LINE.search(answer):
+        raise AnswerError(
+            f"“{answer.strip()}” reads as casualties, not a group's name: name the group, "
+            "or write “none” or “not reported”."
+        )
+    return {"claimed_by": [answer.strip()]}
 
 
 def _optional(key: str) -> Callable[[str], Fields]:
@@ -122,7 +141,7 @@ STEPS: tuple[Step, ...] = (
         "claim",
         "Who claimed responsibility? A group's name; “none” if the report says no group "
         "has claimed it; “not reported” if it does not say.",
-        _single("claimed_by"),
+        _claim,
     ),
     Step(
         "direction",
@@ -162,14 +181,11 @@ def sources_in(answer: str) -> list[str]:
     for line in answer.splitlines():
         name: list[str] = []
         for word in line.replace(",", " ").split():
+            if problem := not_a_web_link(word):
+                raise AnswerError(problem)
             if not _SCHEME.match(word):
                 name.append(word)
                 continue
-            if not word.lower().startswith(("http://", "https://")):
-                raise AnswerError(
-                    f"“{word}” is not a web link: give sources as “Name https://…” or just "
-                    "the https:// link."
-                )
             sources.append(" ".join([*name, word]))
             name = []
         if name:

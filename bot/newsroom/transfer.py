@@ -387,6 +387,8 @@ def _csv_rows(handle: TextIO, path: Path, advance: Callable[[int], object]) -> I
         if len(cells) != len(names):
             yield first_line, kind, f"has {len(cells)} cells; the header has {len(names)} columns"
             continue
+        if kind == "csv":
+            cells = [_formula_restored(cell) for cell in cells]
         yield first_line, kind, dict(zip(names, cells, strict=True))
 
 
@@ -868,7 +870,26 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         # repr is the shortest text that reads back as the very same float.
         return repr(value)
+    if isinstance(value, str):
+        return _formula_neutralised(value)
     return str(value)
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection:
+# "=HYPERLINK(…)" in a title). OWASP's advice: prefix such a text cell with "'", which
+# a spreadsheet shows as text. A cell starting with "'" gets one more, so that import
+# takes exactly one away and every text reads back as it was.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def _formula_neutralised(text: str) -> str:
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
+def _formula_restored(cell: str) -> str:
+    if cell.startswith("'") and cell[1:].startswith(_FORMULA_STARTS):
+        return cell[1:]
+    return cell
 
 
 def _json_kind(value: object) -> str:
