@@ -447,6 +447,11 @@ def settle(
     wider = known.find(location) if location else []
     if site is not None:
         settled["location"] = site.name
+        if admin1 and site.admin1 and admin1 != site.admin1 and "admin1" not in problems:
+            problems["admin1"] = (
+                f"{site.name} is in {site.admin1}, not {admin1}: write {site.admin1}, or "
+                "leave the province out"
+            )
         admin1 = admin1 or site.admin1
     elif not location or any(
         p.kind in ("province", "country") and p.country == country.name for p in wider

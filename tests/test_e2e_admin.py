@@ -22,7 +22,7 @@ TOWER_FORM = """/post
 title: Drone strikes Tower 22 again
 occurred: 2024-02-10 03:15
 country: Jordan
-region: Zarqa
+region: Mafraq
 location: Tower 22
 type: Explosions/Remote violence
 subtype: Air/drone strike
@@ -66,7 +66,7 @@ async def test_owner_posts_with_the_one_shot_form_and_publishes(owner: Person) -
     preview = await owner.says(TOWER_FORM)
     assert preview.text.startswith("Draft ")
     assert "Casualties: about 3 injured" in preview.text
-    assert "Where: Tower 22, Zarqa, Jordan" in preview.text
+    assert "Where: Tower 22, Mafraq, Jordan" in preview.text
     assert "Claimed by: no group has claimed" in preview.text
     assert "Casualties: about 3 injured; killed not reported" in preview.text
     assert "A drone struck the outpost.\nThree people were reported hurt." in preview.text
@@ -111,7 +111,7 @@ async def test_a_bad_form_lists_every_problem_in_one_reply(
 async def test_a_new_incident_at_the_same_place_within_48_hours_is_flagged(owner: Person) -> None:
     form = TOWER_FORM.replace("occurred: 2024-02-10 03:15", "occurred: 2024-08-06 10:00")
     form = form.replace("location: Tower 22", "location: Ain al-Asad Air Base")
-    form = form.replace("country: Jordan\nregion: Zarqa", "country: Iraq\nregion: Anbar")
+    form = form.replace("country: Jordan\nregion: Mafraq", "country: Iraq\nregion: Anbar")
     preview = await owner.says(form)
     assert "Possible duplicate of #" in preview.text
     assert "Rockets strike Ain al-Asad Air Base" in preview.text
@@ -147,6 +147,40 @@ async def test_a_source_is_a_name_with_an_optional_web_link_wherever_it_is_given
     guided = await owner.says("javascript:alert(1)")
     assert not_web in guided.text and "Nothing was added" in guided.text
     assert await table_counts(services_of(running_bot).db) == {**before, "drafts": 1}
+
+
+ERBIL_AIR_BASE_FORM = """/post
+title: Drone strikes Erbil Air Base
+occurred: 2024-08-09 20:00
+country: Iraq
+region: Erbil
+location: Erbil Air Base
+coordinates: 36.24, 43.96
+type: Explosions/Remote violence
+severity: 2
+source: Wire https://wire.example.org/erbil"""
+
+
+async def test_a_province_not_holding_the_known_site_is_refused_and_a_move_rederives_it(
+    owner: Person,
+) -> None:
+    basra = await owner.says(
+        ERBIL_AIR_BASE_FORM.replace("region: Erbil", "region: Basra")
+        .replace("location: Erbil Air Base", "location: Ain al-Asad Air Base")
+        .replace("coordinates: 36.24, 43.96\n", "")
+    )
+    assert basra.text.startswith("The form needs fixing:")
+    assert "region: Ain al-Asad Air Base is in Anbar, not Basra: write Anbar" in basra.text
+
+    preview = await owner.says(ERBIL_AIR_BASE_FORM)
+    await owner.presses(preview, "Publish")
+    incident_id = await incident_id_from((await owner.next_reply()).text)
+    moved = await owner.says(f"/edit {incident_id} location: Victory Base Complex")
+    assert "where: Erbil Air Base, Erbil, Iraq → Victory Base Complex, Baghdad, Iraq" in moved.text
+    assert "coordinates: 36.2400, 43.9600 → none given" in moved.text  # 300 km away
+    card = await owner.says(f"/incident {incident_id}")
+    assert "Victory Base Complex, Baghdad, Iraq" in card.text
+    assert "Erbil" not in card.text.split("Where:")[1].split("\n")[0]
 
 
 async def test_guided_casualties_and_claim_refuse_what_they_would_misread(
@@ -447,9 +481,9 @@ async def test_a_form_with_an_unknown_country_lists_the_suggestion_and_stores_no
     reply = await owner.says(TOWER_FORM.replace("country: Jordan", "country: Irak"))
     assert reply.text.startswith("The form needs fixing:")
     assert "• country: unknown country “Irak” — did you mean Iraq?" in reply.text
-    off_earth = TOWER_FORM.replace("region: Zarqa", "region: Zarqa\ncoordinates: 95, 200")
+    off_earth = TOWER_FORM.replace("region: Mafraq", "region: Mafraq\ncoordinates: 95, 200")
     assert "• coordinates: 95, 200 is not on Earth" in (await owner.says(off_earth)).text
-    far = TOWER_FORM.replace("region: Zarqa", "region: Zarqa\ncoordinates: 33.3, 44.4")
+    far = TOWER_FORM.replace("region: Mafraq", "region: Mafraq\ncoordinates: 33.3, 44.4")
     reply = await owner.says(far)
     assert "• coordinates: 33.3, 44.4 is not in Jordan" in reply.text
     old = await owner.says(TOWER_FORM.replace("2024-02-10 03:15", "1899-12-31"))

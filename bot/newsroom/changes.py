@@ -20,6 +20,7 @@ from bot.clock import Clock
 from bot.errors import UserError
 from bot.intake.records import ProposalStatus
 from bot.models import (
+    DEFAULT_SITE_RADIUS_KM,
     SUMMARY_LIMIT,
     Draft,
     DraftOrigin,
@@ -43,10 +44,11 @@ from bot.newsroom.forms import (
     incident_from_fields,
 )
 from bot.newsroom.guided_post import next_step
+from bot.places import Place, gazetteer
 from bot.render.corrections import what_changed
 from bot.render.delivery import correction_text
 from bot.subscriptions.areas import alert_place
-from bot.subscriptions.escalation import EscalationNotices
+from bot.subscriptions.escalation import EscalationNotices, distance_km
 from storage import drafts as draft_store
 from storage import incidents as incident_store
 from storage.admins import record_action
@@ -498,7 +500,7 @@ class Newsroom:
             return before, None, ["status"]
         if before.is_retracted:
             raise NewsroomError(f"#{incident_id} is retracted; it can no longer be edited.")
-        merged = {**fields_from_incident(before, self._zone), **fields}
+        merged = {**fields_from_incident(before, self._zone), **fields, **_moved(before, fields)}
         # What the form does not carry stays as it was.
         after = incident_from_fields(merged, self._zone, self._clock.now()).model_copy(
             update={"external_id": before.external_id, "reported_at": before.reported_at}
@@ -596,6 +598,31 @@ def _still_open(draft: Draft) -> Draft:
     if draft.status is not DraftStatus.OPEN:
         raise NewsroomError("That draft was already closed; nothing was published from it.")
     return draft
+
+
+def _moved(before: Incident, fields: Fields) -> Fields:
+    """What an edit moving an incident to a known site changes besides: the province
+    becomes the site's, and coordinates away from it go (the old place's, not the new),
+    unless the edit gives them itself."""
+    new_location = (fields.get("location") or [""])[0].strip()
+    site = gazetteer().site(new_location) if new_location else None
+    if site is None or site.name == before.location:
+        return {}
+    moved: Fields = {}
+    if "region" not in fields:
+        moved["region"] = [""]  # settled to the site's province
+    if "coordinates" not in fields and not _near(site, before.latitude, before.longitude):
+        moved["coordinates"] = [""]
+    return moved
+
+
+def _near(site: Place, latitude: float | None, longitude: float | None) -> bool:
+    if latitude is None or longitude is None:
+        return True
+    if site.bbox is not None:  # a sea area
+        return site.bbox.holds(latitude, longitude)
+    distance = distance_km(site.latitude, site.longitude, latitude, longitude)
+    return distance <= DEFAULT_SITE_RADIUS_KM
 
 
 def _subject_of(draft: Draft) -> str:
