@@ -325,10 +325,13 @@ async def published_between(
     countries: Sequence[str] = (),
     provinces: Sequence[tuple[str, str]] = (),
     sites: Sequence[SiteArea] = (),
+    sites_within: Sequence[str] = (),
 ) -> tuple[list[Incident], int]:
     """Incidents published in (since, until], newest first, in any of the places given —
     `countries`, `provinces` (country, admin1), `sites` by name or by their area, as
-    alerts are matched — or anywhere when none is given.
+    alerts are matched — or anywhere when none is given. `sites_within` names the
+    gazetteer's sites inside those areas: an incident at one with no coordinates of its
+    own is in the area, as alerts place it at the site's.
 
     Returns at most `limit` of them and how many there are in all.
     """
@@ -368,6 +371,9 @@ async def published_between(
             f"(location = :site{n} COLLATE NOCASE OR (latitude BETWEEN :south{n} AND :north{n} "
             f"AND longitude BETWEEN :west{n} AND :east{n} AND {within}))"
         )
+    if sites_within:
+        names = _named(params, "within", sites_within)
+        places.append(f"(latitude IS NULL AND location COLLATE NOCASE IN ({names}))")
     if places:
         where += f" AND ({' OR '.join(places)})"
     ((total,),) = await conn.execute_fetchall(

@@ -215,7 +215,7 @@ def distance_km_sql(
 ) -> str:
     """SQL for the great-circle (haversine, mean Earth radius) distance in km between two
     points given as SQL terms (columns or parameters); the same as
-    bot.subscriptions.escalation.distance_km."""
+    bot.subscriptions.areas.distance_km."""
     return (
         "2 * 6371.0088 * asin(sqrt("
         f"pow(sin(radians({other_latitude} - {latitude}) / 2), 2) + "

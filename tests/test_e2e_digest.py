@@ -16,7 +16,7 @@ from bot.context import IncidentBotApp, delivery_of, services_of
 from bot.models import OutboxStatus
 from bot.sandbox.fake_api import FakeBotApi, Fault
 from handlers.intake import FEED_READER
-from tests.delivery_helpers import eventually, rows_for
+from tests.delivery_helpers import eventually, publish, rows_for
 from tests.people import Person
 
 pytestmark = pytest.mark.usefixtures("running_bot")
@@ -176,3 +176,22 @@ async def test_stats_count_a_digest_with_its_chart_as_one_digest(
     assert "Sent today: 0 alerts, 0 corrections, 1 digests (and 1 tension charts with them)" in (
         stats.text
     )
+
+
+async def test_a_digest_lists_an_incident_at_a_site_without_coordinates_as_its_alert_did(
+    running_bot: IncidentBotApp, clock: ManualClock, alice: Person
+) -> None:
+    """Al-Tanf Garrison lies about 20 km from Tower 22: the attack recorded there without
+    coordinates of its own is placed at the garrison's, for the alert and the digest."""
+    await alice.says("/watch Tower 22 40 km")
+    await alice.says("/settings chart off")
+    await publish(
+        running_bot, title="Drone near al-Tanf", country="Syria", admin1="Homs",
+        location="Al-Tanf Garrison", latitude=None, longitude=None,
+    )  # fmt: skip
+    assert "Drone near al-Tanf" in (await alice.next_reply()).text
+    clock.set(datetime(2025, 1, 16, 5, 0, tzinfo=UTC))
+    await run_dispatcher(running_bot)
+    digest = await alice.next_reply()
+    assert digest.text.startswith("📰 Daily digest · 16 Jan 2025")
+    assert "Drone near al-Tanf" in digest.text

@@ -10,8 +10,10 @@ DEFAULT_SITE_RADIUS_KM around it).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.models import DEFAULT_SITE_RADIUS_KM, IncidentContent, Watch
 from bot.places import SPECIFICITY, Place, gazetteer
@@ -125,6 +127,43 @@ def alert_place(incident: IncidentContent) -> AlertPlace:
     if incident.latitude is None and site is not None:
         point = (site.latitude, site.longitude)
     return AlertPlace(incident.country, admin1, site.name if site else incident.location, *point)
+
+
+def sites_placed_in(areas: Iterable[SiteArea]) -> list[str]:
+    """The gazetteer's sites lying in any of `areas`. An incident at one of them with no
+    coordinates of its own is placed at the site's (alert_place), so an alert about it
+    reaches whoever follows an area holding the site: digests list it the same way."""
+    return sorted({name for area in areas for name in _sites_in(area)})
+
+
+@lru_cache(maxsize=1024)
+def _sites_in(area: SiteArea) -> tuple[str, ...]:
+    south, north, west, east = area.box()
+    return tuple(
+        place.name
+        for place in gazetteer().places
+        if place.is_site
+        and south <= place.latitude <= north
+        and west <= place.longitude <= east
+        and (
+            area.area is not None
+            or distance_km(area.latitude, area.longitude, place.latitude, place.longitude)
+            <= area.radius_km
+        )
+    )
+
+
+_EARTH_RADIUS_KM = 6371.0088
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle (haversine) distance, as the SQL matching computes it."""
+    dlat, dlon = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
+    a = (
+        math.sin(dlat / 2) ** 2
+        + math.cos(math.radians(lat1)) * math.cos(math.radians(lat2)) * math.sin(dlon / 2) ** 2
+    )
+    return 2 * _EARTH_RADIUS_KM * math.asin(math.sqrt(a))
 
 
 def countries_covered(places: Sequence[str], watches: Iterable[Watch] = ()) -> list[str]:

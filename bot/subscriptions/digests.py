@@ -20,7 +20,12 @@ from bot.config import DeliverySettings
 from bot.models import DigestFrequency, OutboxKind, OutboxStatus, OutgoingMessage, Subscription
 from bot.render.digest import DigestContent, digest_text, with_zone_notice
 from bot.render.incidents import esc
-from bot.subscriptions.areas import countries_covered, coverage, tension_places
+from bot.subscriptions.areas import (
+    countries_covered,
+    coverage,
+    sites_placed_in,
+    tension_places,
+)
 from bot.subscriptions.schedule import next_digest_time
 from bot.tension.chart_store import TensionCharts
 from bot.tension.index import TensionIndex
@@ -261,6 +266,7 @@ class DigestService:
         incidents, total = await published_between(
             self._db.reader, since, until, LISTED_INCIDENTS,
             countries=covered.countries, provinces=covered.provinces, sites=covered.sites,
+            sites_within=sites_placed_in(covered.sites),
         )  # fmt: skip
         countries = countries_covered(places, watches)
         figures = [

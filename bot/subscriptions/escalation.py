@@ -11,7 +11,6 @@ attack, or one edited to another site, no longer counts.
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -21,7 +20,7 @@ from bot.config import EscalationSettings
 from bot.models import Direction, IncidentContent, OutgoingMessage
 from bot.places import Place, gazetteer
 from bot.render.escalation import escalation_text
-from bot.subscriptions.areas import alert_place
+from bot.subscriptions.areas import alert_place, distance_km
 from storage.escalations import (
     Notice,
     attacks_on_site,
@@ -31,8 +30,6 @@ from storage.escalations import (
     record_notice,
 )
 from storage.subscribers import SiteArea
-
-_EARTH_RADIUS_KM = 6371.0088
 
 
 class EscalationNotices:
@@ -123,13 +120,3 @@ def notice_text(notice: Notice, zone: tzinfo) -> str:
         incident_id=notice.incident_id,
         zone=zone,
     )
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle (haversine) distance, as the SQL matching computes it."""
-    dlat, dlon = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
-    a = (
-        math.sin(dlat / 2) ** 2
-        + math.cos(math.radians(lat1)) * math.cos(math.radians(lat2)) * math.sin(dlon / 2) ** 2
-    )
-    return 2 * _EARTH_RADIUS_KM * math.asin(math.sqrt(a))
