@@ -8,7 +8,8 @@ import pytest
 
 from bot.config import EscalationSettings
 from bot.render.escalation import ordinal
-from bot.subscriptions.escalation import EscalationNotices, distance_km
+from bot.subscriptions.areas import distance_km
+from bot.subscriptions.escalation import EscalationNotices
 from tests.factories import incident_content
 
 NOTICES = EscalationNotices(EscalationSettings(), ZoneInfo("UTC"))

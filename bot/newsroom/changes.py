@@ -47,8 +47,8 @@ from bot.newsroom.guided_post import next_step
 from bot.places import Place, gazetteer
 from bot.render.corrections import what_changed
 from bot.render.delivery import correction_text
-from bot.subscriptions.areas import alert_place
-from bot.subscriptions.escalation import EscalationNotices, distance_km
+from bot.subscriptions.areas import alert_place, distance_km
+from bot.subscriptions.escalation import EscalationNotices
 from storage import drafts as draft_store
 from storage import incidents as incident_store
 from storage.admins import record_action
