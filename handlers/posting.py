@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -172,7 +173,8 @@ async def propose_from_report(update: Update, context: BotContext) -> None:
     if not text.strip():
         raise UsageError("Paste the report after /draft, or reply /draft to a message holding it.")
 
-    proposal = propose_incident(text, published=message.date.date())
+    # Off the event loop: reading a long report takes a while, and other users wait for no one.
+    proposal = await asyncio.to_thread(propose_incident, text, published=message.date.date())
     # The report's own links are its sources; without one, the form asks for a source.
     fields = fields_from_proposal(proposal) | {"source": links_in(message) or [""]}
     draft_id = await context.services.newsroom.keep_proposed(acting_user_id(update), fields)

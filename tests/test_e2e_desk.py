@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from datetime import date
+
+import pytest
+
+import handlers.posting
 from bot.context import IncidentBotApp, services_of
+from bot.newsroom.extractor import ReportProposal, propose_incident
 from bot.newsroom.guided_post import ANSWERED, STEPS
 from bot.sandbox.fake_api import FakeBotApi
 from tests.people import Person
@@ -48,6 +55,30 @@ async def test_use_this_draft_opens_the_preview_once_and_only_publish_publishes(
     said = await everything_said(running_bot, telegram, owner.chat_id)
     assert said[-1].text.startswith("That draft was already published as #")
     assert (await table_counts(db))["incidents"] == before["incidents"] + 1
+
+
+async def test_others_are_answered_while_a_report_is_being_read(
+    owner: Person,
+    bob: Person,
+    telegram: FakeBotApi,
+    running_bot: IncidentBotApp,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A reading that lasts until Bob has had his answer: were it done on the event loop,
+    # Bob would never get one (and the reading would give up after 30 s).
+    bob_answered = threading.Event()
+
+    def slow_reading(text: str, *, published: date | None = None) -> ReportProposal:
+        bob_answered.wait(timeout=30)
+        return propose_incident(text, published=published)
+
+    monkeypatch.setattr(handlers.posting, "propose_incident", slow_reading)
+    telegram.send_message(owner.user, f"/draft {REPORT}")
+    answer = await bob.says("/start")
+    bob_answered.set()
+    assert answer.text
+    proposed = await owner.next_reply()
+    assert proposed.button_texts == ["Use this draft"]
 
 
 async def test_use_this_draft_of_a_form_with_blanks_lists_what_is_missing(

@@ -237,7 +237,10 @@ class Intake:
     async def _take_item(self, feed_id: int, item: FeedItem, source_name: str) -> Proposal | None:
         """Remember the item and propose it if it reads as a recent incident."""
         now = self._clock.now()
-        outcome = assess(
+        # Off the event loop: the extractor reads the item, and a long one must not keep
+        # the bot from answering users meanwhile.
+        outcome = await asyncio.to_thread(
+            assess,
             item,
             source_name=source_name,
             now=now,

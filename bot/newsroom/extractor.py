@@ -167,8 +167,10 @@ _WORD_NUMBER = (
     rf"(?:(?:{'|'.join(_TENS_WORDS)})(?:[- ](?:{'|'.join(_UNIT_WORDS[1:10])}))?"
     rf"|{'|'.join(sorted(_UNIT_WORDS, key=len, reverse=True))}|a dozen)"
 )
-# "2,500" and the "2, 500" that copy-pasting sometimes leaves behind.
-_DIGIT_NUMBER = r"(?:\d{1,3}(?:,\s?\d{3})+(?!\d)|\d+)"
+# "2,500" and the "2, 500" that copy-pasting sometimes leaves behind. Atomic: a number,
+# once read, is never cut back into shorter ones ("2, 500" into "2" and "500"), which would
+# let a list of numbers be split into parts in exponentially many ways.
+_DIGIT_NUMBER = r"(?>\d{1,3}(?:,\s?\d{3})+(?!\d)|\d+)"
 _NUMBER = rf"(?:{_DIGIT_NUMBER}|{_WORD_NUMBER})"
 _WORD_NUMBER_RE = re.compile(rf"\b{_WORD_NUMBER}\b|\d", re.IGNORECASE)
 
@@ -238,8 +240,10 @@ _SINGLE_VICTIM_ACTIVE = re.compile(
 )
 # A toll given in parts: "two soldiers and a contractor were killed", "killing two women
 # and three children". Each part is a number (or "a", "one") and a few words.
-_PART = rf"(?:{_NUMBER}|an?|one)(?:\s+(?!and\b|were\b|was\b|had\b|have\b)[A-Za-z'-]+){{0,5}}"
-_PARTS = rf"(?P<parts>{_PART}(?:\s*,\s*{_PART})*,?\s+and\s+{_PART})"
+_PART = rf"(?:{_NUMBER}|an?|one)\b(?:\s+(?!and\b|were\b|was\b|had\b|have\b)[A-Za-z'-]++){{0,5}}"
+# The parts before the last are taken possessively: a part never starts with "and" nor
+# holds it, so giving one back could never let ", and" match, only cost time.
+_PARTS = rf"(?P<parts>{_PART}(?:\s*,\s*{_PART})*+,?\s+and\s+{_PART})"
 _PARTS_PASSIVE = re.compile(
     rf"\b{_PARTS}\s+(?:were|was|had been|have been)\s+(?:(?:also|\w+ly)\s+)?(?P<verb>{_HARM})\b",
     re.IGNORECASE,
@@ -1957,12 +1961,28 @@ def _responsibility(claim: _Claim, perpetrator: str | None) -> str:
 # The entry point
 
 
+# A report is a few thousand characters (a Telegram message holds at most 4,096); a feed
+# item's linked page may run far longer, but a report gives its attack first. Only this much
+# is read, so that the time a reading takes has a bound whatever arrives.
+MAX_REPORT_CHARS = 8_000
+
+
+def _within_cap(text: str) -> tuple[str, list[str]]:
+    if len(text) <= MAX_REPORT_CHARS:
+        return text, []
+    # Cut at a space, not inside a word or a number.
+    cut = text.rfind(" ", MAX_REPORT_CHARS // 2, MAX_REPORT_CHARS + 1)
+    kept = text[: cut if cut > 0 else MAX_REPORT_CHARS]
+    return kept, [f"Only the first {len(kept):,} characters of the report were read."]
+
+
 def propose_incident(text: str, *, published: date | None = None) -> ReportProposal:
     """Read a pasted news report and propose the incident it describes.
 
     `published` (the report's date, or when it was pasted) resolves "on Monday" and dates
-    written without a year.
+    written without a year. Only the first MAX_REPORT_CHARS characters are read.
     """
+    text, cap_notes = _within_cap(text)
     reading = _Reading.of(text)
     weapon, weapon_notes = _choose_weapon(reading)
     place, place_notes = _choose_place(reading)
@@ -2023,6 +2043,7 @@ def propose_incident(text: str, *, published: date | None = None) -> ReportPropo
                     *claim.notes,
                     *perpetrator_notes,
                     *date_notes,
+                    *cap_notes,
                 ]
             )
         ),
