@@ -337,14 +337,6 @@ class PlaceQuery:
     place: Place | None = None
 
     @property
-    def countries(self) -> tuple[str, ...]:
-        if self.region is not None:
-            return REGIONS[self.region]
-        if self.place is not None and self.place.kind == "country":
-            return (self.place.name,)
-        return ()
-
-    @property
     def term(self) -> str:
         """The name to match in incidents: the canonical one when the place is known."""
         if self.place is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
@@ -11,7 +10,7 @@ import aiosqlite
 
 from bot.models import Direction
 from storage.codec import to_db_time
-from storage.incidents import place_condition
+from storage.incidents import EVERYWHERE, PlaceFilter, place_condition
 
 Period = Literal["week", "month"]
 
@@ -49,20 +48,18 @@ async def count_by_period(
     since: datetime,
     until: datetime,
     period: Period,
-    place: str | None = None,
-    countries: Sequence[str] = (),
+    places: PlaceFilter = EVERYWHERE,
     direction: Direction | None = None,
 ) -> list[PeriodCount]:
-    """Published incidents that occurred in [since, until), per period and direction."""
-    where = ["status = 'published'", "occurred_at >= ?", "occurred_at < ?"]
-    params: list[object] = [to_db_time(since), to_db_time(until)]
-    condition, condition_params = place_condition(place, countries)
-    if condition:
+    """Published incidents in `places` that occurred in [since, until), per period and
+    direction."""
+    where = ["status = 'published'", "occurred_at >= :since", "occurred_at < :until"]
+    params: dict[str, object] = {"since": to_db_time(since), "until": to_db_time(until)}
+    if condition := place_condition(places, params):
         where.append(condition)
-        params.extend(condition_params)
     if direction is not None:
-        where.append("direction = ?")
-        params.append(direction.value)
+        where.append("direction = :direction")
+        params["direction"] = direction.value
     sums = ", ".join(
         f"coalesce(sum({column}), 0), count({column}), "
         f"coalesce(sum({column}_qualifier = 'at least'), 0), "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -185,55 +186,106 @@ async def recently_changed(conn: aiosqlite.Connection, *, limit: int) -> list[In
     return await _with_sources(conn, rows)
 
 
-def place_condition(place: str | None, countries: Sequence[str]) -> tuple[str, list[Any]]:
-    """The WHERE condition for incidents in `countries` and matching `place` ("" for none).
+@dataclass(frozen=True)
+class PlaceFilter:
+    """The incidents some places cover, as alerts match them: those in any of the
+    `countries`, of the `provinces` (country, admin1), at one of the `sites` by name or
+    within its area, at a location spelled as one of `spellings`, or (for a partial name
+    such as "Asad") whose country, admin1 or location holds `text`. Empty: everywhere."""
 
-    `place` matches a country, an admin1 region or a location name, ignoring case.
-    """
-    conditions: list[str] = []
-    params: list[Any] = []
-    if countries:
-        conditions.append(f"country COLLATE NOCASE IN ({', '.join('?' * len(countries))})")
-        params.extend(countries)
-    if place:
-        conditions.append(
-            "(country = ? COLLATE NOCASE OR admin1 = ? COLLATE NOCASE "
-            "OR location LIKE '%' || ? || '%' ESCAPE '\\')"
+    countries: Sequence[str] = ()
+    provinces: Sequence[tuple[str, str]] = ()
+    sites: Sequence[SiteArea] = ()
+    spellings: Sequence[str] = ()
+    text: str | None = None
+    # The gazetteer's sites inside those areas: an incident at one with no coordinates of
+    # its own is in the area, as alerts place it at the site's.
+    sites_within: Sequence[str] = ()
+
+
+EVERYWHERE = PlaceFilter()
+
+
+def place_condition(places: PlaceFilter, params: dict[str, Any]) -> str:
+    """The WHERE condition for incidents in any of `places` ("" for everywhere); its
+    parameters are added to `params`. The matching is case-blind."""
+    alternatives: list[str] = []
+    if places.countries:
+        names = _named(params, "country", places.countries)
+        alternatives.append(f"country COLLATE NOCASE IN ({names})")
+    for n, (country, admin1) in enumerate(places.provinces):
+        params.update({f"pcountry{n}": country, f"padmin1{n}": admin1})
+        alternatives.append(
+            f"(country = :pcountry{n} COLLATE NOCASE AND admin1 = :padmin1{n} COLLATE NOCASE)"
         )
-        params.extend([place, place, like_literal(place)])
-    return " AND ".join(conditions), params
+    for n, area in enumerate(places.sites):
+        south, north, west, east = area.box()
+        params.update(
+            {
+                f"site{n}": area.site,
+                f"lat{n}": area.latitude,
+                f"lon{n}": area.longitude,
+                f"radius{n}": area.radius_km,
+                f"south{n}": south,
+                f"north{n}": north,
+                f"west{n}": west,
+                f"east{n}": east,
+            }
+        )
+        within = (
+            "1"
+            if area.area is not None
+            else (
+                f"{distance_km_sql(f':lat{n}', f':lon{n}', 'latitude', 'longitude')} <= :radius{n}"
+            )
+        )
+        alternatives.append(
+            f"(location = :site{n} COLLATE NOCASE OR (latitude BETWEEN :south{n} AND :north{n} "
+            f"AND longitude BETWEEN :west{n} AND :east{n} AND {within}))"
+        )
+    if places.sites_within:
+        names = _named(params, "within", places.sites_within)
+        alternatives.append(f"(latitude IS NULL AND location COLLATE NOCASE IN ({names}))")
+    if places.spellings:
+        names = _named(params, "spelling", places.spellings)
+        alternatives.append(f"location COLLATE NOCASE IN ({names})")
+    if places.text:
+        params.update({"text": places.text, "text_like": like_literal(places.text)})
+        alternatives.append(
+            "(country = :text COLLATE NOCASE OR admin1 = :text COLLATE NOCASE "
+            "OR location LIKE '%' || :text_like || '%' ESCAPE '\\')"
+        )
+    return f"({' OR '.join(alternatives)})" if alternatives else ""
 
 
 async def latest_published(
     conn: aiosqlite.Connection,
     *,
     limit: int,
-    place: str | None = None,
-    countries: Sequence[str] = (),
+    places: PlaceFilter = EVERYWHERE,
     direction: Direction | None = None,
     older_than: int | None = None,
 ) -> IncidentPage:
-    """Newest published incidents, optionally in `countries`, matching `place` (see
-    place_condition), of `direction`; `older_than` is the id of the last incident of the
-    previous page."""
+    """Newest published incidents in `places`, of `direction`; `older_than` is the id of
+    the last incident of the previous page."""
     where = ["status = 'published'"]
-    params: list[Any] = []
+    # One row more than asked tells whether an older page exists.
+    params: dict[str, Any] = {"limit": limit + 1}
     if direction is not None:
-        where.append("direction = ?")
-        params.append(direction.value)
-    condition, condition_params = place_condition(place, countries)
-    if condition:
+        where.append("direction = :direction")
+        params["direction"] = direction.value
+    if condition := place_condition(places, params):
         where.append(condition)
-        params.extend(condition_params)
     if older_than is not None:
-        where.append("(occurred_at, id) < (SELECT occurred_at, id FROM incidents WHERE id = ?)")
-        params.append(older_than)
+        where.append(
+            "(occurred_at, id) < (SELECT occurred_at, id FROM incidents WHERE id = :older_than)"
+        )
+        params["older_than"] = older_than
     sql = (
         f"SELECT {_COLUMNS} FROM incidents WHERE {' AND '.join(where)} "
-        "ORDER BY occurred_at DESC, id DESC LIMIT ?"
+        "ORDER BY occurred_at DESC, id DESC LIMIT :limit"
     )
-    # One row more than asked tells whether an older page exists.
-    rows = list(await conn.execute_fetchall(sql, [*params, limit + 1]))
+    rows = list(await conn.execute_fetchall(sql, params))
     incidents = await _with_sources(conn, rows[:limit])
     has_more = len(rows) > limit
     return IncidentPage(
@@ -253,12 +305,11 @@ async def search_published(
     text: str,
     *,
     limit: int,
-    place: str | None = None,
-    countries: Sequence[str] = (),
+    places: PlaceFilter = EVERYWHERE,
 ) -> SearchResults:
     """The `limit` newest published incidents whose title, summary or location match every
-    word of `text`, optionally only in `countries` or matching `place` (see
-    place_condition), newest first, and how many match in all.
+    word of `text`, optionally only those in `places`, newest first, and how many match in
+    all.
 
     The index is keyed by time, so this reads matches newest first and stops at
     SEARCH_COUNT_CAP: up to there the total is exact. Beyond, it is estimated from how
@@ -268,20 +319,20 @@ async def search_published(
     query = await match_expression(conn, text)
     if not query:
         return SearchResults(incidents=[], total=0, exact=True)
-    condition, params = place_condition(place, countries)
-    if condition:
+    params: dict[str, Any] = {"query": query, "limit": SEARCH_COUNT_CAP}
+    if condition := place_condition(places, params):
         sql = (
             f"SELECT CAST(strftime('%s', occurred_at) AS INTEGER) * {_SEARCH_ID_MASK + 1} + id "
             f"FROM incidents WHERE id IN (SELECT rowid & {_SEARCH_ID_MASK} FROM incidents_search "
-            f"WHERE incidents_search MATCH ?) AND status = 'published' AND {condition} "
-            "ORDER BY occurred_at DESC, id DESC LIMIT ?"
+            f"WHERE incidents_search MATCH :query) AND status = 'published' AND {condition} "
+            "ORDER BY occurred_at DESC, id DESC LIMIT :limit"
         )
     else:
         sql = (
-            "SELECT rowid FROM incidents_search WHERE incidents_search MATCH ? "
-            "ORDER BY rowid DESC LIMIT ?"
+            "SELECT rowid FROM incidents_search WHERE incidents_search MATCH :query "
+            "ORDER BY rowid DESC LIMIT :limit"
         )
-    keys = [row[0] for row in await conn.execute_fetchall(sql, (query, *params, SEARCH_COUNT_CAP))]
+    keys = [row[0] for row in await conn.execute_fetchall(sql, params)]
     ids = [key & _SEARCH_ID_MASK for key in keys[:limit]]
     rows = sorted(
         await conn.execute_fetchall(
@@ -337,45 +388,14 @@ async def published_between(
     """
     where = "status = 'published' AND created_at > :since AND created_at <= :until"
     params: dict[str, object] = {"since": to_db_time(since), "until": to_db_time(until)}
-    places: list[str] = []
-    if countries:
-        names = _named(params, "country", countries)
-        places.append(f"country COLLATE NOCASE IN ({names})")
-    for n, (country, admin1) in enumerate(provinces):
-        params.update({f"pcountry{n}": country, f"padmin1{n}": admin1})
-        places.append(
-            f"(country = :pcountry{n} COLLATE NOCASE AND admin1 = :padmin1{n} COLLATE NOCASE)"
-        )
-    for n, area in enumerate(sites):
-        south, north, west, east = area.box()
-        params.update(
-            {
-                f"site{n}": area.site,
-                f"lat{n}": area.latitude,
-                f"lon{n}": area.longitude,
-                f"radius{n}": area.radius_km,
-                f"south{n}": south,
-                f"north{n}": north,
-                f"west{n}": west,
-                f"east{n}": east,
-            }
-        )
-        within = (
-            "1"
-            if area.area is not None
-            else (
-                f"{distance_km_sql(f':lat{n}', f':lon{n}', 'latitude', 'longitude')} <= :radius{n}"
-            )
-        )
-        places.append(
-            f"(location = :site{n} COLLATE NOCASE OR (latitude BETWEEN :south{n} AND :north{n} "
-            f"AND longitude BETWEEN :west{n} AND :east{n} AND {within}))"
-        )
-    if sites_within:
-        names = _named(params, "within", sites_within)
-        places.append(f"(latitude IS NULL AND location COLLATE NOCASE IN ({names}))")
-    if places:
-        where += f" AND ({' OR '.join(places)})"
+    condition = place_condition(
+        PlaceFilter(
+            countries=countries, provinces=provinces, sites=sites, sites_within=sites_within
+        ),
+        params,
+    )
+    if condition:
+        where += f" AND {condition}"
     ((total,),) = await conn.execute_fetchall(
         f"SELECT count(*) FROM incidents WHERE {where}", params
     )

@@ -20,7 +20,7 @@ from storage.codec import (
     to_db_time,
 )
 from storage.db import Database
-from storage.incidents import latest_published
+from storage.incidents import PlaceFilter, latest_published
 from tests.people import Person
 from tests.test_e2e_admin import TOWER_FORM
 
@@ -142,9 +142,11 @@ async def test_a_like_wildcard_as_a_place_lists_nothing(alice: Person) -> None:
 async def test_like_wildcards_in_a_place_match_only_themselves(
     sample_db: Database, pattern: str
 ) -> None:
-    page = await latest_published(sample_db.reader, limit=20, place=pattern)
+    page = await latest_published(sample_db.reader, limit=20, places=PlaceFilter(text=pattern))
     assert page.incidents == []
-    assert (await latest_published(sample_db.reader, limit=20, place="Asad")).incidents
+    assert (
+        await latest_published(sample_db.reader, limit=20, places=PlaceFilter(text="Asad"))
+    ).incidents
 
 
 # --- import -------------------------------------------------------------------------

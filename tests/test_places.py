@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.places import UnknownPlace, gazetteer, resolve_place, spelling_key
+from bot.subscriptions.areas import place_filter
 
 
 def test_spellings_differing_in_case_dashes_and_quotes_share_a_key() -> None:
@@ -21,6 +22,13 @@ def test_spellings_differing_in_case_dashes_and_quotes_share_a_key() -> None:
         ("Anbar", "Anbar Governorate", "province"),
         ("Ain al Asad Airbase", "Ain al-Asad Air Base", "base"),
         ("ain al-asad", "Ain al-Asad Air Base", "base"),
+        # The names the bases go by in US statements and reports.
+        ("Mission Support Site Conoco", "Conoco Gas Field", "base"),
+        ("MSS Green Village", "Al-Omar Oil Field", "base"),
+        ("Mission Support Site Green Village", "Al-Omar Oil Field", "base"),
+        ("Baghdad Diplomatic Support Center", "Victory Base Complex", "base"),
+        ("Rukban camp", "Rukban", "city"),
+        ("red sea", "Red Sea", "sea"),
     ],
 )
 def test_places_are_found_by_any_spelling(spelling: str, name: str, kind: str) -> None:
@@ -97,7 +105,15 @@ def test_a_place_query_reads_regions_countries_provinces_sites_and_parts_of_name
     text: str, countries: tuple[str, ...], term: str
 ) -> None:
     query = resolve_place(text)
-    assert (query.countries, query.term) == (countries, term)
+    assert (tuple(place_filter(query).countries), query.term) == (countries, term)
+
+
+def test_the_red_sea_is_the_sea_area_and_the_region_named_after_it_covers_it() -> None:
+    sea = resolve_place("Red Sea")
+    assert sea.region is None and sea.place is not None and sea.place.kind == "sea"
+    region = place_filter(resolve_place("Red Sea/Yemen"))
+    assert tuple(region.countries) == ("Yemen",)
+    assert {area.site for area in region.sites} == {"Red Sea", "Bab el-Mandeb", "Gulf of Aden"}
 
 
 def test_an_unknown_place_query_says_so_with_suggestions() -> None:

@@ -15,6 +15,7 @@ from bot.record.sample import load_sample, read_sample
 from bot.render.incidents import search_results
 from storage.db import Database, bundled_migrations, schema_version
 from storage.incidents import (
+    PlaceFilter,
     get_incident,
     insert_incident,
     latest_published,
@@ -111,12 +112,16 @@ async def test_latest_is_newest_first_and_pages_without_gaps_or_repeats(
 
 
 async def test_latest_filters_by_country_region_or_location(sample_db: Database) -> None:
-    in_syria = await latest_published(sample_db.reader, limit=20, place="syria")
+    in_syria = await latest_published(sample_db.reader, limit=20, places=PlaceFilter(text="syria"))
     assert in_syria.incidents and {i.country for i in in_syria.incidents} == {"Syria"}
-    by_location = await latest_published(sample_db.reader, limit=20, place="asad")
+    by_location = await latest_published(
+        sample_db.reader, limit=20, places=PlaceFilter(text="asad")
+    )
     assert by_location.incidents
     assert all("Asad" in i.location for i in by_location.incidents)
-    by_countries = await latest_published(sample_db.reader, limit=20, countries=["Jordan"])
+    by_countries = await latest_published(
+        sample_db.reader, limit=20, places=PlaceFilter(countries=["Jordan"])
+    )
     assert {i.country for i in by_countries.incidents} == {"Jordan"}
 
 
@@ -229,7 +234,9 @@ async def test_words_beyond_the_prefix_indexes_find_every_term_they_begin(
     # Two letters: the word "al" only, not "aleppo" that it begins.
     assert await match_expression(db.reader, "al drone") == '"al" AND "drone"*'
     assert found_names(await search_published(db.reader, "al", limit=10)) == ["newest"]
-    in_iraq = await search_published(db.reader, "perimeter", limit=10, place="Iraq")
+    in_iraq = await search_published(
+        db.reader, "perimeter", limit=10, places=PlaceFilter(countries=["Iraq"])
+    )
     assert found_names(in_iraq) == ["newest", "plural", "oldest"]
     assert await match_expression(db.reader, "perimeterless drone") is None
     assert (await search_published(db.reader, "perimeterless", limit=10)).total == 0
@@ -289,6 +296,7 @@ def test_the_search_vocabulary_migration_lists_the_terms_already_indexed(
 async def test_a_search_in_a_place_counts_the_matches_there_beyond_those_shown(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    iraq = PlaceFilter(countries=["Iraq"])
     start = datetime(2024, 1, 1, tzinfo=UTC)
     for day in range(6):
         await stored(db, occurred_at=start + timedelta(days=day), title=f"Rocket attack {day}")
@@ -298,14 +306,14 @@ async def test_a_search_in_a_place_counts_the_matches_there_beyond_those_shown(
             longitude=None,
         )  # fmt: skip
 
-    in_iraq = await search_published(db.reader, "rocket", limit=4, place="Iraq")
+    in_iraq = await search_published(db.reader, "rocket", limit=4, places=iraq)
 
     assert [i.title for i in in_iraq.incidents] == [f"Rocket attack {d}" for d in (5, 4, 3, 2)]
     assert (in_iraq.total, in_iraq.exact) == (6, True)
     assert "showing the 4 newest of 6" in search_results("rocket", in_iraq, UTC, " in Iraq")
     # Beyond the matches counted one by one, estimated as without a place.
     monkeypatch.setattr("storage.incidents.SEARCH_COUNT_CAP", 4)
-    estimated = await search_published(db.reader, "rocket", limit=2, place="Iraq")
+    estimated = await search_published(db.reader, "rocket", limit=2, places=iraq)
     assert [i.title for i in estimated.incidents] == ["Rocket attack 5", "Rocket attack 4"]
     assert not estimated.exact and estimated.total >= 4
 

@@ -47,7 +47,7 @@ def service(db: Database, clock: ManualClock) -> SubscriptionService:
         ("Iraq Syria", ["Iraq", "Syria"]),
         ("syria IRAQ", ["Iraq", "Syria"]),
         ("Red Sea/Yemen, saudi arabia", ["Red Sea/Yemen", "Saudi Arabia"]),
-        ("red sea gulf", ["Red Sea/Yemen", "Gulf/Iran"]),
+        ("red sea gulf", ["Gulf/Iran", "Red Sea"]),  # the sea area, and a region
         ("United Arab Emirates Jordan", ["Jordan", "United Arab Emirates"]),
         ("Jordan Levant", ["Levant"]),
         ("Iraq Iraq", ["Iraq"]),

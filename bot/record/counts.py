@@ -16,8 +16,10 @@ from bot.clock import Clock
 from bot.errors import UserError
 from bot.models import Direction, Qualifier
 from bot.places import PlaceQuery
+from bot.subscriptions.areas import place_filter
 from storage.counts import CasualtySums, Period, count_by_period
 from storage.db import Database
+from storage.incidents import EVERYWHERE
 
 # The day after the 7 October 2023 attack on Israel when attacks on US forces in Iraq
 # and Syria began: where an analyst's "since the war began" count starts.
@@ -79,14 +81,12 @@ class CountService:
                 "e.g. /count Iraq since 2023-10-17 until 2024-02-01"
             )
         period: Period = "week" if last - first <= _WEEKLY_UP_TO else "month"
-        countries = place.countries if place else ()
         rows = await count_by_period(
             self._db.reader,
             since=_midnight(first),
             until=_midnight(last + timedelta(days=1)),
             period=period,
-            place=place.term if place and not countries else None,
-            countries=countries,
+            places=place_filter(place) if place else EVERYWHERE,
             direction=direction,
         )
         per_period: dict[date, dict[Direction, int]] = defaultdict(dict)

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from bot.models import Direction, Incident, IncidentPage, IncidentVersion, SearchResults
 from bot.places import PlaceQuery
+from bot.subscriptions.areas import place_filter
 from storage.db import Database
-from storage.incidents import get_incident, latest_published, search_published, versions_of
+from storage.incidents import (
+    EVERYWHERE,
+    get_incident,
+    latest_published,
+    search_published,
+    versions_of,
+)
 
 DEFAULT_LATEST = 5
 MAX_LATEST = 20
@@ -24,12 +31,10 @@ class IncidentService:
         older_than: int | None = None,
     ) -> IncidentPage:
         """The newest published incidents; `place` a region, country, province or site."""
-        countries = place.countries if place else ()
         return await latest_published(
             self._db.reader,
             limit=count,
-            place=place.term if place and not countries else None,
-            countries=countries,
+            places=place_filter(place) if place else EVERYWHERE,
             direction=direction,
             older_than=older_than,
         )
@@ -43,11 +48,9 @@ class IncidentService:
 
     async def search(self, text: str, place: PlaceQuery | None = None) -> SearchResults:
         """Incidents matching every word of `text`, in `place` when given."""
-        countries = place.countries if place else ()
         return await search_published(
             self._db.reader,
             text,
             limit=SEARCH_LIMIT,
-            place=place.term if place and not countries else None,
-            countries=countries,
+            places=place_filter(place) if place else EVERYWHERE,
         )

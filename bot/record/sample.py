@@ -8,6 +8,7 @@ from importlib import resources
 
 from bot.clock import Clock
 from bot.models import IncidentContent, TroopFigureContent
+from bot.places import respell
 from storage.db import Database
 from storage.incidents import insert_incident
 from storage.sample import RemovedSample, SampleRows, count_sample, delete_sample, mark_sample
@@ -23,10 +24,16 @@ class SampleLoadResult:
 
 
 def read_sample() -> tuple[list[IncidentContent], list[TroopFigureContent]]:
+    """The sample set, its places in the gazetteer's names (as stored places are kept)."""
     raw = json.loads(resources.files("bot.data").joinpath("sample.json").read_text("utf-8"))
-    incidents = [IncidentContent.model_validate(item) for item in raw["incidents"]]
+    incidents = [_respelled(IncidentContent.model_validate(item)) for item in raw["incidents"]]
     figures = [TroopFigureContent.model_validate(item) for item in raw["troop_figures"]]
     return incidents, figures
+
+
+def _respelled(incident: IncidentContent) -> IncidentContent:
+    country, admin1, location = respell(incident.country, incident.admin1, incident.location)
+    return incident.model_copy(update={"country": country, "admin1": admin1, "location": location})
 
 
 async def load_sample(db: Database, clock: Clock) -> SampleLoadResult:

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.models import DEFAULT_SITE_RADIUS_KM, IncidentContent, Watch
-from bot.places import SPECIFICITY, Place, gazetteer
-from bot.regions import REGIONS, region_named
+from bot.places import SPECIFICITY, Place, PlaceQuery, gazetteer
+from bot.regions import REGION_SEAS, REGIONS, region_named
+from storage.incidents import PlaceFilter
 from storage.outbox import AlertPlace
 from storage.subscribers import SiteArea
 
@@ -80,6 +81,8 @@ def coverage(places: Sequence[str], watches: Iterable[Watch]) -> Coverage:
     for name in places:
         if name in REGIONS:
             countries.extend(REGIONS[name])
+            for sea in REGION_SEAS.get(name, ()):
+                sites.setdefault(sea, _area(_site(sea), DEFAULT_SITE_RADIUS_KM, watched=False))
             continue
         place = _place(name)
         if place is None or place.kind == "country":
@@ -95,6 +98,34 @@ def coverage(places: Sequence[str], watches: Iterable[Watch]) -> Coverage:
     return Coverage(
         list(dict.fromkeys(countries)), list(dict.fromkeys(provinces)), [*sites.values()]
     )
+
+
+def place_filter(query: PlaceQuery) -> PlaceFilter:
+    """The incidents a place someone asks about (/latest, /search, /count) covers: the
+    same ones its alerts reach — a region's countries and seas, a country, a province, a
+    site by any of its spellings or within its area — and, for a part of a name ("Asad"),
+    those whose location holds it."""
+    if query.region is not None:
+        covered = coverage([query.region], ())
+    elif query.place is not None:
+        covered = coverage([query.place.short_name], ())
+    else:
+        return PlaceFilter(text=query.text)
+    place = query.place
+    if place is None or place.kind == "country":
+        return PlaceFilter(covered.countries, sites=covered.sites)
+    # A province or site also by the name in a location the gazetteer does not know, as
+    # reported ("Tower 22 (near Rukban)").
+    spellings = place.spellings if place.is_site else ()
+    return PlaceFilter(covered.countries, covered.provinces, covered.sites, spellings, query.term)
+
+
+def _site(name: str) -> Place:
+    """The site of the gazetteer with this canonical name."""
+    found = gazetteer().site(name)
+    if found is None or found.name != name:
+        raise KeyError(name)
+    return found
 
 
 def _area(place: Place, radius_km: float, *, watched: bool) -> SiteArea:
