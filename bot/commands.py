@@ -38,7 +38,7 @@ PUBLIC_COMMANDS: tuple[CommandInfo, ...] = (
         "How many incidents, killed and injured, with a chart",
     ),
     CommandInfo("search", "TEXT [in PLACE]", "Incidents whose report mentions the text"),
-    CommandInfo("troops", "[country]", "Latest troop deployment figures"),
+    CommandInfo("troops", "[country or region]", "Latest troop deployment figures"),
     CommandInfo("subscribe", "[places]", "Alerts and a digest for the places you choose"),
     CommandInfo("settings", "[key value]", "Your alert and digest choices, and changing them"),
     CommandInfo("watch", "PLACE [N km]", "Alerts for a base or town and 1-200 km around it"),

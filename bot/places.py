@@ -125,6 +125,12 @@ class _GazetteerFile(BaseModel):
 
 
 _SUGGESTION_CUTOFF = 0.72
+# No place name is longer than about 60 characters: a longer text is no slip for one, and
+# comparing it with every spelling would hold up the bot for everyone (a paste of 4,000
+# characters took a tenth of a second per command).
+LONGEST_PLACE_CHARS = 80
+# How much of a name that matched nothing a reply quotes: a paste must not swamp it.
+_QUOTED_CHARS = 40
 
 
 # Letters that transliterations of the same Arabic or Persian sound swap freely.
@@ -251,7 +257,10 @@ class Gazetteer:
         limit: int = 3,
     ) -> list[str]:
         """Short names close to a spelling that matched nothing ("Irak" → Iraq);
-        `extra` adds other names to choose from, such as the regions."""
+        `extra` adds other names to choose from, such as the regions. A text longer than
+        any place name gets none."""
+        if len(text) > LONGEST_PLACE_CHARS:
+            return []
         wanted = set(kinds) if kinds is not None else None
         names_by_key: dict[str, str] = {spelling_key(name): name for name in extra}
         for place in self.places:
@@ -301,6 +310,11 @@ def gazetteer() -> Gazetteer:
     )
 
 
+def quoted(text: str) -> str:
+    """A name typed by someone, as a reply repeats it: cut short with "…" when long."""
+    return text if len(text) <= _QUOTED_CHARS else text[: _QUOTED_CHARS - 1] + "…"
+
+
 def did_you_mean(names: list[str]) -> str:
     """ " — did you mean Iraq?", or "" without suggestions."""
     if not names:
@@ -324,7 +338,7 @@ class UnknownPlace(ValueError):
         self.text = text
         self.suggestions = suggestions
         hint = did_you_mean(suggestions) or otherwise
-        super().__init__(f"I don't know the place {text}{hint}")
+        super().__init__(f"I don't know the place {quoted(text)}{hint}")
 
 
 @dataclass(frozen=True)
@@ -349,30 +363,57 @@ class PlaceQuery:
 
 
 def not_a_region_or_country(text: str) -> str:
-    """Why `text` is not a region or country, for commands that take only those
-    (/subscribe, /tension): a province or site names its country, anything else gets
-    "I don't know the place X — did you mean …?"."""
-    return _not_a_country(text, regions=True)
-
-
-def not_a_country(text: str) -> str:
-    """Why `text` is not a country, for commands that take only a country (/troops)."""
-    return _not_a_country(text, regions=False)
-
-
-def _not_a_country(text: str, *, regions: bool) -> str:
+    """Why `text` is not a region or country, for a command that takes only those
+    (/troops): a province or site names its country, anything else gets "I don't know the
+    place X — did you mean …?"."""
     text = " ".join(text.split())
     known = gazetteer().find(text)
     if known:
         country = known[0].country
         where = "a sea area off" if known[0].kind == "sea" else "in"
-        choice = "its country ({country}) or region" if regions else "its country ({country})"
-        return f"{text} is {where} {country}; choose {choice.format(country=country)} here."
-    if regions:
-        suggestions = gazetteer().suggest(text, kinds={"country"}, extra=REGIONS)
-        return str(UnknownPlace(text, suggestions))
-    suggestions = gazetteer().suggest(text, kinds={"country"})
-    return str(UnknownPlace(text, suggestions, otherwise=". Try a country, e.g. Iraq or Syria."))
+        return (
+            f"{quoted(text)} is {where} {country}; choose its country ({country}) or region here."
+        )
+    suggestions = gazetteer().suggest(text, kinds={"country"}, extra=REGIONS)
+    return str(UnknownPlace(text, suggestions, ". Try a region or country, e.g. Levant or Iraq."))
+
+
+# A key naming a region or a place of the gazetteer in little room (a button's callback
+# data holds 64 bytes): this mark, then a digest of the canonical name.
+_KEY_MARK = "="
+
+
+def _name_digest(name: str) -> str:
+    return _KEY_MARK + hashlib.blake2b(name.encode("utf-8"), digest_size=5).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _queries_by_key() -> dict[str, PlaceQuery]:
+    known = {_name_digest(region): PlaceQuery(region, region=region) for region in REGIONS}
+    for place in gazetteer().places:
+        known.setdefault(_name_digest(place.name), PlaceQuery(place.name, place=place))
+    return known
+
+
+def place_key(query: PlaceQuery) -> str:
+    """A short key for the place asked about (11 characters for a region or a place of the
+    gazetteer; a part of a name as typed), read back by place_of_key."""
+    if query.region is not None:
+        return _name_digest(query.region)
+    if query.place is not None:
+        return _name_digest(query.place.name)
+    return query.text
+
+
+def place_of_key(key: str) -> PlaceQuery | None:
+    """The place a key from place_key names; None for a key that names none (forged, or
+    from a gazetteer since changed)."""
+    if key.startswith(_KEY_MARK):
+        return _queries_by_key().get(key)
+    try:
+        return resolve_place(key)
+    except UnknownPlace:
+        return None
 
 
 def resolve_place(text: str) -> PlaceQuery:

@@ -143,9 +143,15 @@ async def test_troops_shows_figures_and_the_change(alice: Person) -> None:
     misspelt = await alice.says("/troops Irak")
     assert misspelt.text == "I don't know the place Irak — did you mean Iraq?"
     unknown = await alice.says("/troops Narnia")
-    assert unknown.text == "I don't know the place Narnia. Try a country, e.g. Iraq or Syria."
+    assert unknown.text == (
+        "I don't know the place Narnia. Try a region or country, e.g. Levant or Iraq."
+    )
     province = await alice.says("/troops Anbar")
-    assert province.text == "Anbar is in Iraq; choose its country (Iraq) here."
+    assert province.text == "Anbar is in Iraq; choose its country (Iraq) or region here."
+    # A region: its countries' figures, and no other.
+    levant = await alice.says("/troops Levant")
+    assert "United States in Jordan" in levant.text, levant.text
+    assert "Iraq" not in levant.text and "Syria" not in levant.text
     # A country the record has no figures for is known, and quiet.
     quiet = await alice.says("/troops Lebanon")
     assert quiet.text == "No troop figures recorded for Lebanon. Try /troops alone."

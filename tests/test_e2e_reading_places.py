@@ -4,9 +4,14 @@ country the incident is recorded under, a region by its countries and its seas."
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from bot.context import IncidentBotApp
+from bot.context import IncidentBotApp, services_of
+from bot.sandbox.fake_api import FakeBotApi
+from storage.incidents import insert_incident
+from tests.factories import incident_content
 from tests.people import Person
 from tests.test_e2e_places import publish
 
@@ -74,3 +79,68 @@ async def test_the_red_sea_is_the_sea_area_whichever_country_records_the_attack(
     counted = await alice.says("/count Red Sea since 2025-01-01")
     assert counted.text.startswith("Incidents in Red Sea, "), counted.text
     assert counted.text.splitlines()[2].startswith("1 incident"), counted.text
+
+
+async def test_a_number_that_ends_a_place_name_stays_part_of_it(alice: Person) -> None:
+    tower = await alice.says("/latest Tower 22")
+    assert tower.text.startswith("Latest incidents in Tower 22"), tower.text
+    one = await alice.says("/latest Tower 22 1")
+    assert one.text.startswith("Latest incidents in Tower 22")
+    assert len([line for line in one.text.splitlines() if line.startswith("#")]) == 1
+    twice = await alice.says("/latest 5 5")
+    assert twice.text == "Give the number of incidents once, e.g. /latest 5 Iraq", twice.text
+
+
+async def test_the_older_button_pages_a_place_of_any_length(
+    running_bot: IncidentBotApp, alice: Person, telegram: FakeBotApi
+) -> None:
+    services = services_of(running_bot)
+    async with services.db.transaction() as conn:
+        for n in range(4):
+            draft = incident_content(
+                title=f"Mortar round {n} at the diplomatic centre",
+                country="Iraq",
+                admin1="Baghdad",
+                location="Victory Base Complex",
+                latitude=None,
+                longitude=None,
+                occurred_at=datetime(2025, 1, 1 + n, tzinfo=UTC),
+            )
+            await insert_incident(conn, draft, services.clock.now())
+    first = await alice.says("/latest 2 Baghdad Diplomatic Support Center")
+    assert first.text.startswith("Latest incidents in Victory Base Complex"), first.text
+    assert "Mortar round 3" in first.text and "Mortar round 2" in first.text
+    older = await alice.presses(first, "Older ▸")
+    assert "Mortar round 1" in older.text and "Mortar round 0" in older.text, older.text
+    assert older.text.startswith("Latest incidents in Victory Base Complex")
+
+    await telegram.wait_for_request("answerCallbackQuery")  # the press of Older
+    # Data no button of ours carries: the press is answered, nothing is listed.
+    for data in ("older:2:17::=0000000000", "older:2:17::Atlantis", "older:2:17::" + "x" * 40):
+        telegram.press_forged(alice.user, first, data)
+        answer = await telegram.wait_for_request("answerCallbackQuery")
+        assert answer["text"].startswith("This button no longer works"), data
+    assert telegram.pending_replies(alice.chat_id) == []
+
+
+async def test_in_is_a_word_of_the_search_unless_a_place_follows_it(
+    running_bot: IncidentBotApp, alice: Person
+) -> None:
+    services = services_of(running_bot)
+    async with services.db.transaction() as conn:
+        draft = incident_content(title="Contractor killed in action near the berm")
+        await insert_incident(conn, draft, services.clock.now())
+    found = await alice.says("/search killed in action")
+    assert "Contractor killed in action near the berm" in found.text, found.text
+    assert "place" not in found.text
+    misspelt = await alice.says("/search rockets in Irak")
+    assert misspelt.text == (
+        "Nothing matches “rockets in Irak”. I don't know the place Irak — did you mean Iraq?"
+    )
+
+
+@pytest.mark.parametrize("command", ["/latest", "/count", "/troops", "/tension", "/subscribe"])
+async def test_a_paste_for_a_place_is_quoted_short(alice: Person, command: str) -> None:
+    reply = await alice.says(f"{command} " + " ".join(["qwzx"] * 800))
+    assert "I don't know the place qwzx qwzx" in reply.text, reply.text
+    assert "…" in reply.text and len(reply.text) < 600, reply.text

@@ -120,3 +120,17 @@ def test_an_unknown_place_query_says_so_with_suggestions() -> None:
     with pytest.raises(UnknownPlace) as raised:
         resolve_place("Irak")
     assert str(raised.value) == "I don't know the place Irak — did you mean Iraq?"
+
+
+def test_a_text_longer_than_any_place_name_is_compared_with_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def compared(typed: str, known: str) -> float:
+        raise AssertionError(f"compared {typed[:20]}… with {known}")
+
+    monkeypatch.setattr("bot.places._likeness", compared)
+    junk = " ".join(["qwzx"] * 800)
+    assert gazetteer().suggest(junk) == []
+    with pytest.raises(UnknownPlace) as raised:
+        resolve_place(junk)
+    assert raised.value.suggestions == []

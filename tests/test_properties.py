@@ -106,8 +106,9 @@ def test_subscription_settings_parse_or_refuse_in_words(text: str) -> None:
 def test_older_button_data_is_ours_or_ignored(data: str) -> None:
     parsed = parse_older_data(f"older:{data}")
     if parsed is not None:
-        count, cursor, _ = parsed
-        assert 1 <= count <= MAX_LATEST and 1 <= cursor <= SQLITE_MAX_INTEGER
+        cursor = parsed.older_than
+        assert 1 <= parsed.count <= MAX_LATEST
+        assert cursor is not None and 1 <= cursor <= SQLITE_MAX_INTEGER
 
 
 form_keys = st.sampled_from(
