@@ -373,28 +373,13 @@ async def published_between(
     until: datetime,
     limit: int,
     *,
-    countries: Sequence[str] = (),
-    provinces: Sequence[tuple[str, str]] = (),
-    sites: Sequence[SiteArea] = (),
-    sites_within: Sequence[str] = (),
+    places: PlaceFilter = EVERYWHERE,
 ) -> tuple[list[Incident], int]:
-    """Incidents published in (since, until], newest first, in any of the places given —
-    `countries`, `provinces` (country, admin1), `sites` by name or by their area, as
-    alerts are matched — or anywhere when none is given. `sites_within` names the
-    gazetteer's sites inside those areas: an incident at one with no coordinates of its
-    own is in the area, as alerts place it at the site's.
-
-    Returns at most `limit` of them and how many there are in all.
-    """
+    """Incidents published in (since, until] in `places`, newest first: at most `limit`
+    of them, and how many there are in all."""
     where = "status = 'published' AND created_at > :since AND created_at <= :until"
     params: dict[str, object] = {"since": to_db_time(since), "until": to_db_time(until)}
-    condition = place_condition(
-        PlaceFilter(
-            countries=countries, provinces=provinces, sites=sites, sites_within=sites_within
-        ),
-        params,
-    )
-    if condition:
+    if condition := place_condition(places, params):
         where += f" AND {condition}"
     ((total,),) = await conn.execute_fetchall(
         f"SELECT count(*) FROM incidents WHERE {where}", params

@@ -144,3 +144,24 @@ async def test_a_paste_for_a_place_is_quoted_short(alice: Person, command: str) 
     reply = await alice.says(f"{command} " + " ".join(["qwzx"] * 800))
     assert "I don't know the place qwzx qwzx" in reply.text, reply.text
     assert "…" in reply.text and len(reply.text) < 600, reply.text
+
+
+async def test_an_attack_at_a_site_without_coordinates_is_found_by_the_area_that_holds_it(
+    running_bot: IncidentBotApp, alice: Person
+) -> None:
+    """Al-Tanf Garrison lies about 20 km from Tower 22: its alerts reach Tower 22's area,
+    at the garrison's coordinates, and so does reading Tower 22."""
+    services = services_of(running_bot)
+    async with services.db.transaction() as conn:
+        draft = incident_content(
+            title="Drone downed over the garrison",
+            country="Syria",
+            admin1="Homs",
+            location="Al-Tanf Garrison",
+            latitude=None,
+            longitude=None,
+            occurred_at=datetime(2025, 1, 14, tzinfo=UTC),
+        )
+        await insert_incident(conn, draft, services.clock.now())
+    latest = await alice.says("/latest Tower 22")
+    assert "Drone downed over the garrison" in latest.text, latest.text

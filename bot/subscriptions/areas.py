@@ -113,11 +113,27 @@ def place_filter(query: PlaceQuery) -> PlaceFilter:
         return PlaceFilter(text=query.text)
     place = query.place
     if place is None or place.kind == "country":
-        return PlaceFilter(covered.countries, sites=covered.sites)
+        return covered_filter(covered)
     # A province or site also by the name in a location the gazetteer does not know, as
     # reported ("Tower 22 (near Rukban)").
     spellings = place.spellings if place.is_site else ()
-    return PlaceFilter(covered.countries, covered.provinces, covered.sites, spellings, query.term)
+    return covered_filter(covered, spellings=spellings, text=query.term)
+
+
+def covered_filter(
+    covered: Coverage, *, spellings: Sequence[str] = (), text: str | None = None
+) -> PlaceFilter:
+    """The incidents alerts about `covered` reach, for reading and digests alike: also
+    those at a gazetteer site inside one of its areas with no coordinates of their own,
+    which alerts place at the site's (alert_place)."""
+    return PlaceFilter(
+        covered.countries,
+        covered.provinces,
+        covered.sites,
+        spellings,
+        text,
+        sites_within=sites_placed_in(covered.sites),
+    )
 
 
 def _site(name: str) -> Place:
@@ -161,9 +177,7 @@ def alert_place(incident: IncidentContent) -> AlertPlace:
 
 
 def sites_placed_in(areas: Iterable[SiteArea]) -> list[str]:
-    """The gazetteer's sites lying in any of `areas`. An incident at one of them with no
-    coordinates of its own is placed at the site's (alert_place), so an alert about it
-    reaches whoever follows an area holding the site: digests list it the same way."""
+    """The gazetteer's sites lying in any of `areas`."""
     return sorted({name for area in areas for name in _sites_in(area)})
 
 

@@ -23,7 +23,7 @@ from bot.render.incidents import esc
 from bot.subscriptions.areas import (
     countries_covered,
     coverage,
-    sites_placed_in,
+    covered_filter,
     tension_places,
 )
 from bot.subscriptions.schedule import next_digest_time
@@ -262,11 +262,9 @@ class DigestService:
         places, watches = (
             ([], []) if subscription.everywhere else (subscription.regions, subscription.watches)
         )
-        covered = coverage(places, watches)
         incidents, total = await published_between(
             self._db.reader, since, until, LISTED_INCIDENTS,
-            countries=covered.countries, provinces=covered.provinces, sites=covered.sites,
-            sites_within=sites_placed_in(covered.sites),
+            places=covered_filter(coverage(places, watches)),
         )  # fmt: skip
         countries = countries_covered(places, watches)
         figures = [
